@@ -1,0 +1,125 @@
+//! Addresses: host names and IP literals, unix-domain names, and how they print.
+
+use crate::error::{EINVALHOST, NetError};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+/// Longest unix-domain path, without its NUL (sun_path is 108 bytes on Linux).
+pub const UNIX_PATH_MAX: usize = 107;
+
+/// A unix-domain socket name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UnixName {
+    /// A file-system path (unlinked when the listener stops).
+    Path(PathBuf),
+    /// A Linux abstract name (the bytes after the leading NUL).
+    Abstract(Vec<u8>),
+}
+
+impl UnixName {
+    /// Checks the length limits and builds the name. `abstract_name` selects the abstract
+    /// namespace; `bytes` never holds the leading NUL.
+    pub fn new(bytes: &[u8], abstract_name: bool) -> Result<UnixName, NetError> {
+        if bytes.is_empty() {
+            return Err(NetError::invalid("unix_path is empty"));
+        }
+        // sun_path holds 108 bytes: a path needs its NUL, an abstract name its leading NUL.
+        let limit = UNIX_PATH_MAX;
+        if bytes.len() > limit {
+            return Err(NetError::new(
+                -libc::ENAMETOOLONG,
+                format!("unix_path is {} bytes long; the limit is {limit}", bytes.len()),
+            ));
+        }
+        if bytes.contains(&0) {
+            return Err(NetError::invalid("unix_path contains a NUL byte"));
+        }
+        use std::os::unix::ffi::OsStrExt;
+        Ok(if abstract_name {
+            UnixName::Abstract(bytes.to_vec())
+        } else {
+            UnixName::Path(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+        })
+    }
+
+    /// How the name prints in messages: the path, or `@name` for an abstract name.
+    pub fn display(&self) -> String {
+        match self {
+            UnixName::Path(p) => p.display().to_string(),
+            UnixName::Abstract(b) => format!("@{}", String::from_utf8_lossy(b)),
+        }
+    }
+}
+
+/// What a host string names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Host {
+    /// An IPv4 or IPv6 literal (brackets allowed around IPv6): no DNS needed.
+    Ip(IpAddr),
+    /// A syntactically valid DNS name: resolved off the loop thread.
+    Name(String),
+}
+
+/// Parses a host: an IP literal, or a DNS name made of letters, digits, '-', '_' and '.' in labels
+/// of 1 to 63 characters, 253 characters at most. Anything else fails at once (EINVALHOST).
+pub fn parse_host(host: &str) -> Result<Host, NetError> {
+    let unbracketed = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    if let Ok(ip) = unbracketed.parse::<IpAddr>() {
+        return Ok(Host::Ip(ip));
+    }
+    let invalid = || NetError::new(EINVALHOST, format!("invalid hostname {host:?}"));
+    let name = host.strip_suffix('.').unwrap_or(host);
+    if name.is_empty() || name.len() > 253 {
+        return Err(invalid());
+    }
+    for label in name.split('.') {
+        let ok_chars = label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if label.is_empty() || label.len() > 63 || !ok_chars {
+            return Err(invalid());
+        }
+    }
+    Ok(Host::Name(name.to_string()))
+}
+
+/// The address part of a socket address as text, without brackets or port.
+pub fn ip_text(addr: &SocketAddr) -> String {
+    match addr.ip() {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d; show them as IPv4.
+            Some(v4) => v4.to_string(),
+            None => v6.to_string(),
+        },
+        IpAddr::V4(v4) => v4.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_names_and_garbage() {
+        assert_eq!(parse_host("127.0.0.1").unwrap(), Host::Ip("127.0.0.1".parse().unwrap()));
+        assert_eq!(parse_host("[::1]").unwrap(), Host::Ip("::1".parse().unwrap()));
+        assert_eq!(parse_host("::").unwrap(), Host::Ip("::".parse().unwrap()));
+        assert_eq!(parse_host("localhost").unwrap(), Host::Name("localhost".into()));
+        assert_eq!(parse_host("a-b.example.com.").unwrap(), Host::Name("a-b.example.com".into()));
+        for bad in ["", "not a host", "a..b", "host:80", "ex*mple.com", &"x".repeat(64)] {
+            assert_eq!(parse_host(bad).unwrap_err().code, EINVALHOST, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn unix_names_are_checked() {
+        assert!(UnixName::new(b"/tmp/x.sock", false).is_ok());
+        assert_eq!(UnixName::new(&[b'a'; 200], false).unwrap_err().code, -libc::ENAMETOOLONG);
+        assert_eq!(UnixName::new(b"", true).unwrap_err().code, crate::error::EINVAL);
+        assert_eq!(UnixName::new(b"name", true).unwrap().display(), "@name");
+    }
+
+    #[test]
+    fn mapped_ipv4_prints_as_ipv4() {
+        let a: SocketAddr = "[::ffff:127.0.0.1]:80".parse().unwrap();
+        assert_eq!(ip_text(&a), "127.0.0.1");
+    }
+}

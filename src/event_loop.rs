@@ -1,0 +1,475 @@
+//! The loop: mio `Poll` + `Waker`; one tick = poll → dispatch → deferred work → timers → frees.
+//!
+//! State lives in a `RefCell` that is never borrowed while a handler runs, so handlers may call
+//! back into the loop (write, close, connect, listen, stop, reload) on any socket. Sockets closed
+//! during a tick keep their slot until the tick ends: their handle (and user data) stays readable
+//! inside `close`, and a stale handle can never reach a reused slot.
+
+use crate::dns::{self, Resolved};
+use crate::error::{EBUSY, ECLOSED, NetError};
+use crate::handlers::Handlers;
+use crate::listener::Listener;
+use crate::slab::{LOOP_ID_MAX, Slab};
+use crate::socket::{Phase, Socket};
+use crate::timers::{Due, TimerHeap};
+use crate::{SocketId, UserData};
+use mio::{Events, Interest, Poll, Registry, Token, Waker};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{Duration, Instant};
+
+/// Size of the loop-shared receive buffer (as uSockets): every `data` call points into it.
+pub(crate) const RECV_BUFFER_SIZE: usize = 512 * 1024;
+/// Reads of one socket per readiness event before others get a turn.
+pub(crate) const READ_BUDGET: u32 = 4;
+/// Accepts of one listener per readiness event before others get a turn.
+pub(crate) const ACCEPT_BUDGET: u32 = 64;
+
+const WAKER_TOKEN: Token = Token(usize::MAX);
+const ID_BITS_WITHOUT_LOOP: u32 = 44;
+
+static NEXT_LOOP_ID: AtomicU32 = AtomicU32::new(1);
+
+fn next_loop_id() -> u32 {
+    loop {
+        let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed) & LOOP_ID_MAX;
+        if id != 0 {
+            return id;
+        }
+    }
+}
+
+/// The kind of object a mio token names.
+pub(crate) enum TokenTarget {
+    Socket(u64),
+    Listener(u64),
+    Waker,
+}
+
+impl EventLoop {
+    pub(crate) fn token_for_socket(id: u64) -> Token {
+        Token(((id & ((1 << ID_BITS_WITHOUT_LOOP) - 1)) << 1) as usize)
+    }
+
+    pub(crate) fn token_for_listener(id: u64) -> Token {
+        Token((((id & ((1 << ID_BITS_WITHOUT_LOOP) - 1)) << 1) | 1) as usize)
+    }
+
+    fn token_target(&self, token: Token) -> TokenTarget {
+        if token == WAKER_TOKEN {
+            return TokenTarget::Waker;
+        }
+        let raw = token.0 as u64;
+        let id = (u64::from(self.id) << ID_BITS_WITHOUT_LOOP) | (raw >> 1);
+        if raw & 1 == 1 { TokenTarget::Listener(id) } else { TokenTarget::Socket(id) }
+    }
+}
+
+/// What the loop tracks between ticks.
+pub(crate) struct State {
+    pub sockets: Slab<Socket>,
+    pub listeners: Slab<Listener>,
+    pub books: Books,
+}
+
+/// Per-loop bookkeeping beside the slabs (a separate struct so a socket and the books can be
+/// borrowed at the same time).
+pub(crate) struct Books {
+    pub timers: TimerHeap,
+    /// Loop time: refreshed when the poll wakes up (as libuv does), used for deadlines.
+    pub now: Instant,
+    /// Live ref'd sockets, pending connects and listening ref'd listeners.
+    pub holds: usize,
+    /// Sockets with bytes left to read (fairness cap reached, or resumed).
+    pub read_again: Vec<u64>,
+    /// Listeners with connections left to accept.
+    pub accept_again: Vec<u64>,
+    /// Sockets whose failure (write error, immediate connect error) waits to be reported.
+    pub failures: Vec<u64>,
+    /// Corked sockets, uncorked when the current handler returns.
+    pub corked: Vec<u64>,
+    /// Closed sockets whose slots are released at the end of the tick.
+    pub released: Vec<u64>,
+}
+
+impl Books {
+    pub fn hold(&mut self, on: bool) {
+        if on {
+            self.holds += 1;
+        } else {
+            self.holds = self.holds.saturating_sub(1);
+        }
+    }
+}
+
+/// One event loop. Single-threaded: every method must be called on the thread that created it
+/// (the C shell enforces this; Rust's type system already does, `EventLoop` is neither Send nor Sync).
+pub struct EventLoop {
+    pub(crate) id: u32,
+    pub(crate) st: RefCell<State>,
+    pub(crate) registry: Registry,
+    poll: RefCell<Poll>,
+    events: RefCell<Events>,
+    ready: RefCell<Vec<(Token, mio::event::Event)>>,
+    pub(crate) recv_buf: RefCell<Vec<u8>>,
+    waker: Arc<Waker>,
+    dns_tx: Sender<Resolved>,
+    dns_rx: Receiver<Resolved>,
+    calls: Cell<u32>,
+    polling: Cell<bool>,
+    shut: Cell<bool>,
+}
+
+/// Resets the re-entrancy flag even when a handler panics.
+struct PollingGuard<'a>(&'a Cell<bool>);
+
+impl Drop for PollingGuard<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
+}
+
+impl EventLoop {
+    /// Creates a loop with its own epoll instance and waker.
+    pub fn new() -> Result<EventLoop, NetError> {
+        let poll = Poll::new().map_err(|e| NetError::io(&e, c"epoll_create", ""))?;
+        let registry = poll.registry().try_clone().map_err(|e| NetError::io(&e, c"dup", ""))?;
+        let waker = Waker::new(&registry, WAKER_TOKEN).map_err(|e| NetError::io(&e, c"eventfd", ""))?;
+        let id = next_loop_id();
+        let (dns_tx, dns_rx) = channel();
+        Ok(EventLoop {
+            id,
+            st: RefCell::new(State {
+                sockets: Slab::new(id),
+                listeners: Slab::new(id),
+                books: Books {
+                    timers: TimerHeap::default(),
+                    now: Instant::now(),
+                    holds: 0,
+                    read_again: Vec::new(),
+                    accept_again: Vec::new(),
+                    failures: Vec::new(),
+                    corked: Vec::new(),
+                    released: Vec::new(),
+                },
+            }),
+            registry,
+            poll: RefCell::new(poll),
+            events: RefCell::new(Events::with_capacity(1024)),
+            ready: RefCell::new(Vec::with_capacity(1024)),
+            recv_buf: RefCell::new(vec![0; RECV_BUFFER_SIZE]),
+            waker: Arc::new(waker),
+            dns_tx,
+            dns_rx,
+            calls: Cell::new(0),
+            polling: Cell::new(false),
+            shut: Cell::new(false),
+        })
+    }
+
+    /// The loop's id (the high bits of every handle it mints).
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// A waker usable from any thread: makes a blocked `poll` return.
+    pub fn waker(&self) -> Arc<Waker> {
+        self.waker.clone()
+    }
+
+    /// The epoll file descriptor: readable when `poll` has work (to embed the loop in another).
+    pub fn backend_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        self.poll.borrow().as_raw_fd()
+    }
+
+    /// Whether any ref'd listener, socket or pending connect remains.
+    pub fn alive(&self) -> bool {
+        !self.shut.get() && self.st.borrow().books.holds > 0
+    }
+
+    /// Sockets whose slots are not yet released (including connecting ones).
+    pub fn socket_count(&self) -> usize {
+        self.st.borrow().sockets.len()
+    }
+
+    /// Listeners that are still listening.
+    pub fn listener_count(&self) -> usize {
+        let st = self.st.borrow();
+        st.listeners.ids().iter().filter(|id| st.listeners.get(**id).is_some_and(|l| l.is_listening())).count()
+    }
+
+    pub(crate) fn is_shut(&self) -> bool {
+        self.shut.get()
+    }
+
+    pub(crate) fn refuse_if_shut(&self) -> Result<(), NetError> {
+        if self.shut.get() {
+            Err(NetError::new(ECLOSED, "the loop is being freed"))
+        } else {
+            Ok(())
+        }
+    }
+
+    pub(crate) fn start_dns(&self, id: u64, host: String, port: u16) -> Result<(), NetError> {
+        dns::resolve_async(id, host, port, self.dns_tx.clone(), self.waker.clone())
+    }
+
+    // ---- handler dispatch -------------------------------------------------------------------
+
+    /// The handlers and user data of a socket that still has a slot.
+    fn target(&self, id: u64) -> Option<(Rc<dyn Handlers>, UserData)> {
+        let st = self.st.borrow();
+        let s = st.sockets.get(id)?;
+        Some((s.handlers.get(), s.data))
+    }
+
+    /// Runs one handler of socket `id` with no state borrowed. Returns false if the slot is gone.
+    pub(crate) fn emit(&self, id: u64, call: impl FnOnce(&dyn Handlers, &EventLoop, SocketId, UserData)) -> bool {
+        match self.target(id) {
+            Some((handlers, data)) => {
+                self.calls.set(self.calls.get().wrapping_add(1));
+                call(&*handlers, self, SocketId(id), data);
+                true
+            }
+            None => false,
+        }
+    }
+
+    // ---- the tick ---------------------------------------------------------------------------
+
+    /// One iteration: waits up to `timeout` (None = until something happens) for readiness,
+    /// dispatches handlers, runs deferred work and due timers. Returns how many handler calls it
+    /// made. Fails with EBUSY when called from inside a handler.
+    pub fn poll(&self, timeout: Option<Duration>) -> Result<u32, NetError> {
+        if self.polling.get() {
+            return Err(NetError::new(EBUSY, "bun_tcp_poll called from inside a handler"));
+        }
+        self.refuse_if_shut()?;
+        self.polling.set(true);
+        let _guard = PollingGuard(&self.polling);
+        self.calls.set(0);
+
+        self.release_closed();
+        self.after_dispatch();
+        self.wait_and_dispatch(timeout)?;
+        self.resolve_answers();
+        self.run_again_lists();
+        self.fire_timers();
+        self.release_closed();
+        Ok(self.calls.get())
+    }
+
+    /// Polls until `alive()` is false.
+    pub fn run(&self) -> Result<(), NetError> {
+        while self.alive() {
+            self.poll(None)?;
+        }
+        Ok(())
+    }
+
+    fn wait_timeout(&self, requested: Option<Duration>) -> Option<Duration> {
+        let st = self.st.borrow();
+        let has_work = !st.books.read_again.is_empty()
+            || !st.books.accept_again.is_empty()
+            || !st.books.failures.is_empty()
+            || !st.books.corked.is_empty();
+        if has_work {
+            return Some(Duration::ZERO);
+        }
+        let until_timer = st.books.timers.next().map(|at| at.saturating_duration_since(Instant::now()));
+        match (requested, until_timer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn wait_and_dispatch(&self, timeout: Option<Duration>) -> Result<(), NetError> {
+        let timeout = self.wait_timeout(timeout);
+        let mut ready = self.ready.take();
+        ready.clear();
+        {
+            let mut events = self.events.borrow_mut();
+            match self.poll.borrow_mut().poll(&mut events, timeout) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    *self.ready.borrow_mut() = ready;
+                    return Err(NetError::io(&e, c"epoll_wait", ""));
+                }
+            }
+            ready.extend(events.iter().map(|ev| (ev.token(), ev.clone())));
+        }
+        self.st.borrow_mut().books.now = Instant::now();
+        for (token, event) in ready.iter() {
+            if self.shut.get() {
+                break;
+            }
+            match self.token_target(*token) {
+                TokenTarget::Waker => self.resolve_answers(),
+                TokenTarget::Listener(id) => self.on_acceptable(id),
+                TokenTarget::Socket(id) => self.on_socket_event(id, event),
+            }
+            self.after_dispatch();
+        }
+        *self.ready.borrow_mut() = ready;
+        Ok(())
+    }
+
+    fn on_socket_event(&self, id: u64, event: &mio::event::Event) {
+        let phase = match self.st.borrow().sockets.get(id) {
+            Some(s) => s.phase,
+            None => return,
+        };
+        if phase == Phase::Connecting {
+            if event.is_writable() || event.is_error() || event.is_write_closed() {
+                self.finish_connect(id);
+            }
+            return;
+        }
+        if phase != Phase::Open {
+            return;
+        }
+        if event.is_writable() {
+            self.on_writable(id);
+        }
+        if event.is_readable() || event.is_read_closed() || event.is_error() {
+            self.on_readable(id);
+        }
+    }
+
+    /// Work that waits for the current handler to return: corked bytes leave, failures are
+    /// reported (error/close or connect_error).
+    pub(crate) fn after_dispatch(&self) {
+        loop {
+            let corked = std::mem::take(&mut self.st.borrow_mut().books.corked);
+            let failures = std::mem::take(&mut self.st.borrow_mut().books.failures);
+            if corked.is_empty() && failures.is_empty() {
+                return;
+            }
+            for id in corked {
+                self.uncork_now(id);
+            }
+            for id in failures {
+                self.report_failure(id);
+            }
+        }
+    }
+
+    fn run_again_lists(&self) {
+        let reads = std::mem::take(&mut self.st.borrow_mut().books.read_again);
+        for id in reads {
+            if self.shut.get() {
+                return;
+            }
+            self.on_readable(id);
+            self.after_dispatch();
+        }
+        let accepts = std::mem::take(&mut self.st.borrow_mut().books.accept_again);
+        for id in accepts {
+            if self.shut.get() {
+                return;
+            }
+            self.on_acceptable(id);
+            self.after_dispatch();
+        }
+    }
+
+    /// Delivers answers from the resolver threads.
+    fn resolve_answers(&self) {
+        while let Ok(answer) = self.dns_rx.try_recv() {
+            self.on_resolved(answer.id, answer.result);
+            self.after_dispatch();
+        }
+    }
+
+    fn fire_timers(&self) {
+        self.st.borrow_mut().books.now = Instant::now();
+        loop {
+            if self.shut.get() {
+                return;
+            }
+            let fire = {
+                let mut st = self.st.borrow_mut();
+                let now = st.books.now;
+                let Some((id, seq)) = st.books.timers.pop_due(now) else { return };
+                let state = &mut *st;
+                match state.sockets.get_mut(id) {
+                    Some(s) if s.phase == Phase::Open || s.phase == Phase::Connecting => {
+                        match s.timer.judge(seq, now) {
+                            Due::Fire => Some(id),
+                            Due::Later(at) => {
+                                state.books.timers.push(at, id, seq);
+                                None
+                            }
+                            Due::Drop => None,
+                        }
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(id) = fire {
+                self.emit(id, |h, lp, s, d| h.timeout(lp, s, d));
+                self.after_dispatch();
+            }
+        }
+    }
+
+    /// Releases the slots of sockets closed during the tick: their handles become stale.
+    pub(crate) fn release_closed(&self) {
+        let mut st = self.st.borrow_mut();
+        let released = std::mem::take(&mut st.books.released);
+        for id in released {
+            st.sockets.remove(id);
+        }
+    }
+
+    /// Closes everything: listeners stop, sockets close (their close or connect_error handlers
+    /// run), and the loop refuses further work. Called by `bun_tcp_loop_free`.
+    pub fn close_all(&self) {
+        if self.shut.get() {
+            return;
+        }
+        let listeners = self.st.borrow().listeners.ids();
+        for id in listeners {
+            let _ = self.stop(crate::ListenerId(id), false);
+        }
+        // Handlers may open new sockets while we close: repeat until none is left.
+        loop {
+            let ids: Vec<u64> = {
+                let st = self.st.borrow();
+                st.sockets.ids().into_iter().filter(|id| st.sockets.get(*id).is_some_and(|s| s.phase != Phase::Closed)).collect()
+            };
+            if ids.is_empty() {
+                break;
+            }
+            for id in ids {
+                let _ = self.close_socket(id, None, crate::socket::CloseHow::Fin);
+            }
+        }
+        self.shut.set(true);
+        let mut st = self.st.borrow_mut();
+        st.books.timers.clear();
+        st.books.read_again.clear();
+        st.books.accept_again.clear();
+        st.books.failures.clear();
+        st.books.corked.clear();
+        drop(st);
+        self.release_closed();
+    }
+
+    pub(crate) fn register_socket(&self, id: u64, s: &mut Socket) -> std::io::Result<()> {
+        match s.stream.as_mut() {
+            Some(stream) => self.registry.register(
+                stream.source(),
+                EventLoop::token_for_socket(id),
+                Interest::READABLE | Interest::WRITABLE,
+            ),
+            None => Ok(()),
+        }
+    }
+}
+

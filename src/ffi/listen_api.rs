@@ -1,0 +1,122 @@
+//! Listen and listener functions.
+
+use super::types::{BUN_TCP_EPANIC, bun_tcp_handlers, bun_tcp_listen_options, bun_tcp_listener, bun_tcp_loop};
+use super::{boundary, code_of, fail, input, registry};
+use crate::error::{ENOTSUP, NetError};
+use crate::event_loop::EventLoop;
+use crate::{ListenOptions, ListenerId};
+use std::ffi::c_void;
+use std::rc::Rc;
+
+fn listen_options(o: &bun_tcp_listen_options) -> Result<ListenOptions, NetError> {
+    if !o.tls.is_null() {
+        return Err(NetError::new(ENOTSUP, "TLS is not implemented in this build yet"));
+    }
+    Ok(ListenOptions {
+        hostname: input::opt_str(o.hostname, "hostname")?,
+        port: o.port,
+        data: o.data,
+        unix: input::unix_name(o.unix_path)?,
+        allow_half_open: o.allow_half_open,
+        reuse_port: o.reuse_port,
+        ipv6_only: o.ipv6_only,
+        backlog: o.backlog,
+    })
+}
+
+/// Listens on TCP (IPv4 or IPv6) or a unix-domain socket. `handlers` is copied; it is shared by
+/// every accepted socket, whose user data starts as `opts->data`. On success writes the
+/// listener to `*out` and returns 0. Errors (no handler fires): BUN_TCP_EINVAL (NULL loop,
+/// options, handlers or out; handlers with neither `data` nor `drain`; a bad option),
+/// BUN_TCP_EINVALHOST (malformed hostname), BUN_TCP_ENOTFOUND (hostname does not resolve),
+/// -EADDRINUSE (port or path in use), -ENAMETOOLONG (unix path too long), -EACCES,
+/// BUN_TCP_EWRONGTHREAD, BUN_TCP_ENOTSUP (tls set: not in this build yet).
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_listen(
+    loop_: *mut bun_tcp_loop,
+    opts: *const bun_tcp_listen_options,
+    handlers: *const bun_tcp_handlers,
+    out: *mut bun_tcp_listener,
+) -> i32 {
+    boundary(BUN_TCP_EPANIC, || {
+        let result = (|| {
+            let core = registry::by_ptr(loop_)?;
+            let opts = listen_options(input::options(opts, "options")?)?;
+            let handlers = input::handlers(handlers)?;
+            if out.is_null() {
+                return Err(NetError::invalid("out is NULL"));
+            }
+            let id = core.listen(&opts, handlers)?;
+            // SAFETY: non-NULL output pointer from the caller, written only on success.
+            unsafe { *out = bun_tcp_listener { id: id.0 } };
+            Ok(())
+        })();
+        code_of(result, |()| 0)
+    })
+}
+
+/// Runs `f` on the listener's loop; errors become `on_err(code)`.
+fn with_listener<T>(l: bun_tcp_listener, on_err: impl FnOnce(i32) -> T, f: impl FnOnce(&EventLoop, ListenerId) -> Result<T, NetError>) -> T {
+    match registry::by_handle(l.id).and_then(|core: Rc<EventLoop>| f(&core, ListenerId(l.id))) {
+        Ok(v) => v,
+        Err(e) => on_err(fail(&e)),
+    }
+}
+
+/// The bound TCP port (useful after listening on port 0). 0 for unix sockets, stale handles and
+/// other threads' listeners.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_listener_port(l: bun_tcp_listener) -> u16 {
+    boundary(0, || with_listener(l, |_| 0, |core, id| core.listener_port(id)))
+}
+
+/// Stops accepting and unlinks a unix-socket path. With `close_active`, also closes every
+/// socket the listener accepted (their `close` handlers run before this returns); without it,
+/// they keep working with the listener's handlers. Idempotent. Returns 0, BUN_TCP_ECLOSED
+/// (unknown handle) or BUN_TCP_EWRONGTHREAD.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_listener_stop(l: bun_tcp_listener, close_active: bool) -> i32 {
+    boundary(BUN_TCP_EPANIC, || with_listener(l, |c| c, |core, id| core.stop(id, close_active).map(|()| 0)))
+}
+
+/// Replaces the handlers of the listener and of every accepted socket still using them, from
+/// their next event. Returns 0, BUN_TCP_EINVAL (NULL table, or neither data nor drain),
+/// BUN_TCP_ECLOSED or BUN_TCP_EWRONGTHREAD.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_listener_reload(l: bun_tcp_listener, handlers: *const bun_tcp_handlers) -> i32 {
+    boundary(BUN_TCP_EPANIC, || {
+        with_listener(l, |c| c, |core, id| {
+            let table = input::handlers(handlers)?;
+            core.reload_listener(id, table).map(|()| 0)
+        })
+    })
+}
+
+/// Makes the listener keep the loop alive again (the default). Idempotent; a no-op after stop.
+/// Returns 0 or a negative code.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_listener_ref(l: bun_tcp_listener) -> i32 {
+    boundary(BUN_TCP_EPANIC, || with_listener(l, |c| c, |core, id| core.set_listener_ref(id, true).map(|()| 0)))
+}
+
+/// Lets the loop end (`bun_tcp_run` return) while this listener is still listening. Idempotent.
+/// Returns 0 or a negative code.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_listener_unref(l: bun_tcp_listener) -> i32 {
+    boundary(BUN_TCP_EPANIC, || with_listener(l, |c| c, |core, id| core.set_listener_ref(id, false).map(|()| 0)))
+}
+
+/// The listener's user data (the default data of sockets it accepts from now on). NULL for a
+/// stale handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_listener_data(l: bun_tcp_listener) -> *mut c_void {
+    boundary(std::ptr::null_mut(), || with_listener(l, |_| std::ptr::null_mut(), |core, id| core.listener_data(id)))
+}
+
+/// Sets the listener's user data (sockets accepted later start with it). Returns 0 or a
+/// negative code.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_listener_set_data(l: bun_tcp_listener, data: *mut c_void) -> i32 {
+    boundary(BUN_TCP_EPANIC, || with_listener(l, |c| c, |core, id| core.set_listener_data(id, data).map(|()| 0)))
+}
+

@@ -1,0 +1,119 @@
+//! Loop functions: create, free, poll, run, liveness, wakeup, embedding.
+
+use super::types::bun_tcp_loop;
+use super::{boundary, code_of, fail, registry};
+use crate::event_loop::EventLoop;
+use std::ffi::c_char;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// Creates an event loop owned by the calling thread. Every other call on the loop and its
+/// sockets must come from this thread (except `bun_tcp_loop_wakeup`). Returns NULL on failure
+/// (see `bun_tcp_last_error_message`).
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_loop_new() -> *mut bun_tcp_loop {
+    boundary(std::ptr::null_mut(), || match EventLoop::new() {
+        Ok(core) => {
+            let core = Rc::new(core);
+            let ptr = Box::into_raw(Box::new(bun_tcp_loop { _loop_id: core.id() }));
+            registry::add(ptr, core);
+            ptr
+        }
+        Err(e) => {
+            fail(&e);
+            std::ptr::null_mut()
+        }
+    })
+}
+
+/// Frees a loop: stops every listener and closes every socket still open (their `close`, or
+/// `connect_error` for connects in flight, run first). Every handle of the loop becomes stale.
+/// NULL is ignored; a call from another thread is refused (see `bun_tcp_last_error_message`).
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_loop_free(loop_: *mut bun_tcp_loop) {
+    boundary((), || {
+        if loop_.is_null() {
+            return;
+        }
+        if let Err(e) = registry::by_ptr(loop_) {
+            fail(&e);
+            return;
+        }
+        if let Some(core) = registry::remove(loop_) {
+            core.close_all();
+            drop(core);
+            // SAFETY: the pointer came from Box::into_raw in bun_tcp_loop_new and was still
+            // registered, so it is freed exactly once.
+            drop(unsafe { Box::from_raw(loop_) });
+        }
+    })
+}
+
+/// One loop iteration: waits up to `timeout_ms` for readiness (-1 = until something happens,
+/// 0 = do not wait), dispatches handlers, runs deferred work and due timers. Returns the number
+/// of handler calls made (>= 0), or a negative code: BUN_TCP_EINVAL (NULL loop),
+/// BUN_TCP_EWRONGTHREAD, BUN_TCP_EBUSY (called from inside a handler of this loop).
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_poll(loop_: *mut bun_tcp_loop, timeout_ms: i32) -> i32 {
+    boundary(super::types::BUN_TCP_EPANIC, || {
+        let timeout = (timeout_ms >= 0).then(|| Duration::from_millis(timeout_ms as u64));
+        code_of(registry::by_ptr(loop_).and_then(|core| core.poll(timeout)), |n| n.min(i32::MAX as u32) as i32)
+    })
+}
+
+/// Polls until `bun_tcp_loop_alive` is false (every ref'd listener, socket and pending connect is
+/// gone or unref'd). Returns 0, or a negative code as `bun_tcp_poll`.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_run(loop_: *mut bun_tcp_loop) -> i32 {
+    boundary(super::types::BUN_TCP_EPANIC, || {
+        code_of(registry::by_ptr(loop_).and_then(|core| core.run()), |()| 0)
+    })
+}
+
+/// Whether any ref'd listener, open socket or pending connect keeps the loop alive. false for
+/// NULL or a call from another thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_loop_alive(loop_: *const bun_tcp_loop) -> bool {
+    boundary(false, || match registry::by_ptr(loop_) {
+        Ok(core) => core.alive(),
+        Err(e) => {
+            fail(&e);
+            false
+        }
+    })
+}
+
+/// Makes a blocked `bun_tcp_poll` of this loop return. Thread-safe: the one call any thread may
+/// make. Returns 0, or BUN_TCP_EINVAL for NULL or a freed loop.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_loop_wakeup(loop_: *mut bun_tcp_loop) -> i32 {
+    boundary(super::types::BUN_TCP_EPANIC, || code_of(registry::wake(loop_), |()| 0))
+}
+
+/// The loop's epoll file descriptor, readable when `bun_tcp_poll` has work: add it to a host
+/// loop (epoll, libuv, GLib) and call `bun_tcp_poll(loop, 0)` when it is readable. Returns the
+/// fd, or a negative code.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_loop_fd(loop_: *const bun_tcp_loop) -> i32 {
+    boundary(super::types::BUN_TCP_EPANIC, || code_of(registry::by_ptr(loop_).map(|core| core.backend_fd()), |fd| fd))
+}
+
+/// Sockets of the loop whose slots are not yet released, connecting ones included (0 for NULL
+/// or another thread's loop). For leak checks: after a poll, closed sockets are released.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_loop_socket_count(loop_: *const bun_tcp_loop) -> usize {
+    boundary(0, || registry::by_ptr(loop_).map(|core| core.socket_count()).unwrap_or(0))
+}
+
+/// Listeners of the loop that are still listening (0 for NULL or another thread's loop).
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_loop_listener_count(loop_: *const bun_tcp_loop) -> usize {
+    boundary(0, || registry::by_ptr(loop_).map(|core| core.listener_count()).unwrap_or(0))
+}
+
+/// The library version, e.g. "0.1.0" (static).
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+

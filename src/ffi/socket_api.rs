@@ -1,0 +1,310 @@
+//! Connect and socket functions.
+
+use super::types::{BUN_TCP_EPANIC, bun_tcp_connect_options, bun_tcp_handlers, bun_tcp_listener, bun_tcp_loop, bun_tcp_socket};
+use super::{boundary, code_of, fail, input, registry};
+use crate::error::{ENOTSUP, NetError};
+use crate::event_loop::EventLoop;
+use crate::{ConnectOptions, SocketId};
+use std::ffi::{c_char, c_void};
+use std::time::Duration;
+
+fn connect_options(o: &bun_tcp_connect_options) -> Result<ConnectOptions, NetError> {
+    if !o.tls.is_null() {
+        return Err(NetError::new(ENOTSUP, "TLS is not implemented in this build yet"));
+    }
+    Ok(ConnectOptions {
+        hostname: input::opt_str(o.hostname, "hostname")?,
+        port: o.port,
+        data: o.data,
+        unix: input::unix_name(o.unix_path)?,
+        allow_half_open: o.allow_half_open,
+    })
+}
+
+/// Starts a connect and returns at once: 0 with the socket in state "connecting" written to
+/// `*out`; later exactly one of `open` or `connect_error` fires (a refused connect: ECONNREFUSED,
+/// syscall "connect"; an unknown host: ENOTFOUND, syscall "getaddrinfo"). Host names resolve off
+/// the loop thread; IP literals connect directly; several addresses are tried in turn. Errors
+/// returned here fire nothing: BUN_TCP_EINVAL (NULL loop/options/handlers/out, handlers with
+/// neither data nor drain), BUN_TCP_EINVALHOST (malformed hostname), -ENAMETOOLONG (unix path),
+/// BUN_TCP_EWRONGTHREAD, BUN_TCP_ENOTSUP (tls set: not in this build yet).
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_connect(
+    loop_: *mut bun_tcp_loop,
+    opts: *const bun_tcp_connect_options,
+    handlers: *const bun_tcp_handlers,
+    out: *mut bun_tcp_socket,
+) -> i32 {
+    boundary(BUN_TCP_EPANIC, || {
+        let result = (|| {
+            let core = registry::by_ptr(loop_)?;
+            let opts = connect_options(input::options(opts, "options")?)?;
+            let handlers = input::handlers(handlers)?;
+            if out.is_null() {
+                return Err(NetError::invalid("out is NULL"));
+            }
+            let id = core.connect(&opts, handlers)?;
+            // SAFETY: non-NULL output pointer from the caller, written only on success.
+            unsafe { *out = bun_tcp_socket { id: id.0 } };
+            Ok(())
+        })();
+        code_of(result, |()| 0)
+    })
+}
+
+/// Runs `f` on the socket's loop; errors become `on_err(code)` after being recorded.
+fn with_socket<T>(s: bun_tcp_socket, on_err: impl FnOnce(i32) -> T, f: impl FnOnce(&EventLoop, SocketId) -> Result<T, NetError>) -> T {
+    match registry::by_handle(s.id).and_then(|core| f(&core, SocketId(s.id))) {
+        Ok(v) => v,
+        Err(e) => on_err(fail(&e)),
+    }
+}
+
+fn status(s: bun_tcp_socket, f: impl FnOnce(&EventLoop, SocketId) -> Result<(), NetError>) -> i32 {
+    boundary(BUN_TCP_EPANIC, || with_socket(s, |c| c, |core, id| f(core, id).map(|()| 0)))
+}
+
+fn count(s: bun_tcp_socket, bytes: *const u8, len: usize, f: impl FnOnce(&EventLoop, SocketId, &[u8]) -> Result<usize, NetError>) -> i64 {
+    boundary(i64::from(BUN_TCP_EPANIC), || {
+        with_socket(s, i64::from, |core, id| {
+            let bytes = input::bytes(bytes, len)?;
+            f(core, id, bytes).map(|n| n as i64)
+        })
+    })
+}
+
+/// One non-blocking send, exactly like Bun: returns the bytes the kernel accepted (0..len); the
+/// rest is the caller's to resend when `drain` fires (drain follows any short write). Returns 0
+/// while connecting, for len 0, and while earlier `write_all`/`end` bytes are queued (order is
+/// kept). While corked, queues everything and returns len. Negative: BUN_TCP_ECLOSED (closed or
+/// stale), BUN_TCP_EENDED (after end or shutdown), -EPIPE / -ECONNRESET (the connection broke:
+/// `close` follows from the loop), BUN_TCP_EINVAL (NULL bytes with len > 0), BUN_TCP_EWRONGTHREAD.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_write(s: bun_tcp_socket, bytes: *const u8, len: usize) -> i64 {
+    count(s, bytes, len, |core, id, b| core.write(id, b))
+}
+
+/// Accepts all `len` bytes (beyond Bun): sends what the kernel takes, copies the rest into the
+/// socket's queue, returns len; `drain` fires once the queue is empty again. Errors as
+/// `bun_tcp_socket_write`.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_write_all(s: bun_tcp_socket, bytes: *const u8, len: usize) -> i64 {
+    count(s, bytes, len, |core, id, b| core.write_all(id, b))
+}
+
+/// Sends `bytes` (may be NULL with len 0) and then FIN: the whole chunk is accepted (what the
+/// kernel does not take is queued), later writes are refused, and FIN leaves once the queue is
+/// flushed. A true half-close (beyond Bun): the socket stays readable, so the peer's reply still
+/// arrives as `data`, then `end`, then `close`. Returns len, or BUN_TCP_EENDED (already ended),
+/// BUN_TCP_ECLOSED, a -errno from the send, BUN_TCP_EWRONGTHREAD.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_end(s: bun_tcp_socket, bytes: *const u8, len: usize) -> i64 {
+    count(s, bytes, len, |core, id, b| core.end(id, b))
+}
+
+/// shutdown(2). `read_side` true: SHUT_RD, no more `data`. false: SHUT_WR now (queued bytes are
+/// dropped; `end` flushes first). When both sides are shut the socket closes. Returns 0,
+/// BUN_TCP_ECLOSED, -ENOTCONN (still connecting) or BUN_TCP_EWRONGTHREAD.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_shutdown(s: bun_tcp_socket, read_side: bool) -> i32 {
+    status(s, |core, id| core.shutdown_socket(id, read_side))
+}
+
+/// Closes now with FIN; queued bytes are discarded. The `close` handler (err NULL) runs before
+/// this returns; the handle stays readable (data) until the loop tick ends, then is stale. On a
+/// socket still connecting, `connect_error` (-ECANCELED) fires instead. Returns 0,
+/// BUN_TCP_ECLOSED (already closed or stale) or BUN_TCP_EWRONGTHREAD.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_close(s: bun_tcp_socket) -> i32 {
+    status(s, |core, id| core.close(id))
+}
+
+/// Closes now with RST (SO_LINGER 0): the peer sees ECONNRESET. `close` (err NULL) runs before
+/// this returns. Returns as `bun_tcp_socket_close`.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_terminate(s: bun_tcp_socket) -> i32 {
+    status(s, |core, id| core.terminate(id))
+}
+
+/// Idle timeout in seconds (0 disables): `timeout` fires once the socket has been idle that
+/// long; every read and write resets it (beyond Bun, whose deadline ignores activity); it fires
+/// within 100 ms of the deadline; the socket is not closed, and the timer re-arms on the next
+/// activity. Accepted sockets start with 120 s. Returns 0 or a negative code.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_timeout(s: bun_tcp_socket, seconds: u32) -> i32 {
+    status(s, |core, id| core.set_timeout(id, Some(Duration::from_secs(u64::from(seconds)))))
+}
+
+/// As `bun_tcp_socket_timeout`, in milliseconds (beyond Bun).
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_timeout_ms(s: bun_tcp_socket, ms: u32) -> i32 {
+    status(s, |core, id| core.set_timeout(id, Some(Duration::from_millis(u64::from(ms)))))
+}
+
+/// The socket's user data; readable inside `close` and `connect_error`. NULL for a stale handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_data(s: bun_tcp_socket) -> *mut c_void {
+    boundary(std::ptr::null_mut(), || with_socket(s, |_| std::ptr::null_mut(), |core, id| core.data(id)))
+}
+
+/// Sets the socket's user data (passed to every later handler). Returns 0 or a negative code.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_set_data(s: bun_tcp_socket, data: *mut c_void) -> i32 {
+    status(s, |core, id| core.set_data(id, data))
+}
+
+/// Gives this socket its own handler table (copied), used from its next event. Returns 0,
+/// BUN_TCP_EINVAL (NULL, or neither data nor drain), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_reload(s: bun_tcp_socket, handlers: *const bun_tcp_handlers) -> i32 {
+    status(s, |core, id| {
+        let table = input::handlers(handlers)?;
+        core.reload_socket(id, table)
+    })
+}
+
+/// BUN_TCP_STATE_CONNECTING (2), _OPEN (1), _CLOSING (0: end's tail still queued), _WRITE_SHUT
+/// (-2: FIN sent, still readable) or _CLOSED (-1: closed, stale, unknown, another thread's).
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_ready_state(s: bun_tcp_socket) -> i32 {
+    boundary(-1, || with_socket(s, |_| -1, |core, id| Ok(core.ready_state(id) as i32)))
+}
+
+/// Makes the socket keep the loop alive (the default). Idempotent. Returns 0 or a negative code.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_ref(s: bun_tcp_socket) -> i32 {
+    status(s, |core, id| core.set_ref(id, true))
+}
+
+/// Lets the loop end while this socket is open. Idempotent. Returns 0 or a negative code.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_unref(s: bun_tcp_socket) -> i32 {
+    status(s, |core, id| core.set_ref(id, false))
+}
+
+/// Stops reading: no `data`, and a FIN is not seen, until `bun_tcp_socket_resume`. Returns 0
+/// or a negative code.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_pause(s: bun_tcp_socket) -> i32 {
+    status(s, |core, id| core.pause(id))
+}
+
+/// Reads again; bytes that arrived while paused are delivered from the loop. Returns 0 or a
+/// negative code.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_resume(s: bun_tcp_socket) -> i32 {
+    status(s, |core, id| core.resume(id))
+}
+
+/// Sends queued bytes now (corked or write_all leftovers) instead of waiting for the loop.
+/// Returns 0 or a negative code.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_flush(s: bun_tcp_socket) -> i32 {
+    status(s, |core, id| core.flush(id))
+}
+
+/// Coalesces writes (beyond Bun): `write` and `write_all` queue until `uncork`, or until the
+/// current handler returns, then leave in one writev. Returns 0 or a negative code.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_cork(s: bun_tcp_socket) -> i32 {
+    status(s, |core, id| core.cork(id))
+}
+
+/// Sends what was written while corked, in one writev; what the kernel does not take stays
+/// queued and `drain` follows. Returns 0 or a negative code.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_uncork(s: bun_tcp_socket) -> i32 {
+    status(s, |core, id| core.uncork(id))
+}
+
+/// Bytes queued by write_all / end / cork and not yet sent (0 for a stale handle).
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_buffered_amount(s: bun_tcp_socket) -> usize {
+    boundary(0, || with_socket(s, |_| 0, |core, id| core.buffered_amount(id)))
+}
+
+/// TCP_NODELAY (on by default). Returns 0 or a negative code.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_set_no_delay(s: bun_tcp_socket, enable: bool) -> i32 {
+    status(s, |core, id| core.set_no_delay(id, enable))
+}
+
+/// SO_KEEPALIVE, with TCP_KEEPIDLE = initial_delay_ms rounded down to seconds (at least 1).
+/// Returns 0 or a negative code.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_set_keep_alive(s: bun_tcp_socket, enable: bool, initial_delay_ms: u32) -> i32 {
+    status(s, |core, id| core.set_keep_alive(id, enable, Duration::from_millis(u64::from(initial_delay_ms))))
+}
+
+/// Copies `text` NUL-terminated into the caller's buffer; returns its length, or -ENOSPC.
+fn copy_out(text: &str, buf: *mut c_char, buf_len: usize) -> Result<i32, NetError> {
+    if buf.is_null() {
+        return Err(NetError::invalid("buf is NULL"));
+    }
+    if text.len() + 1 > buf_len {
+        return Err(NetError::new(-libc::ENOSPC, format!("the buffer needs {} bytes", text.len() + 1)));
+    }
+    // SAFETY: `buf` has `buf_len` writable bytes (the header's contract), and we write
+    // text.len() + 1 <= buf_len of them.
+    unsafe {
+        std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
+        *buf.add(text.len()) = 0;
+    }
+    Ok(text.len() as i32)
+}
+
+/// Writes the peer's IP ("127.0.0.1", "::1"; IPv4-mapped IPv6 shows as IPv4) NUL-terminated into
+/// `buf` (46 bytes always suffice). Returns its length, or -ENOSPC, -ENOTCONN (unix socket),
+/// BUN_TCP_EINVAL, BUN_TCP_ECLOSED.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_remote_address(s: bun_tcp_socket, buf: *mut c_char, buf_len: usize) -> i32 {
+    boundary(BUN_TCP_EPANIC, || with_socket(s, |c| c, |core, id| copy_out(&core.remote_address(id)?, buf, buf_len)))
+}
+
+/// The peer's port, or a negative code.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_remote_port(s: bun_tcp_socket) -> i32 {
+    boundary(BUN_TCP_EPANIC, || with_socket(s, |c| c, |core, id| core.remote_port(id).map(i32::from)))
+}
+
+/// Writes the local IP into `buf`, as `bun_tcp_socket_remote_address`.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_local_address(s: bun_tcp_socket, buf: *mut c_char, buf_len: usize) -> i32 {
+    boundary(BUN_TCP_EPANIC, || with_socket(s, |c| c, |core, id| copy_out(&core.local_address(id)?, buf, buf_len)))
+}
+
+/// The local port, or a negative code.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_local_port(s: bun_tcp_socket) -> i32 {
+    boundary(BUN_TCP_EPANIC, || with_socket(s, |c| c, |core, id| core.local_port(id).map(i32::from)))
+}
+
+/// Bytes handed to the kernel so far (0 for a stale handle).
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_bytes_written(s: bun_tcp_socket) -> u64 {
+    boundary(0, || with_socket(s, |_| 0, |core, id| core.bytes_written(id)))
+}
+
+/// The socket's file descriptor (for getsockopt and the like; do not close it), or a negative
+/// code.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_fd(s: bun_tcp_socket) -> i32 {
+    boundary(BUN_TCP_EPANIC, || with_socket(s, |c| c, |core, id| core.socket_fd(id)))
+}
+
+/// The listener that accepted this socket; `{0}` for client sockets and stale handles.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_listener(s: bun_tcp_socket) -> bun_tcp_listener {
+    boundary(bun_tcp_listener { id: 0 }, || {
+        with_socket(s, |_| bun_tcp_listener { id: 0 }, |core, id| {
+            Ok(bun_tcp_listener { id: core.socket_listener(id)?.map_or(0, |l| l.0) })
+        })
+    })
+}
+
+/// Whether the TLS peer was verified. Always false for plain TCP sockets (TLS is not in this
+/// build yet) and for stale handles.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_authorized(s: bun_tcp_socket) -> bool {
+    boundary(false, || with_socket(s, |_| false, |core, id| core.data(id).map(|_| false)))
+}

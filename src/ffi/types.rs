@@ -1,0 +1,175 @@
+//! The `repr(C)` types and constants of `bun_tcp.h`.
+
+#![allow(non_camel_case_types)]
+
+use std::ffi::{c_char, c_void};
+
+/// Success.
+pub const BUN_TCP_OK: i32 = 0;
+/// A bad argument: NULL where data is required, a bad option value, handlers without data/drain.
+pub const BUN_TCP_EINVAL: i32 = -22;
+/// The handle is closed, stale, zero or unknown.
+pub const BUN_TCP_ECLOSED: i32 = -10001;
+/// The call came from a thread that does not own the loop.
+pub const BUN_TCP_EWRONGTHREAD: i32 = -10002;
+/// Write after `end` or after shutdown of the write side.
+pub const BUN_TCP_EENDED: i32 = -10003;
+/// A host name did not resolve (name "ENOTFOUND", syscall "getaddrinfo").
+pub const BUN_TCP_ENOTFOUND: i32 = -10004;
+/// `bun_tcp_poll` / `bun_tcp_run` called from inside a handler of the same loop.
+pub const BUN_TCP_EBUSY: i32 = -10005;
+/// An internal error (a Rust panic caught at the ABI boundary).
+pub const BUN_TCP_EPANIC: i32 = -10006;
+/// The feature is not available in this build (TLS options, for now).
+pub const BUN_TCP_ENOTSUP: i32 = -10007;
+/// A host name that is neither a valid DNS name nor an IP literal.
+pub const BUN_TCP_EINVALHOST: i32 = -10008;
+
+/// `bun_tcp_socket_ready_state`: the connect is in flight.
+pub const BUN_TCP_STATE_CONNECTING: i32 = 2;
+/// `bun_tcp_socket_ready_state`: open for reading and writing.
+pub const BUN_TCP_STATE_OPEN: i32 = 1;
+/// `bun_tcp_socket_ready_state`: `end` was called and its tail is still being sent.
+pub const BUN_TCP_STATE_CLOSING: i32 = 0;
+/// `bun_tcp_socket_ready_state`: FIN sent; the socket may still read.
+pub const BUN_TCP_STATE_WRITE_SHUT: i32 = -2;
+/// `bun_tcp_socket_ready_state`: closed, stale or unknown.
+pub const BUN_TCP_STATE_CLOSED: i32 = -1;
+
+/// An event loop. Opaque: create with `bun_tcp_loop_new`, free with `bun_tcp_loop_free`.
+pub struct bun_tcp_loop {
+    /// Gives the allocation a size, so every loop pointer is distinct; never read.
+    pub(crate) _loop_id: u32,
+}
+
+/// A socket handle, passed by value. `id` packs the loop, a slot and a generation: a handle to a
+/// closed socket is stale and every call on it returns an error (never undefined behaviour).
+/// `id == 0` is never a valid socket.
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct bun_tcp_socket {
+    pub id: u64,
+}
+
+/// A listener handle, passed by value; same rules as `bun_tcp_socket`.
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct bun_tcp_listener {
+    pub id: u64,
+}
+
+/// An error as handlers see it. `name` and `syscall` are static strings; `message` is valid until
+/// the handler returns.
+#[repr(C)]
+pub struct bun_tcp_error {
+    /// Negative errno (-ECONNREFUSED) or a negative BUN_TCP_E* library code.
+    pub code: i32,
+    /// "ECONNREFUSED", "ENOTFOUND", "EADDRINUSE", "ECONNRESET", ...
+    pub name: *const c_char,
+    /// "connect", "getaddrinfo", "read", "write", "listen", or NULL.
+    pub syscall: *const c_char,
+    /// Human-readable detail.
+    pub message: *const c_char,
+}
+
+/// One table of handlers, shared by a listener and every socket it accepts (or owned by one
+/// client socket). Copied at listen / connect / reload: it may live on the caller's stack.
+/// NULL members are skipped; at least `data` or `drain` must be set. `data` (the second
+/// argument of every handler) is the socket's current user data.
+#[repr(C)]
+#[derive(Copy, Clone, Default)]
+pub struct bun_tcp_handlers {
+    /// The connection is established (accepted, or connected; for TLS see `handshake`).
+    pub open: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void)>,
+    /// Bytes arrived. `bytes` points into a loop-shared buffer, valid only during the call.
+    pub data: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void, bytes: *const u8, len: usize)>,
+    /// The socket can take more after a short write (or its write_all queue emptied).
+    pub drain: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void)>,
+    /// The peer sent FIN. Without this handler, a FIN closes the socket.
+    pub end: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void)>,
+    /// Last handler of every socket that fired `open`, exactly once. `err` is NULL for a clean
+    /// close; set for a reset, a fatal write error with no `error` handler, a TLS rejection.
+    pub close: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void, err: *const bun_tcp_error)>,
+    /// A fatal error on an open socket (a write error); `close` follows.
+    pub error: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void, err: *const bun_tcp_error)>,
+    /// The idle timeout passed. The socket is not closed.
+    pub timeout: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void)>,
+    /// A connect failed (or was closed while in flight): no `open` and no `close` follow.
+    pub connect_error: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void, err: *const bun_tcp_error)>,
+    /// TLS handshake finished (`success`), with the verification verdict (NULL = verified).
+    pub handshake: Option<
+        unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void, success: bool, verify_error: *const bun_tcp_error),
+    >,
+}
+
+/// A byte string (PEM contents, for example).
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct bun_tcp_bytes {
+    pub ptr: *const u8,
+    pub len: usize,
+}
+
+/// TLS options. Not yet implemented in this build: a non-NULL `tls` makes listen/connect fail
+/// with BUN_TCP_ENOTSUP.
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct bun_tcp_tls_options {
+    /// PEM private keys (several for several chains).
+    pub key: *const bun_tcp_bytes,
+    pub key_count: usize,
+    /// PEM certificate chains.
+    pub cert: *const bun_tcp_bytes,
+    pub cert_count: usize,
+    /// PEM CA certificates; replace the system trust store when given.
+    pub ca: *const bun_tcp_bytes,
+    pub ca_count: usize,
+    /// Client: SNI and the name verified (default: the connect hostname, else "localhost").
+    pub server_name: *const c_char,
+    /// false = verify the peer (Bun's rejectUnauthorized: true).
+    pub allow_unauthorized: bool,
+    /// Server: ask for a client certificate (mTLS).
+    pub request_cert: bool,
+}
+
+/// Options of `bun_tcp_listen`. A zero-filled struct means Bun's defaults.
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct bun_tcp_listen_options {
+    /// NULL = "0.0.0.0"; an IP literal ("127.0.0.1", "::", "[::1]") or a host name ("localhost").
+    pub hostname: *const c_char,
+    /// 0 = an ephemeral port (read it with `bun_tcp_listener_port`).
+    pub port: u16,
+    /// Default user data of every accepted socket.
+    pub data: *mut c_void,
+    /// NULL = plain TCP.
+    pub tls: *const bun_tcp_tls_options,
+    /// Listen on a unix-domain socket instead. A leading '\0' selects the Linux abstract
+    /// namespace: the name is then the NUL-terminated string that follows it.
+    pub unix_path: *const c_char,
+    /// After the peer's FIN (with an `end` handler), keep the socket writable until `end`.
+    pub allow_half_open: bool,
+    /// SO_REUSEPORT (several listeners on one port). Off: a port in use fails with EADDRINUSE.
+    pub reuse_port: bool,
+    /// IPV6_V6ONLY for an IPv6 address (default: dual-stack).
+    pub ipv6_only: bool,
+    /// listen(2) backlog; 0 = 511.
+    pub backlog: i32,
+}
+
+/// Options of `bun_tcp_connect`. A zero-filled struct plus a port connects to localhost.
+#[repr(C)]
+#[derive(Copy, Clone)]
+pub struct bun_tcp_connect_options {
+    /// NULL = "localhost". IP literals connect at once; names resolve off the loop thread.
+    pub hostname: *const c_char,
+    pub port: u16,
+    /// The socket's user data.
+    pub data: *mut c_void,
+    /// NULL = plain TCP.
+    pub tls: *const bun_tcp_tls_options,
+    /// Connect to a unix-domain socket instead (leading '\0': abstract name, as for listen).
+    pub unix_path: *const c_char,
+    /// After the peer's FIN (with an `end` handler), keep the socket writable until `end`.
+    pub allow_half_open: bool,
+}

@@ -1,0 +1,98 @@
+//! bun_tcp: Bun's native TCP socket API (`Bun.listen`, `Bun.connect`) as a Rust library with a C ABI.
+//!
+//! The core (everything but `ffi`) is safe Rust: an [`EventLoop`] on mio drives sockets and
+//! listeners stored in generation-checked slabs and calls [`Handlers`] tables. The `ffi` module is
+//! the thin `extern "C"` shell that `include/bun_tcp.h` describes; it is the only place `unsafe`
+//! is allowed.
+//!
+//! Data flows one way: readiness (mio) → socket state machine → handler.
+
+#![deny(unsafe_code)]
+
+pub mod addr;
+mod dns;
+pub mod error;
+pub mod event_loop;
+#[allow(unsafe_code)]
+pub mod ffi;
+pub mod handlers;
+mod listener;
+mod os;
+mod slab;
+mod socket;
+mod timers;
+mod write_queue;
+
+pub use addr::UnixName;
+pub use error::NetError;
+pub use event_loop::EventLoop;
+pub use handlers::{HandlerSet, Handlers};
+pub use socket::ReadyState;
+
+use std::ffi::c_void;
+
+/// A socket's or listener's user data: opaque to the library, handed back to every handler.
+pub type UserData = *mut c_void;
+
+/// A socket handle: slot and generation (and the owning loop). Stale handles are rejected.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SocketId(pub u64);
+
+/// A listener handle.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ListenerId(pub u64);
+
+/// How to listen. `Default` gives Bun's defaults: 0.0.0.0, an ephemeral port, plain TCP.
+#[derive(Clone, Debug)]
+pub struct ListenOptions {
+    /// None = "0.0.0.0"; an IP literal or a host name (resolved at once: listen is synchronous).
+    pub hostname: Option<String>,
+    pub port: u16,
+    /// The default user data of every accepted socket.
+    pub data: UserData,
+    /// Listen on a unix-domain socket instead of TCP.
+    pub unix: Option<UnixName>,
+    pub allow_half_open: bool,
+    pub reuse_port: bool,
+    pub ipv6_only: bool,
+    /// 0 = the default (511).
+    pub backlog: i32,
+}
+
+impl Default for ListenOptions {
+    fn default() -> Self {
+        ListenOptions {
+            hostname: None,
+            port: 0,
+            data: std::ptr::null_mut(),
+            unix: None,
+            allow_half_open: false,
+            reuse_port: false,
+            ipv6_only: false,
+            backlog: 0,
+        }
+    }
+}
+
+/// Where and how to connect.
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    /// None = "localhost". IP literals connect at once; names resolve off the loop thread.
+    pub hostname: Option<String>,
+    pub port: u16,
+    pub data: UserData,
+    pub unix: Option<UnixName>,
+    pub allow_half_open: bool,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            hostname: None,
+            port: 0,
+            data: std::ptr::null_mut(),
+            unix: None,
+            allow_half_open: false,
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Listeners: bind, accept, stop, reload.
+//!
+//! A listener's slot outlives `stop` (until the loop is freed), so stop is idempotent and the
+//! listener's data stays readable; the handle of a stopped listener answers queries but accepts
+//! nothing.
+
+use crate::addr::{Host, UnixName, parse_host};
+use crate::dns;
+use crate::error::NetError;
+use crate::event_loop::{ACCEPT_BUDGET, EventLoop};
+use crate::handlers::{HandlerCell, Handlers, validate};
+use crate::os::{self, ListenSpec, Stream};
+use crate::socket::{CloseHow, Phase};
+use crate::{ListenOptions, ListenerId, UserData};
+use mio::Interest;
+use mio::net::{TcpListener, UnixListener};
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::rc::Rc;
+
+pub(crate) enum ListenIo {
+    Tcp(TcpListener),
+    Unix(UnixListener, UnixName),
+}
+
+pub(crate) struct Listener {
+    /// None once stopped.
+    io: Option<ListenIo>,
+    handlers: HandlerCell,
+    data: UserData,
+    allow_half_open: bool,
+    refd: bool,
+    port: u16,
+}
+
+impl Listener {
+    pub fn is_listening(&self) -> bool {
+        self.io.is_some()
+    }
+}
+
+fn bind_tcp(opts: &ListenOptions, spec: &ListenSpec) -> Result<(TcpListener, u16), NetError> {
+    let host = opts.hostname.as_deref().unwrap_or("0.0.0.0");
+    let addrs = match parse_host(host)? {
+        Host::Ip(ip) => vec![SocketAddr::new(ip, opts.port)],
+        Host::Name(name) => dns::resolve_now(&name, opts.port)?,
+    };
+    let mut last = None;
+    for addr in addrs {
+        match os::listen_tcp(addr, spec) {
+            Ok(listener) => {
+                let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+                return Ok((listener, port));
+            }
+            Err((e, step)) => {
+                let syscall = if step == "listen" { c"listen" } else { c"socket" };
+                last = Some(NetError::io(&e, syscall, &addr.to_string()));
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| NetError::invalid("no address to listen on")))
+}
+
+fn bind_unix(name: &UnixName, spec: &ListenSpec) -> Result<UnixListener, NetError> {
+    let attempt = || os::listen_unix(name, spec).map_err(|(e, _)| e);
+    match attempt() {
+        Ok(l) => Ok(l),
+        // A socket file left by a process that died blocks the path; a live one must not be
+        // taken over. Only the stale kind is removed.
+        Err(e) if e.raw_os_error() == Some(libc::EADDRINUSE) => match name {
+            UnixName::Path(path) if !os::unix_path_is_live(name) => {
+                let _ = std::fs::remove_file(path);
+                attempt().map_err(|e| NetError::io(&e, c"listen", &name.display()))
+            }
+            _ => Err(NetError::io(&e, c"listen", &name.display())),
+        },
+        Err(e) => Err(NetError::io(&e, c"listen", &name.display())),
+    }
+}
+
+impl EventLoop {
+    /// Listens; accepted sockets use `handlers` (shared: see `reload_listener`) and start with
+    /// `opts.data` as their user data. Fails at once on a bad option, a port in use, an
+    /// unresolvable or invalid host; no handler fires then.
+    pub fn listen(&self, opts: &ListenOptions, handlers: Rc<dyn Handlers>) -> Result<ListenerId, NetError> {
+        self.refuse_if_shut()?;
+        validate(&*handlers)?;
+        if opts.backlog < 0 {
+            return Err(NetError::invalid("backlog must not be negative"));
+        }
+        let spec = ListenSpec { reuse_port: opts.reuse_port, ipv6_only: opts.ipv6_only, backlog: opts.backlog };
+        let (io, port) = match &opts.unix {
+            Some(name) => (ListenIo::Unix(bind_unix(name, &spec)?, name.clone()), 0),
+            None => {
+                let (l, port) = bind_tcp(opts, &spec)?;
+                (ListenIo::Tcp(l), port)
+            }
+        };
+        let listener = Listener {
+            io: Some(io),
+            handlers: HandlerCell::new(handlers),
+            data: opts.data,
+            allow_half_open: opts.allow_half_open,
+            refd: true,
+            port,
+        };
+        let mut st = self.st.borrow_mut();
+        let id = st
+            .listeners
+            .insert(listener)
+            .ok_or_else(|| NetError::new(-libc::ENOMEM, "too many listeners in this loop"))?;
+        let token = EventLoop::token_for_listener(id);
+        let registered = match st.listeners.get_mut(id).and_then(|l| l.io.as_mut()) {
+            Some(ListenIo::Tcp(l)) => self.registry.register(l, token, Interest::READABLE),
+            Some(ListenIo::Unix(l, _)) => self.registry.register(l, token, Interest::READABLE),
+            None => Ok(()),
+        };
+        if let Err(e) = registered {
+            if let Some(l) = st.listeners.remove(id) {
+                unlink(l.io);
+            }
+            return Err(NetError::io(&e, c"epoll_ctl", ""));
+        }
+        st.books.hold(true);
+        Ok(ListenerId(id))
+    }
+
+    /// Accepts pending connections (up to a budget per event, the rest next tick).
+    pub(crate) fn on_acceptable(&self, id: u64) {
+        for _ in 0..ACCEPT_BUDGET {
+            let accepted = {
+                let st = self.st.borrow();
+                let Some(l) = st.listeners.get(id) else { return };
+                let result = match &l.io {
+                    Some(ListenIo::Tcp(t)) => t.accept().map(|(s, _)| Stream::Tcp(s)),
+                    Some(ListenIo::Unix(u, _)) => u.accept().map(|(s, _)| Stream::Unix(s)),
+                    None => return,
+                };
+                result.map(|stream| (stream, l.handlers.clone(), l.data, l.allow_half_open))
+            };
+            match accepted {
+                Ok((stream, handlers, data, half_open)) => {
+                    self.adopt_accepted(id, stream, handlers, data, half_open);
+                    self.after_dispatch();
+                    if self.is_shut() {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::ConnectionAborted) => {}
+                // EMFILE/ENFILE/ENOBUFS: leave the connection in the backlog; the next
+                // readiness event (or the next connection) retries.
+                Err(_) => return,
+            }
+        }
+        self.st.borrow_mut().books.accept_again.push(id);
+    }
+
+    /// Stops accepting (and unlinks a unix path). With `close_active`, also closes every socket
+    /// this listener accepted; their `close` handlers run before this returns. Idempotent.
+    pub fn stop(&self, id: ListenerId, close_active: bool) -> Result<(), NetError> {
+        {
+            let mut st = self.st.borrow_mut();
+            let l = st.listeners.get_mut(id.0).ok_or_else(|| NetError::new(crate::error::ECLOSED, "unknown or stale listener"))?;
+            let was_held = l.io.is_some() && l.refd;
+            if let Some(mut io) = l.io.take() {
+                match &mut io {
+                    ListenIo::Tcp(t) => {
+                        let _ = self.registry.deregister(t);
+                    }
+                    ListenIo::Unix(u, _) => {
+                        let _ = self.registry.deregister(u);
+                    }
+                }
+                unlink(Some(io));
+            }
+            if was_held {
+                st.books.hold(false);
+            }
+        }
+        if close_active {
+            let accepted: Vec<u64> = {
+                let st = self.st.borrow();
+                st.sockets
+                    .ids()
+                    .into_iter()
+                    .filter(|sid| {
+                        st.sockets.get(*sid).is_some_and(|s| s.listener == Some(id.0) && s.phase != Phase::Closed)
+                    })
+                    .collect()
+            };
+            for sid in accepted {
+                let _ = self.close_socket(sid, None, CloseHow::Fin);
+            }
+        }
+        Ok(())
+    }
+
+    fn with_listener<R>(&self, id: ListenerId, f: impl FnOnce(&mut Listener) -> R) -> Result<R, NetError> {
+        let mut st = self.st.borrow_mut();
+        let l = st.listeners.get_mut(id.0).ok_or_else(|| NetError::new(crate::error::ECLOSED, "unknown or stale listener"))?;
+        Ok(f(l))
+    }
+
+    /// Swaps the handler table of the listener and of every socket still using it.
+    pub fn reload_listener(&self, id: ListenerId, handlers: Rc<dyn Handlers>) -> Result<(), NetError> {
+        validate(&*handlers)?;
+        self.with_listener(id, |l| l.handlers.replace(handlers))
+    }
+
+    /// The bound port (0 for unix sockets).
+    pub fn listener_port(&self, id: ListenerId) -> Result<u16, NetError> {
+        self.with_listener(id, |l| l.port)
+    }
+
+    pub fn listener_data(&self, id: ListenerId) -> Result<UserData, NetError> {
+        self.with_listener(id, |l| l.data)
+    }
+
+    pub fn set_listener_data(&self, id: ListenerId, data: UserData) -> Result<(), NetError> {
+        self.with_listener(id, |l| l.data = data)
+    }
+
+    /// Whether the listener keeps the loop alive; a no-op after stop.
+    pub fn set_listener_ref(&self, id: ListenerId, on: bool) -> Result<(), NetError> {
+        let mut st = self.st.borrow_mut();
+        let l = st.listeners.get_mut(id.0).ok_or_else(|| NetError::new(crate::error::ECLOSED, "unknown or stale listener"))?;
+        if l.io.is_none() || l.refd == on {
+            return Ok(());
+        }
+        l.refd = on;
+        st.books.hold(on);
+        Ok(())
+    }
+}
+
+/// Closes a listening socket and removes its unix path from the file system.
+fn unlink(io: Option<ListenIo>) {
+    if let Some(ListenIo::Unix(listener, UnixName::Path(path))) = io {
+        drop(listener);
+        let _ = std::fs::remove_file(path);
+    }
+}

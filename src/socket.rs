@@ -1,0 +1,924 @@
+//! The socket state machine (resolving → connecting → open → closed) and its read and write paths.
+//!
+//! Rules this file keeps (SPEC §3):
+//! - exactly one of `open` / `connect_error` per connect; `close` exactly once, last, and only for
+//!   sockets that fired `open`;
+//! - `write` is one non-blocking send (Bun's contract); `drain` follows a short write;
+//! - `end` queues its whole chunk and sends FIN once the queue is flushed; reading goes on;
+//! - a peer FIN closes the socket unless an `end` handler is set (then `allow_half_open` decides);
+//! - failures found inside a call (a write error) are reported after the current handler returns,
+//!   so a socket is never freed under its caller.
+
+use crate::addr::{Host, UnixName, ip_text, parse_host};
+use crate::error::{EENDED, NetError};
+use crate::event_loop::{Books, EventLoop, READ_BUDGET};
+use crate::handlers::{HandlerCell, Handlers, validate};
+use crate::os::{self, Stream};
+use crate::timers::IdleTimer;
+use crate::write_queue::WriteQueue;
+use crate::{ConnectOptions, ListenerId, SocketId, UserData};
+use std::collections::VecDeque;
+use std::io::{self, ErrorKind};
+use std::net::{Shutdown, SocketAddr};
+use std::rc::Rc;
+use std::time::Duration;
+
+/// Where a socket is in its life.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Waiting for the resolver thread.
+    Resolving,
+    /// A non-blocking connect is in flight.
+    Connecting,
+    /// `open` fired (or is about to): reads and writes flow.
+    Open,
+    /// Closed: the slot lives until the end of the tick, then the handle is stale.
+    Closed,
+}
+
+/// `bun_tcp_socket_ready_state` values.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum ReadyState {
+    Connecting = 2,
+    Open = 1,
+    /// `end` was called and its tail is still queued.
+    Closing = 0,
+    /// FIN sent (end flushed, or shutdown of the write side).
+    WriteShut = -2,
+    Closed = -1,
+}
+
+/// How `close_socket` ends the connection.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CloseHow {
+    /// close(2): FIN, queued bytes discarded.
+    Fin,
+    /// SO_LINGER 0 then close(2): RST.
+    Reset,
+}
+
+/// What the loop keeps per socket.
+pub(crate) struct Socket {
+    pub phase: Phase,
+    pub stream: Option<Stream>,
+    pub handlers: HandlerCell,
+    pub data: UserData,
+    pub listener: Option<u64>,
+    pub allow_half_open: bool,
+    /// Addresses still to try, and the host for messages.
+    pub addrs: VecDeque<SocketAddr>,
+    pub target: String,
+    pub refd: bool,
+    pub paused: bool,
+    /// Peer FIN seen.
+    pub read_eof: bool,
+    /// shutdown(read side) called.
+    pub read_shut: bool,
+    /// `end` called (or the library ended the socket): no more writes, FIN once flushed.
+    pub ending: bool,
+    /// FIN sent.
+    pub write_shut: bool,
+    pub corked: bool,
+    /// A short write (or a queued tail) happened: `drain` fires when the socket can take more.
+    pub want_drain: bool,
+    /// A failure waiting in `State::failures`.
+    pub failure: Option<NetError>,
+    pub queue: WriteQueue,
+    pub timer: IdleTimer,
+    pub bytes_written: u64,
+}
+
+impl Socket {
+    pub(crate) fn new(handlers: HandlerCell, data: UserData, allow_half_open: bool) -> Socket {
+        Socket {
+            phase: Phase::Connecting,
+            stream: None,
+            handlers,
+            data,
+            listener: None,
+            allow_half_open,
+            addrs: VecDeque::new(),
+            target: String::new(),
+            refd: true,
+            paused: false,
+            read_eof: false,
+            read_shut: false,
+            ending: false,
+            write_shut: false,
+            corked: false,
+            want_drain: false,
+            failure: None,
+            queue: WriteQueue::default(),
+            timer: IdleTimer::default(),
+            bytes_written: 0,
+        }
+    }
+
+    fn is_live(&self) -> bool {
+        self.phase != Phase::Closed
+    }
+
+    /// Records activity for the idle timeout.
+    fn touch(&mut self, id: u64, timers: &mut crate::timers::TimerHeap, now: std::time::Instant) {
+        if let Some((at, seq)) = self.timer.touch(now) {
+            timers.push(at, id, seq);
+        }
+    }
+}
+
+fn would_block(e: &io::Error) -> bool {
+    e.kind() == ErrorKind::WouldBlock
+}
+
+/// Sends the queue until it is empty (Ok(true)), the kernel is full (Ok(false)) or an error.
+fn flush_queue(s: &mut Socket) -> io::Result<bool> {
+    let Some(stream) = s.stream.as_ref() else { return Ok(false) };
+    while !s.queue.is_empty() {
+        match stream.send_vectored(&s.queue.slices()) {
+            Ok(n) => {
+                s.queue.consume(n);
+                s.bytes_written += n as u64;
+            }
+            Err(e) if would_block(&e) => return Ok(false),
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+impl EventLoop {
+    fn with_socket<R>(&self, id: SocketId, f: impl FnOnce(&mut Socket, &mut Books) -> Result<R, NetError>) -> Result<R, NetError> {
+        let mut st = self.st.borrow_mut();
+        let state = &mut *st;
+        match state.sockets.get_mut(id.0) {
+            Some(s) => f(s, &mut state.books),
+            None => Err(NetError::closed()),
+        }
+    }
+
+    fn with_live_socket<R>(&self, id: SocketId, f: impl FnOnce(&mut Socket, &mut Books) -> Result<R, NetError>) -> Result<R, NetError> {
+        self.with_socket(id, |s, st| if s.is_live() { f(s, st) } else { Err(NetError::closed()) })
+    }
+
+    // ---- connect ---------------------------------------------------------------------------
+
+    /// Starts a connect. Returns at once with a socket in state "connecting"; later exactly one
+    /// of `open` or `connect_error` fires. Bad arguments fail here and fire nothing.
+    pub fn connect(&self, opts: &ConnectOptions, handlers: Rc<dyn Handlers>) -> Result<SocketId, NetError> {
+        self.refuse_if_shut()?;
+        validate(&*handlers)?;
+        enum Plan {
+            Unix(UnixName),
+            Addrs(Vec<SocketAddr>),
+            Resolve(String),
+        }
+        let host_text = opts.hostname.clone().unwrap_or_else(|| "localhost".to_string());
+        let plan = match &opts.unix {
+            Some(name) => Plan::Unix(name.clone()),
+            None => match parse_host(&host_text)? {
+                Host::Ip(ip) => Plan::Addrs(vec![SocketAddr::new(ip, opts.port)]),
+                Host::Name(name) => Plan::Resolve(name),
+            },
+        };
+        let mut socket = Socket::new(HandlerCell::new(handlers), opts.data, opts.allow_half_open);
+        socket.target = match &plan {
+            Plan::Unix(name) => name.display(),
+            _ => format!("{host_text}:{}", opts.port),
+        };
+        let mut immediate_failure = None;
+        match &plan {
+            Plan::Unix(name) => match os::connect_unix(name) {
+                Ok(stream) => socket.stream = Some(stream),
+                Err(e) => immediate_failure = Some(NetError::io(&e, c"connect", &name.display())),
+            },
+            Plan::Addrs(addrs) => socket.addrs = addrs.iter().copied().collect(),
+            Plan::Resolve(_) => socket.phase = Phase::Resolving,
+        }
+        let id = self
+            .st
+            .borrow_mut()
+            .sockets
+            .insert(socket)
+            .ok_or_else(|| NetError::new(-libc::ENOMEM, "too many sockets in this loop"))?;
+        self.st.borrow_mut().books.hold(true);
+        match plan {
+            Plan::Resolve(name) => {
+                if let Err(e) = self.start_dns(id, name, opts.port) {
+                    self.forget_unopened(id);
+                    return Err(e);
+                }
+            }
+            Plan::Addrs(_) => {
+                if let Err(e) = self.start_attempt(id) {
+                    immediate_failure = Some(e);
+                }
+            }
+            Plan::Unix(_) => {
+                let mut st = self.st.borrow_mut();
+                if let Some(s) = st.sockets.get_mut(id) {
+                    if let Err(e) = self.register_socket(id, s) {
+                        immediate_failure = Some(NetError::io(&e, c"epoll_ctl", ""));
+                    }
+                }
+            }
+        }
+        if let Some(err) = immediate_failure {
+            // Reported from the loop, never from inside this call.
+            let mut st = self.st.borrow_mut();
+            if let Some(s) = st.sockets.get_mut(id) {
+                s.failure = Some(err);
+            }
+            st.books.failures.push(id);
+        }
+        Ok(SocketId(id))
+    }
+
+    /// Undoes a connect that failed before returning: the slot goes, nothing fires.
+    fn forget_unopened(&self, id: u64) {
+        let mut st = self.st.borrow_mut();
+        st.sockets.remove(id);
+        st.books.hold(false);
+    }
+
+    /// Connects to the next address; on immediate errors tries the ones after it.
+    fn start_attempt(&self, id: u64) -> Result<(), NetError> {
+        let mut st = self.st.borrow_mut();
+        let s = st.sockets.get_mut(id).ok_or_else(NetError::closed)?;
+        s.stream = None;
+        let mut last = None;
+        while let Some(addr) = s.addrs.pop_front() {
+            match os::connect_tcp(addr) {
+                Ok(stream) => {
+                    s.stream = Some(stream);
+                    s.phase = Phase::Connecting;
+                    return self.register_socket(id, s).map_err(|e| NetError::io(&e, c"epoll_ctl", ""));
+                }
+                Err(e) => last = Some(NetError::io(&e, c"connect", &addr.to_string())),
+            }
+        }
+        Err(last.unwrap_or_else(|| NetError::invalid("no address to connect to")))
+    }
+
+    pub(crate) fn on_resolved(&self, id: u64, result: Result<Vec<SocketAddr>, NetError>) {
+        let waiting = self.st.borrow().sockets.get(id).is_some_and(|s| s.phase == Phase::Resolving);
+        if !waiting {
+            return;
+        }
+        let outcome = result.and_then(|addrs| {
+            if let Some(s) = self.st.borrow_mut().sockets.get_mut(id) {
+                s.addrs = addrs.into_iter().collect();
+            }
+            self.start_attempt(id)
+        });
+        if let Err(err) = outcome {
+            self.fail_connect(id, err);
+        }
+    }
+
+    /// A writable (or error) event on a connecting socket: connected, refused, or spurious.
+    pub(crate) fn finish_connect(&self, id: u64) {
+        let outcome = {
+            let st = self.st.borrow();
+            let Some(s) = st.sockets.get(id) else { return };
+            let Some(stream) = s.stream.as_ref() else { return };
+            match stream.take_error() {
+                Ok(Some(e)) | Err(e) => {
+                    let detail = stream.peer_addr().map(|a| a.to_string());
+                    Err(NetError::io(&e, c"connect", &detail.unwrap_or_else(|| s.target.clone())))
+                }
+                Ok(None) if stream.is_connected() => Ok(true),
+                Ok(None) => Ok(false),
+            }
+        };
+        match outcome {
+            Ok(true) => self.socket_opened(id),
+            Ok(false) => {}
+            Err(err) => self.connect_attempt_failed(id, err),
+        }
+    }
+
+    fn connect_attempt_failed(&self, id: u64, err: NetError) {
+        let more = self.st.borrow().sockets.get(id).is_some_and(|s| !s.addrs.is_empty());
+        if more {
+            match self.start_attempt(id) {
+                Ok(()) => return,
+                Err(next_err) => return self.fail_connect(id, next_err),
+            }
+        }
+        self.fail_connect(id, err);
+    }
+
+    /// The connect is over and failed: connect_error fires, never open or close.
+    fn fail_connect(&self, id: u64, err: NetError) {
+        {
+            let mut st = self.st.borrow_mut();
+            let Some(s) = st.sockets.get_mut(id) else { return };
+            if !matches!(s.phase, Phase::Connecting | Phase::Resolving) {
+                return;
+            }
+            s.phase = Phase::Closed;
+            s.stream = None;
+            s.queue.clear();
+            let held = s.refd;
+            st.books.released.push(id);
+            if held {
+                st.books.hold(false);
+            }
+        }
+        self.emit(id, |h, lp, s, d| h.connect_error(lp, s, d, &err));
+    }
+
+    /// The connection is established: `open`, then anything written or ended before it leaves.
+    fn socket_opened(&self, id: u64) {
+        {
+            let mut st = self.st.borrow_mut();
+            let Some(s) = st.sockets.get_mut(id) else { return };
+            s.phase = Phase::Open;
+            if let Some(stream) = s.stream.as_ref() {
+                let _ = stream.set_nodelay(true);
+            }
+        }
+        self.emit(id, |h, lp, s, d| h.open(lp, s, d));
+        self.on_writable(id);
+        self.on_readable(id);
+    }
+
+    /// A socket accepted by a listener: stored, registered, and announced with `open`.
+    pub(crate) fn adopt_accepted(&self, listener: u64, stream: Stream, handlers: HandlerCell, data: UserData, allow_half_open: bool) {
+        let _ = stream.set_nodelay(true);
+        let id = {
+            let mut st = self.st.borrow_mut();
+            let mut socket = Socket::new(handlers, data, allow_half_open);
+            socket.phase = Phase::Open;
+            socket.stream = Some(stream);
+            socket.listener = Some(listener);
+            let now = st.books.now;
+            // Accepted sockets start with Bun's 120 s idle timeout.
+            let entry = socket.timer.set(Some(Duration::from_secs(120)), now);
+            let Some(id) = st.sockets.insert(socket) else { return };
+            if let Some((at, seq)) = entry {
+                st.books.timers.push(at, id, seq);
+            }
+            let state = &mut *st;
+            let registered = match state.sockets.get_mut(id) {
+                Some(s) => self.register_socket(id, s).is_ok(),
+                None => false,
+            };
+            if !registered {
+                state.sockets.remove(id);
+                return;
+            }
+            state.books.hold(true);
+            id
+        };
+        self.emit(id, |h, lp, s, d| h.open(lp, s, d));
+    }
+
+    // ---- reading ---------------------------------------------------------------------------
+
+    /// Reads until the kernel has nothing more, the socket stops reading, or the budget is used.
+    pub(crate) fn on_readable(&self, id: u64) {
+        let mut reads = 0;
+        loop {
+            let mut buf = self.recv_buf.take();
+            let result = {
+                let st = self.st.borrow();
+                match st.sockets.get(id) {
+                    Some(s) if s.phase == Phase::Open && !s.paused && !s.read_eof && !s.read_shut => {
+                        match s.stream.as_ref() {
+                            Some(stream) => stream.read(&mut buf),
+                            None => Err(io::Error::from(ErrorKind::WouldBlock)),
+                        }
+                    }
+                    _ => Err(io::Error::from(ErrorKind::WouldBlock)),
+                }
+            };
+            match result {
+                Ok(0) => {
+                    *self.recv_buf.borrow_mut() = buf;
+                    return self.peer_fin(id);
+                }
+                Ok(n) => {
+                    {
+                        let mut st = self.st.borrow_mut();
+                        let now = st.books.now;
+                        let state = &mut *st;
+                        if let Some(s) = state.sockets.get_mut(id) {
+                            s.touch(id, &mut state.books.timers, now);
+                        }
+                    }
+                    self.emit(id, |h, lp, s, d| h.data(lp, s, d, &buf[..n]));
+                    *self.recv_buf.borrow_mut() = buf;
+                    self.after_dispatch();
+                    reads += 1;
+                    if reads >= READ_BUDGET {
+                        self.st.borrow_mut().books.read_again.push(id);
+                        return;
+                    }
+                }
+                Err(e) if would_block(&e) => {
+                    *self.recv_buf.borrow_mut() = buf;
+                    return;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {
+                    *self.recv_buf.borrow_mut() = buf;
+                }
+                Err(e) => {
+                    *self.recv_buf.borrow_mut() = buf;
+                    // A peer reset goes to close(err), not to error.
+                    let err = NetError::io(&e, c"read", "");
+                    let _ = self.close_socket(id, Some(err), CloseHow::Fin);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The peer sent FIN.
+    fn peer_fin(&self, id: u64) {
+        let has_end = {
+            let mut st = self.st.borrow_mut();
+            let Some(s) = st.sockets.get_mut(id) else { return };
+            s.read_eof = true;
+            s.handlers.get().present().end
+        };
+        if has_end {
+            self.emit(id, |h, lp, s, d| h.end(lp, s, d));
+        }
+        let half_open = self.st.borrow().sockets.get(id).is_some_and(|s| s.allow_half_open);
+        if !has_end || !half_open {
+            self.end_write_side(id);
+        }
+        self.maybe_finish(id);
+    }
+
+    /// Closes a socket whose both directions are done.
+    fn maybe_finish(&self, id: u64) {
+        let done = self.st.borrow().sockets.get(id).is_some_and(|s| {
+            s.phase == Phase::Open && (s.read_eof || s.read_shut) && s.write_shut
+        });
+        if done {
+            let _ = self.close_socket(id, None, CloseHow::Fin);
+        }
+    }
+
+    // ---- writing ---------------------------------------------------------------------------
+
+    /// The socket can take more: flush the queue, send FIN if ending, fire `drain` if owed.
+    pub(crate) fn on_writable(&self, id: u64) {
+        let drain = {
+            let mut st = self.st.borrow_mut();
+            let now = st.books.now;
+            let state = &mut *st;
+            let Some(s) = state.sockets.get_mut(id) else { return };
+            if s.phase != Phase::Open || s.corked {
+                return;
+            }
+            let before = s.bytes_written;
+            match flush_queue(s) {
+                Ok(true) => {}
+                Ok(false) => {
+                    if s.bytes_written != before {
+                        s.touch(id, &mut state.books.timers, now);
+                    }
+                    return;
+                }
+                Err(e) => {
+                    let err = NetError::io(&e, c"write", "");
+                    if s.failure.is_none() {
+                        s.failure = Some(err);
+                        state.books.failures.push(id);
+                    }
+                    return;
+                }
+            }
+            if s.bytes_written != before {
+                s.touch(id, &mut state.books.timers, now);
+            }
+            if s.ending && !s.write_shut {
+                if let Some(stream) = s.stream.as_ref() {
+                    let _ = stream.shutdown(Shutdown::Write);
+                }
+                s.write_shut = true;
+            }
+            let drain = s.want_drain && !s.ending;
+            s.want_drain = false;
+            drain
+        };
+        self.maybe_finish(id);
+        if drain {
+            self.emit(id, |h, lp, s, d| h.drain(lp, s, d));
+        }
+    }
+
+    /// Checks that a socket can take writes; Ok(false) = not yet (connecting).
+    fn writable_now(s: &Socket) -> Result<bool, NetError> {
+        if let Some(f) = &s.failure {
+            return Err(f.clone());
+        }
+        if s.ending || s.write_shut {
+            return Err(NetError::new(EENDED, "write after end or shutdown"));
+        }
+        Ok(s.phase == Phase::Open)
+    }
+
+    /// One non-blocking send (Bun's unbuffered contract): returns the bytes accepted, 0..len.
+    /// While bytes are queued it returns 0 rather than jump the queue; while corked it queues all.
+    pub fn write(&self, id: SocketId, bytes: &[u8]) -> Result<usize, NetError> {
+        self.with_live_socket(id, |s, st| {
+            if !EventLoop::writable_now(s)? {
+                s.want_drain = true;
+                return Ok(0);
+            }
+            if bytes.is_empty() {
+                return Ok(0);
+            }
+            if s.corked {
+                s.queue.push(bytes);
+                return Ok(bytes.len());
+            }
+            if !s.queue.is_empty() {
+                s.want_drain = true;
+                return Ok(0);
+            }
+            send_now(id.0, s, st, bytes)
+        })
+    }
+
+    /// Accepts every byte: sends what the kernel takes and queues the rest; `drain` fires when
+    /// the queue is empty again.
+    pub fn write_all(&self, id: SocketId, bytes: &[u8]) -> Result<usize, NetError> {
+        self.with_live_socket(id, |s, st| {
+            let open = EventLoop::writable_now(s)?;
+            if bytes.is_empty() {
+                return Ok(0);
+            }
+            if s.corked {
+                s.queue.push(bytes);
+                return Ok(bytes.len());
+            }
+            if !open || !s.queue.is_empty() {
+                s.queue.push(bytes);
+                s.want_drain = true;
+                return Ok(bytes.len());
+            }
+            let sent = send_now(id.0, s, st, bytes)?;
+            if sent < bytes.len() {
+                s.queue.push(&bytes[sent..]);
+                s.want_drain = true;
+            }
+            Ok(bytes.len())
+        })
+    }
+
+    /// Sends `bytes` then FIN: the whole chunk is accepted (the rest queued), writes are refused
+    /// from now on, the socket stays readable. Returns `bytes.len()`.
+    pub fn end(&self, id: SocketId, bytes: &[u8]) -> Result<usize, NetError> {
+        let open = self.with_live_socket(id, |s, st| {
+            let open = EventLoop::writable_now(s)?;
+            let mut sent = 0;
+            if open && !s.corked && s.queue.is_empty() && !bytes.is_empty() {
+                sent = send_now(id.0, s, st, bytes)?;
+            }
+            s.queue.push(&bytes[sent..]);
+            s.ending = true;
+            Ok(open)
+        })?;
+        if open {
+            self.on_writable(id.0);
+        }
+        Ok(bytes.len())
+    }
+
+    /// shutdown(2): the read side stops delivery; the write side sends FIN now (queued bytes are
+    /// dropped; use `end` to flush first).
+    pub fn shutdown_socket(&self, id: SocketId, read_side: bool) -> Result<(), NetError> {
+        self.with_live_socket(id, |s, _| {
+            if s.phase != Phase::Open {
+                return Err(NetError::new(-libc::ENOTCONN, "shutdown on a socket that is not connected"));
+            }
+            let how = if read_side { Shutdown::Read } else { Shutdown::Write };
+            if let Some(stream) = s.stream.as_ref() {
+                let _ = stream.shutdown(how);
+            }
+            if read_side {
+                s.read_shut = true;
+            } else {
+                s.queue.clear();
+                s.ending = true;
+                s.write_shut = true;
+            }
+            Ok(())
+        })?;
+        self.maybe_finish(id.0);
+        Ok(())
+    }
+
+    /// Ends the write side on the library's behalf (peer FIN without half-open).
+    fn end_write_side(&self, id: u64) {
+        let go = {
+            let mut st = self.st.borrow_mut();
+            match st.sockets.get_mut(id) {
+                Some(s) if s.phase == Phase::Open && !s.ending => {
+                    s.ending = true;
+                    true
+                }
+                _ => false,
+            }
+        };
+        if go {
+            self.on_writable(id);
+        }
+    }
+
+    /// Sends queued bytes now (Ok) — for callers that queued with `write_all` or corked.
+    pub fn flush(&self, id: SocketId) -> Result<(), NetError> {
+        self.with_live_socket(id, |_, _| Ok(()))?;
+        self.uncork_now(id.0);
+        Ok(())
+    }
+
+    /// Coalesces writes until `uncork` or until the current handler returns.
+    pub fn cork(&self, id: SocketId) -> Result<(), NetError> {
+        self.with_live_socket(id, |s, st| {
+            if !s.corked {
+                s.corked = true;
+                st.corked.push(id.0);
+            }
+            Ok(())
+        })
+    }
+
+    /// Sends what was written while corked, in one writev.
+    pub fn uncork(&self, id: SocketId) -> Result<(), NetError> {
+        self.with_live_socket(id, |_, _| Ok(()))?;
+        self.uncork_now(id.0);
+        Ok(())
+    }
+
+    pub(crate) fn uncork_now(&self, id: u64) {
+        {
+            let mut st = self.st.borrow_mut();
+            let Some(s) = st.sockets.get_mut(id) else { return };
+            if s.corked {
+                s.corked = false;
+            }
+            if s.phase != Phase::Open {
+                return;
+            }
+        }
+        self.on_writable(id);
+        let mut st = self.st.borrow_mut();
+        if let Some(s) = st.sockets.get_mut(id) {
+            // What the kernel did not take leaves from the writable path; drain follows.
+            if !s.queue.is_empty() && !s.ending {
+                s.want_drain = true;
+            }
+        }
+    }
+
+    // ---- closing ---------------------------------------------------------------------------
+
+    /// Closes now: FIN (or RST), queued bytes discarded, `close` (or `connect_error` for a
+    /// connect still in flight, with ECANCELED) fires before this returns.
+    pub(crate) fn close_socket(&self, id: u64, err: Option<NetError>, how: CloseHow) -> Result<(), NetError> {
+        let was_open = {
+            let mut st = self.st.borrow_mut();
+            let s = st.sockets.get_mut(id).ok_or_else(NetError::closed)?;
+            if !s.is_live() {
+                return Err(NetError::closed());
+            }
+            if s.phase != Phase::Open {
+                drop(st);
+                let cancelled = NetError::sys(-libc::ECANCELED, c"connect", "(closed while connecting)");
+                self.fail_connect(id, cancelled);
+                return Ok(());
+            }
+            s.phase = Phase::Closed;
+            if let Some(stream) = s.stream.take() {
+                if how == CloseHow::Reset {
+                    let _ = stream.set_linger_zero();
+                }
+                drop(stream);
+            }
+            s.queue.clear();
+            s.failure = None;
+            let held = s.refd;
+            st.books.released.push(id);
+            if held {
+                st.books.hold(false);
+            }
+            true
+        };
+        if was_open {
+            self.emit(id, |h, lp, s, d| h.close(lp, s, d, err.as_ref()));
+        }
+        Ok(())
+    }
+
+    /// Closes with FIN; queued bytes are discarded. `close` fires before this returns.
+    pub fn close(&self, id: SocketId) -> Result<(), NetError> {
+        self.close_socket(id.0, None, CloseHow::Fin)
+    }
+
+    /// Closes with RST (SO_LINGER 0). `close` fires before this returns.
+    pub fn terminate(&self, id: SocketId) -> Result<(), NetError> {
+        self.close_socket(id.0, None, CloseHow::Reset)
+    }
+
+    /// Reports a failure recorded inside an earlier call.
+    pub(crate) fn report_failure(&self, id: u64) {
+        let (phase, err, has_error_handler) = {
+            let mut st = self.st.borrow_mut();
+            let Some(s) = st.sockets.get_mut(id) else { return };
+            let Some(err) = s.failure.take() else { return };
+            (s.phase, err, s.handlers.get().present().error)
+        };
+        match phase {
+            Phase::Connecting | Phase::Resolving => self.connect_attempt_failed(id, err),
+            Phase::Open => {
+                if has_error_handler {
+                    self.emit(id, |h, lp, s, d| h.error(lp, s, d, &err));
+                    let _ = self.close_socket(id, None, CloseHow::Fin);
+                } else {
+                    let _ = self.close_socket(id, Some(err), CloseHow::Fin);
+                }
+            }
+            Phase::Closed => {}
+        }
+    }
+
+    // ---- flow control, liveness, timers ----------------------------------------------------
+
+    /// Stops reading (no `data`, FIN deferred) until `resume`.
+    pub fn pause(&self, id: SocketId) -> Result<(), NetError> {
+        self.with_live_socket(id, |s, _| {
+            s.paused = true;
+            Ok(())
+        })
+    }
+
+    /// Starts reading again; bytes that arrived meanwhile are delivered from the loop.
+    pub fn resume(&self, id: SocketId) -> Result<(), NetError> {
+        self.with_live_socket(id, |s, st| {
+            if s.paused {
+                s.paused = false;
+                st.read_again.push(id.0);
+            }
+            Ok(())
+        })
+    }
+
+    /// Whether this socket keeps the loop alive (an idempotent flag).
+    pub fn set_ref(&self, id: SocketId, on: bool) -> Result<(), NetError> {
+        self.with_live_socket(id, |s, st| {
+            if s.refd != on {
+                s.refd = on;
+                st.hold(on);
+            }
+            Ok(())
+        })
+    }
+
+    /// Arms the idle timeout (None or zero disables): `timeout` fires once the socket has been
+    /// idle that long (every read and write resets it); the socket is not closed.
+    pub fn set_timeout(&self, id: SocketId, period: Option<Duration>) -> Result<(), NetError> {
+        self.with_live_socket(id, |s, st| {
+            let period = period.filter(|p| !p.is_zero());
+            if let Some((at, seq)) = s.timer.set(period, std::time::Instant::now()) {
+                st.timers.push(at, id.0, seq);
+            }
+            Ok(())
+        })
+    }
+
+    // ---- user data, handlers, queries -------------------------------------------------------
+
+    /// The socket's user data (readable inside `close` and `connect_error`).
+    pub fn data(&self, id: SocketId) -> Result<UserData, NetError> {
+        self.with_socket(id, |s, _| Ok(s.data))
+    }
+
+    pub fn set_data(&self, id: SocketId, data: UserData) -> Result<(), NetError> {
+        self.with_socket(id, |s, _| {
+            s.data = data;
+            Ok(())
+        })
+    }
+
+    /// Gives this socket its own handler table, used from its next event.
+    pub fn reload_socket(&self, id: SocketId, handlers: Rc<dyn Handlers>) -> Result<(), NetError> {
+        validate(&*handlers)?;
+        self.with_live_socket(id, |s, _| {
+            s.handlers = HandlerCell::new(handlers);
+            Ok(())
+        })
+    }
+
+    pub fn ready_state(&self, id: SocketId) -> ReadyState {
+        self.with_socket(id, |s, _| {
+            Ok(match s.phase {
+                Phase::Resolving | Phase::Connecting => ReadyState::Connecting,
+                Phase::Closed => ReadyState::Closed,
+                Phase::Open if s.write_shut => ReadyState::WriteShut,
+                Phase::Open if s.ending => ReadyState::Closing,
+                Phase::Open => ReadyState::Open,
+            })
+        })
+        .unwrap_or(ReadyState::Closed)
+    }
+
+    fn stream_query<R>(&self, id: SocketId, f: impl FnOnce(&Stream) -> Option<R>) -> Result<R, NetError> {
+        self.with_live_socket(id, |s, _| {
+            let stream = s.stream.as_ref().ok_or_else(|| NetError::new(-libc::ENOTCONN, "the socket is not connected"))?;
+            f(stream).ok_or_else(|| NetError::new(-libc::ENOTCONN, "no such address for this socket"))
+        })
+    }
+
+    /// The peer's IP as text ("127.0.0.1", "::1"); IPv4-mapped addresses print as IPv4.
+    pub fn remote_address(&self, id: SocketId) -> Result<String, NetError> {
+        self.stream_query(id, |st| st.peer_addr().map(|a| ip_text(&a)))
+    }
+
+    pub fn remote_port(&self, id: SocketId) -> Result<u16, NetError> {
+        self.stream_query(id, |st| st.peer_addr().map(|a| a.port()))
+    }
+
+    pub fn local_address(&self, id: SocketId) -> Result<String, NetError> {
+        self.stream_query(id, |st| st.local_addr().map(|a| ip_text(&a)))
+    }
+
+    pub fn local_port(&self, id: SocketId) -> Result<u16, NetError> {
+        self.stream_query(id, |st| st.local_addr().map(|a| a.port()))
+    }
+
+    pub fn socket_fd(&self, id: SocketId) -> Result<i32, NetError> {
+        self.stream_query(id, |st| Some(st.raw_fd()))
+    }
+
+    pub fn bytes_written(&self, id: SocketId) -> Result<u64, NetError> {
+        self.with_socket(id, |s, _| Ok(s.bytes_written))
+    }
+
+    pub fn buffered_amount(&self, id: SocketId) -> Result<usize, NetError> {
+        self.with_socket(id, |s, _| Ok(s.queue.len()))
+    }
+
+    /// The listener that accepted this socket (None for client sockets).
+    pub fn socket_listener(&self, id: SocketId) -> Result<Option<ListenerId>, NetError> {
+        self.with_socket(id, |s, _| Ok(s.listener.map(ListenerId)))
+    }
+
+    pub fn set_no_delay(&self, id: SocketId, on: bool) -> Result<(), NetError> {
+        self.with_live_socket(id, |s, _| match s.stream.as_ref() {
+            Some(stream) => stream.set_nodelay(on).map_err(|e| NetError::io(&e, c"setsockopt", "TCP_NODELAY")),
+            None => Err(NetError::new(-libc::ENOTCONN, "the socket is not connected")),
+        })
+    }
+
+    pub fn set_keep_alive(&self, id: SocketId, on: bool, initial_delay: Duration) -> Result<(), NetError> {
+        self.with_live_socket(id, |s, _| match s.stream.as_ref() {
+            Some(stream) => stream
+                .set_keepalive(on, initial_delay)
+                .map_err(|e| NetError::io(&e, c"setsockopt", "SO_KEEPALIVE")),
+            None => Err(NetError::new(-libc::ENOTCONN, "the socket is not connected")),
+        })
+    }
+
+    /// Whether the id names a socket of this loop that is not yet released.
+    pub fn is_known_socket(&self, id: SocketId) -> bool {
+        self.st.borrow().sockets.get(id.0).is_some()
+    }
+}
+
+/// One send on an open socket with an empty queue; records failures for later reporting.
+fn send_now(id: u64, s: &mut Socket, st: &mut Books, bytes: &[u8]) -> Result<usize, NetError> {
+    let Some(stream) = s.stream.as_ref() else { return Ok(0) };
+    match stream.send(bytes) {
+        Ok(n) => {
+            s.bytes_written += n as u64;
+            if n > 0 {
+                let now = st.now;
+                s.touch(id, &mut st.timers, now);
+            }
+            if n < bytes.len() {
+                s.want_drain = true;
+            }
+            Ok(n)
+        }
+        Err(e) if would_block(&e) || e.kind() == ErrorKind::Interrupted => {
+            s.want_drain = true;
+            Ok(0)
+        }
+        Err(e) => {
+            let err = NetError::io(&e, c"write", "");
+            if s.failure.is_none() {
+                s.failure = Some(err.clone());
+                st.failures.push(id);
+            }
+            Err(err)
+        }
+    }
+}
