@@ -62,20 +62,16 @@ fn bind_tcp(opts: &ListenOptions, spec: &ListenSpec) -> Result<(TcpListener, u16
 }
 
 fn bind_unix(name: &UnixName, spec: &ListenSpec) -> Result<UnixListener, NetError> {
-    let attempt = || os::listen_unix(name, spec).map_err(|(e, _)| e);
-    match attempt() {
-        Ok(l) => Ok(l),
-        // A socket file left by a process that died blocks the path; a live one must not be
-        // taken over. Only the stale kind is removed.
-        Err(e) if e.raw_os_error() == Some(libc::EADDRINUSE) => match name {
-            UnixName::Path(path) if !os::unix_path_is_live(name) => {
-                let _ = std::fs::remove_file(path);
-                attempt().map_err(|e| NetError::io(&e, c"listen", &name.display()))
-            }
-            _ => Err(NetError::io(&e, c"listen", &name.display())),
-        },
-        Err(e) => Err(NetError::io(&e, c"listen", &name.display())),
-    }
+    // An existing path is never removed: probing it would show a live server a phantom
+    // connection, and removing it would steal a live server's path. A stale file left by a
+    // process that died must be removed by its owner.
+    os::listen_unix(name, spec).map_err(|(e, _)| {
+        let mut err = NetError::io(&e, c"listen", &name.display());
+        if e.raw_os_error() == Some(libc::EADDRINUSE) {
+            err.message.push_str(" (the path exists: another server, or a stale socket file to remove)");
+        }
+        err
+    })
 }
 
 impl EventLoop {

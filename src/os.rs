@@ -190,14 +190,3 @@ pub fn connect_unix(name: &UnixName) -> io::Result<Stream> {
     }
     Ok(Stream::Unix(UnixStream::from_std(std::os::unix::net::UnixStream::from(socket))))
 }
-
-/// Whether something accepts connections on a unix path (used to tell a stale socket file, left
-/// by a process that died, from a live listener).
-pub fn unix_path_is_live(name: &UnixName) -> bool {
-    let Ok(addr) = unix_sockaddr(name) else { return false };
-    let Ok(socket) = Socket::new(Domain::UNIX, Type::STREAM.cloexec(), None) else { return true };
-    match socket.connect(&addr) {
-        Ok(()) => true,
-        Err(e) => e.raw_os_error() != Some(libc::ECONNREFUSED),
-    }
-}
