@@ -121,6 +121,7 @@ pub struct EventLoop {
     calls: Cell<u32>,
     polling: Cell<bool>,
     shut: Cell<bool>,
+    closing_all: Cell<bool>,
 }
 
 /// Resets the re-entrancy flag even when a handler panics.
@@ -167,6 +168,7 @@ impl EventLoop {
             calls: Cell::new(0),
             polling: Cell::new(false),
             shut: Cell::new(false),
+            closing_all: Cell::new(false),
         })
     }
 
@@ -207,7 +209,7 @@ impl EventLoop {
     }
 
     pub(crate) fn refuse_if_shut(&self) -> Result<(), NetError> {
-        if self.shut.get() {
+        if self.shut.get() || self.closing_all.get() {
             Err(NetError::new(ECLOSED, "the loop is being freed"))
         } else {
             Ok(())
@@ -430,7 +432,7 @@ impl EventLoop {
     /// Closes everything: listeners stop, sockets close (their close or connect_error handlers
     /// run), and the loop refuses further work. Called by `bun_tcp_loop_free`.
     pub fn close_all(&self) {
-        if self.shut.get() {
+        if self.shut.get() || self.closing_all.replace(true) {
             return;
         }
         let listeners = self.st.borrow().listeners.ids();
@@ -473,3 +475,10 @@ impl EventLoop {
     }
 }
 
+
+impl Drop for EventLoop {
+    /// Dropping a loop closes what is still open, as `close_all` does (handlers run).
+    fn drop(&mut self) {
+        self.close_all();
+    }
+}

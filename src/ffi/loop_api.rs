@@ -35,13 +35,18 @@ pub extern "C" fn bun_tcp_loop_free(loop_: *mut bun_tcp_loop) {
         if loop_.is_null() {
             return;
         }
-        if let Err(e) = registry::by_ptr(loop_) {
-            fail(&e);
-            return;
-        }
-        if let Some(core) = registry::remove(loop_) {
-            core.close_all();
-            drop(core);
+        let core = match registry::by_ptr(loop_) {
+            Ok(core) => core,
+            Err(e) => {
+                fail(&e);
+                return;
+            }
+        };
+        // Handlers run here and may still use their handles, so the loop stays registered.
+        core.close_all();
+        drop(core);
+        // A handler may have freed the loop re-entrantly; only the first removal frees the box.
+        if registry::remove(loop_).is_some() {
             // SAFETY: the pointer came from Box::into_raw in bun_tcp_loop_new and was still
             // registered, so it is freed exactly once.
             drop(unsafe { Box::from_raw(loop_) });
