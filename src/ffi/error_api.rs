@@ -22,7 +22,7 @@ pub extern "C" fn bun_tcp_strerror(code: i32) -> *const c_char {
         let mut table = DESCRIPTIONS.lock().unwrap_or_else(|p| p.into_inner());
         let table = table.get_or_insert_with(HashMap::new);
         // Codes are bounded (errno < 4096 plus the library's), so the interned set stays small.
-        let key = if code < -20000 || code > 0 { i32::MIN } else { code };
+        let key = if (-20000..=0).contains(&code) { code } else { i32::MIN };
         let text = table.entry(key).or_insert_with(|| {
             let owned = CString::new(strerror_string(key)).unwrap_or_default();
             Box::leak(owned.into_boxed_c_str())
