@@ -339,7 +339,8 @@ impl EventLoop {
             self.on_writable(id);
         }
         if event.is_readable() || event.is_read_closed() || event.is_error() {
-            self.on_readable(id);
+            let edge = !event.is_read_closed() && !event.is_error();
+            self.on_readable(id, edge);
         }
     }
 
@@ -367,7 +368,7 @@ impl EventLoop {
             if self.shut.get() {
                 return;
             }
-            self.on_readable(id);
+            self.on_readable(id, false);
             self.after_dispatch();
         }
         let accepts = std::mem::take(&mut self.st.borrow_mut().books.accept_again);

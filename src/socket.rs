@@ -342,7 +342,7 @@ impl EventLoop {
         }
         self.emit(id, |h, lp, s, d| h.open(lp, s, d));
         self.on_writable(id);
-        self.on_readable(id);
+        self.on_readable(id, false);
     }
 
     /// A socket accepted by a listener: stored, registered, and announced with `open`.
@@ -379,14 +379,21 @@ impl EventLoop {
     // ---- reading ---------------------------------------------------------------------------
 
     /// Reads until the kernel has nothing more, the socket stops reading, or the budget is used.
-    pub(crate) fn on_readable(&self, id: u64) {
+    ///
+    /// `edge` says the call answers a fresh readiness event that did not report the peer's FIN:
+    /// then a short read means the kernel buffer is empty, and anything arriving later (bytes or
+    /// FIN) raises a new edge, so the extra read that would only return EAGAIN is skipped. Calls
+    /// without such an event (resume, the fairness list) read until EAGAIN.
+    pub(crate) fn on_readable(&self, id: u64, edge: bool) {
         let mut reads = 0;
         loop {
             let mut buf = self.recv_buf.take();
             let result = {
                 let st = self.st.borrow();
                 match st.sockets.get(id) {
-                    Some(s) if s.phase == Phase::Open && !s.paused && !s.read_eof && !s.read_shut => {
+                    // A socket whose send failed is reported by report_failure, not read: after
+                    // a reset the read would return 0 and look like a FIN.
+                    Some(s) if s.phase == Phase::Open && !s.paused && !s.read_eof && !s.read_shut && s.failure.is_none() => {
                         match s.stream.as_ref() {
                             Some(stream) => stream.read(&mut buf),
                             None => Err(io::Error::from(ErrorKind::WouldBlock)),
@@ -409,9 +416,13 @@ impl EventLoop {
                             s.touch(id, &mut state.books.timers, now);
                         }
                     }
+                    let short = n < buf.len();
                     self.emit(id, |h, lp, s, d| h.data(lp, s, d, &buf[..n]));
                     *self.recv_buf.borrow_mut() = buf;
                     self.after_dispatch();
+                    if short && edge {
+                        return;
+                    }
                     reads += 1;
                     if reads >= READ_BUDGET {
                         self.st.borrow_mut().books.read_again.push(id);

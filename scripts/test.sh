@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# scripts/test.sh: run every test.
+#   1. cargo test --release          (Rust unit + integration tests; checks the committed header)
+#   2. CMake build + ctest           (C test programs, examples, install tree, bench smoke)
+#   3. the C tests again under ASan + UBSan (skip with BUN_TCP_ASAN=0)
+# Installs the tools the tests need (cmake, socat, redis-tools, openssl, pkg-config) if missing,
+# and Bun 1.4.4 (npm package) as a test peer. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+export PATH="$HOME/.cargo/bin:$PATH"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+step() { echo; echo "==> $*"; }
+# Every stage runs even when an earlier one failed, so one run shows every failure; the exit
+# status is non-zero if any stage failed.
+FAILED=()
+stage() { local name=$1; shift; if ! "$@"; then FAILED+=("$name"); echo "!! stage failed: $name"; fi; }
+
+# ---- tools ---------------------------------------------------------------------------------
+missing=()
+command -v cmake >/dev/null || missing+=(cmake)
+command -v cc >/dev/null || missing+=(build-essential)
+command -v socat >/dev/null || missing+=(socat)
+command -v redis-benchmark >/dev/null || missing+=(redis-tools)
+command -v openssl >/dev/null || missing+=(openssl)
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+if [ ${#missing[@]} -gt 0 ]; then
+  step "apt-get install ${missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if BUN_TCP_BUN=$(bash scripts/fetch_bun.sh); then
+  export BUN_TCP_BUN
+  echo "Bun: $BUN_TCP_BUN ($("$BUN_TCP_BUN" --version))"
+else
+  echo "warning: no Bun binary: tests that need Bun as a peer will skip"
+fi
+
+JOBS=${JOBS:-2}
+
+# ---- 1. Rust -------------------------------------------------------------------------------
+step "cargo test --release"
+export BUN_TCP_CHECK_HEADER=1
+stage "cargo test" cargo test --release -j "$JOBS"
+
+# ---- 2. CMake + ctest ----------------------------------------------------------------------
+BUILD=${BUILD_DIR:-$ROOT/build}
+step "cmake build ($BUILD)"
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBUN_TCP_SANITIZE= \
+      ${BUN_TCP_BUN:+-DBUN_TCP_BUN_EXECUTABLE="$BUN_TCP_BUN"}
+stage "cmake build" cmake --build "$BUILD" -j "$JOBS"
+step "ctest"
+stage "ctest" ctest --test-dir "$BUILD" --output-on-failure -j "${CTEST_JOBS:-1}"
+
+# ---- 3. ASan + UBSan -----------------------------------------------------------------------
+if [ "${BUN_TCP_ASAN:-1}" = 1 ]; then
+  ASAN_BUILD=$ROOT/build/asan
+  step "cmake build with -fsanitize=address,undefined ($ASAN_BUILD)"
+  cmake -S . -B "$ASAN_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUN_TCP_SANITIZE=address \
+        -DBUN_TCP_BUILD_BENCH=OFF ${BUN_TCP_BUN:+-DBUN_TCP_BUN_EXECUTABLE="$BUN_TCP_BUN"}
+  stage "cmake build (asan)" cmake --build "$ASAN_BUILD" -j "$JOBS"
+  step "ctest (ASan + UBSan): C tests and examples"
+  stage "ctest (asan)" ctest --test-dir "$ASAN_BUILD" --output-on-failure -L 'c|example' \
+        -j "${CTEST_JOBS:-1}"
+fi
+
+if [ ${#FAILED[@]} -gt 0 ]; then
+  step "FAILED: ${FAILED[*]}"
+  exit 1
+fi
+step "all tests passed"
