@@ -1,7 +1,10 @@
 /* close() inside the socket's own data handler while more data is pending (the server sends 4 MiB):
  * the close handler runs (before close returns, draft), no further data is delivered to that socket,
  * its user data is readable inside close (handler argument and bun_tcp_socket_data), writes after the
- * close are refused, and the peer eventually gets its own single close. */
+ * close are refused, and the peer eventually gets its own single close. The client closes with unread
+ * bytes in its kernel buffer, so the kernel resets the connection: the server (flushing its write_all
+ * queue) must see the reset as an error/close, never as a FIN: "open,error:<name>,close" (send failed,
+ * error handler present) or "open,close_err:ECONNRESET" (read saw the reset), no "end". */
 #include "harness.h"
 
 #define LEN (4u << 20)
@@ -55,6 +58,13 @@ int main(void) {
   check_closed_once(&c, "client");
   check_closed_once(&sv.socks[0], "server socket");
   printf("    server trace: %s\n", sv.socks[0].tr.buf);
+  {
+    char e1[128];
+    snprintf(e1, sizeof e1, "open,error:%s,close", sv.socks[0].error_name);
+    CHECK_MSG(strcmp(sv.socks[0].tr.buf, e1) == 0 ||
+                  strcmp(sv.socks[0].tr.buf, "open,close_err:ECONNRESET") == 0,
+              "server trace \"%s\": a reset must not be reported as end", sv.socks[0].tr.buf);
+  }
 
   CHECK_OK(bun_tcp_listener_stop(l, true));
   bun_tcp_loop_free(loop);

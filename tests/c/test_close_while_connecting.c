@@ -32,7 +32,7 @@ int main(void) {
   test_case("close while the name is resolving");
   bun_tcp_connect_options o;
   memset(&o, 0, sizeof o);
-  o.hostname = "nonexistent.invalid";
+  o.hostname = UNRESOLVABLE_HOST;
   o.port = 80;
   o.data = &c3;
   CHECK_OK(bun_tcp_connect(loop, &o, &h, &c3.s));

@@ -46,6 +46,7 @@ int main(void) {
   bun_tcp_listener l6 = {0};
   CHECK_OK(bun_tcp_listen(loop, &o, &h, &l6));
 
+  bool nx = resolver_reports_nxdomain(); /* probe (it calls getaddrinfo) before counting starts */
   int before = __atomic_load_n(&gai_calls, __ATOMIC_SEQ_CST);
 
   test_case("127.0.0.1 and ::1 connect without a lookup");
@@ -61,7 +62,7 @@ int main(void) {
 
   test_case("sanity: a host name does go through getaddrinfo");
   memset(&co, 0, sizeof co);
-  co.hostname = "nonexistent.invalid";
+  co.hostname = nx ? UNRESOLVABLE_HOST : "localhost";
   co.port = 1;
   co.data = &cbad;
   CHECK_OK(bun_tcp_connect(loop, &co, &h, &cbad.s));

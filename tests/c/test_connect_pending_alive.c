@@ -25,18 +25,20 @@ int main(void) {
   CHECK_EQ(c1.n_connect_error, 1);
   CHECK(!bun_tcp_loop_alive(loop));
 
-  test_case("name resolution pending");
-  bun_tcp_connect_options o;
-  memset(&o, 0, sizeof o);
-  o.hostname = "nonexistent.invalid";
-  o.port = 80;
-  o.data = &c2;
-  CHECK_OK(bun_tcp_connect(loop, &o, &h, &c2.s));
-  CHECK(bun_tcp_loop_alive(loop));
-  test_stage("bun_tcp_run with a pending lookup");
-  CHECK_OK(bun_tcp_run(loop));
-  CHECK_EQ(c2.n_connect_error, 1);
-  CHECK(!bun_tcp_loop_alive(loop));
+  if (resolver_reports_nxdomain()) {
+    test_case("name resolution pending");
+    bun_tcp_connect_options o;
+    memset(&o, 0, sizeof o);
+    o.hostname = UNRESOLVABLE_HOST;
+    o.port = 80;
+    o.data = &c2;
+    CHECK_OK(bun_tcp_connect(loop, &o, &h, &c2.s));
+    CHECK(bun_tcp_loop_alive(loop));
+    test_stage("bun_tcp_run with a pending lookup");
+    CHECK_OK(bun_tcp_run(loop));
+    CHECK_EQ(c2.n_connect_error, 1);
+    CHECK(!bun_tcp_loop_alive(loop));
+  }
 
   test_case("successful connect: connecting, then open, both alive; unref drops it");
   uint16_t lport;

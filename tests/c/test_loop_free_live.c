@@ -95,7 +95,7 @@ int main(void) {
   int holder = raw_tcp_bound(false, &rport);
   bun_tcp_connect_options co;
   memset(&co, 0, sizeof co);
-  co.hostname = "nonexistent.invalid";
+  co.hostname = UNRESOLVABLE_HOST;
   co.port = 80;
   co.data = pend1;
   bun_tcp_socket p1, p2;
