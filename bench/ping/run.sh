@@ -116,6 +116,10 @@ check_protocol() {
   fi
 }
 
+# cpu_ticks: the server's user + system CPU time so far, in clock ticks (/proc/PID/stat 14, 15).
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
+
 # ---- runs --------------------------------------------------------------------------------------
 WORKLOADS=("1 $N_P1" "16 $N_P16")
 RESULTS=$(mktemp); trap 'stop_server; rm -f "$RESULTS"' EXIT
@@ -128,10 +132,15 @@ for round in $(seq "$ROUNDS"); do
     for server in bun_tcp bun; do
       start_server "$server"
       [ "$SMOKE" = 1 ] && check_protocol "$server"
+      t0=$(cpu_ticks)
       r=$(rps "$pipeline" "$n")
+      t1=$(cpu_ticks)
       stop_server
-      log "round $round  -P $pipeline -n $n  $server: $r req/s"
-      echo "$pipeline $server $r" >>"$RESULTS"
+      # Server CPU time (user + system) per request, in microseconds: steadier than req/s on a
+      # shared machine, since it does not count time the server spent waiting for the CPU.
+      us=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" -v n="$n" 'BEGIN { printf "%.3f", (b - a) * 1e6 / hz / n }')
+      log "round $round  -P $pipeline -n $n  $server: $r req/s, $us us CPU/request"
+      echo "$pipeline $server $r $us" >>"$RESULTS"
     done
   done
 done
@@ -142,10 +151,10 @@ if [ "$SMOKE" = 1 ]; then
 fi
 
 # ---- table -------------------------------------------------------------------------------------
-stats() { # stats <pipeline> <server> -> "median min max"
-  awk -v p="$1" -v s="$2" '$1 == p && $2 == s { print $3 }' "$RESULTS" | sort -g |
+stats() { # stats <pipeline> <server> [column] -> "median min max" (column 3: req/s, 4: CPU us/req)
+  awk -v p="$1" -v s="$2" -v c="${3:-3}" '$1 == p && $2 == s { print $c }' "$RESULTS" | sort -g |
     awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
-                               printf "%d %d %d\n", m, v[1], v[NR] }'
+                               printf "%s %s %s\n", m, v[1], v[NR] }'
 }
 echo
 echo "redis-benchmark -t ping_inline -c $CLIENTS, $ROUNDS rounds (requests/second, median (min-max)); $(nproc) CPUs"
@@ -156,6 +165,18 @@ for w in "${WORKLOADS[@]}"; do
   read -r pipeline n <<<"$w"
   read -r cm cmin cmax <<<"$(stats "$pipeline" bun_tcp)"
   read -r bm bmin bmax <<<"$(stats "$pipeline" bun)"
+  printf '%-22s | %-30s | %-30s | %s\n' "-P $pipeline -n $n" "$cm ($cmin-$cmax)" "$bm ($bmin-$bmax)" \
+         "$(awk -v a="$cm" -v b="$bm" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }')"
+done
+echo
+echo "server CPU time per request (user + system, microseconds; lower is better), median (min-max)"
+printf '%-22s | %-30s | %-30s | %s\n' "workload" "bun_tcp (C)" "Bun $("$BUN_BIN" --version)" "bun_tcp/Bun"
+printf '%-22s-|-%-30s-|-%-30s-|-%s\n' "----------------------" "------------------------------" \
+       "------------------------------" "-----------"
+for w in "${WORKLOADS[@]}"; do
+  read -r pipeline n <<<"$w"
+  read -r cm cmin cmax <<<"$(stats "$pipeline" bun_tcp 4)"
+  read -r bm bmin bmax <<<"$(stats "$pipeline" bun 4)"
   printf '%-22s | %-30s | %-30s | %s\n' "-P $pipeline -n $n" "$cm ($cmin-$cmax)" "$bm ($bmin-$bmax)" \
          "$(awk -v a="$cm" -v b="$bm" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }')"
 done
