@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 /// Size of the loop-shared receive buffer (as uSockets): every `data` call points into it.
 pub(crate) const RECV_BUFFER_SIZE: usize = 512 * 1024;
 /// Reads of one socket per readiness event before others get a turn.
-pub(crate) const READ_BUDGET: u32 = 4;
+pub const READ_BUDGET: u32 = 4;
 /// Accepts of one listener per readiness event before others get a turn.
 pub(crate) const ACCEPT_BUDGET: u32 = 64;
 
@@ -363,7 +363,10 @@ impl EventLoop {
     }
 
     fn run_again_lists(&self) {
-        let reads = std::mem::take(&mut self.st.borrow_mut().books.read_again);
+        let mut reads = std::mem::take(&mut self.st.borrow_mut().books.read_again);
+        // A socket can be listed twice (resumed, then out of budget): one turn each iteration.
+        reads.sort_unstable();
+        reads.dedup();
         for id in reads {
             if self.shut.get() {
                 return;
@@ -371,7 +374,9 @@ impl EventLoop {
             self.on_readable(id, false);
             self.after_dispatch();
         }
-        let accepts = std::mem::take(&mut self.st.borrow_mut().books.accept_again);
+        let mut accepts = std::mem::take(&mut self.st.borrow_mut().books.accept_again);
+        accepts.sort_unstable();
+        accepts.dedup();
         for id in accepts {
             if self.shut.get() {
                 return;

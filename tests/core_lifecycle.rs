@@ -265,3 +265,52 @@ fn close_all_runs_close_handlers_and_refuses_new_work() {
     assert!(!lp.alive());
     let _ = Rc::clone(&server);
 }
+
+#[test]
+fn dual_stack_by_default_and_ipv6_only_when_asked() {
+    let lp = EventLoop::new().unwrap();
+    for v6only in [false, true] {
+        let server = Recorder::new(&[]);
+        let opts = ListenOptions { hostname: Some("::".into()), ipv6_only: v6only, ..Default::default() };
+        let l = lp.listen(&opts, server.clone()).unwrap();
+        let client = Recorder::new(&[]);
+        lp.connect(&to(lp.listener_port(l).unwrap()), client.clone()).unwrap();
+        run_until(&lp, LIMIT, "connect outcome", || !client.log.borrow().is_empty());
+        let expected = if v6only { "connect_error:ECONNREFUSED" } else { "open" };
+        assert_eq!(client.trace(), expected, "ipv6_only={v6only}");
+        if !v6only {
+            run_until(&lp, LIMIT, "accepted", || server.count(|e| *e == Event::Open) == 1);
+            let s = server.log.borrow()[0].0;
+            assert_eq!(lp.remote_address(s).unwrap(), "127.0.0.1", "mapped IPv4 peers print as IPv4");
+        }
+        lp.stop(l, true).unwrap();
+    }
+}
+
+#[test]
+fn one_busy_socket_gets_a_bounded_number_of_reads_per_iteration() {
+    let lp = EventLoop::new().unwrap();
+    let server = Recorder::new(&[]);
+    let client = Recorder::new(&[]);
+    let l = lp.listen(&local(), server.clone()).unwrap();
+    server.on(|lp, s, e| {
+        if *e == Event::Open {
+            lp.pause(s).unwrap();
+        }
+    });
+    let c = lp.connect(&to(lp.listener_port(l).unwrap()), client.clone()).unwrap();
+    run_until(&lp, LIMIT, "accepted", || server.count(|e| *e == Event::Open) == 1);
+    let total = 8 << 20;
+    lp.write_all(c, &vec![7u8; total]).unwrap();
+    let sid = server.log.borrow()[0].0;
+    lp.resume(sid).unwrap();
+    let mut most_per_poll = 0;
+    while server.received().len() < total {
+        let before = server.count(|e| matches!(e, Event::Data(_)));
+        lp.poll(Some(std::time::Duration::from_millis(50))).unwrap();
+        most_per_poll = most_per_poll.max(server.count(|e| matches!(e, Event::Data(_))) - before);
+    }
+    // One readiness event and one fairness-list turn per iteration, each capped.
+    let cap = 2 * bun_tcp::event_loop::READ_BUDGET as usize;
+    assert!(most_per_poll >= 1 && most_per_poll <= cap, "{most_per_poll} reads in one iteration");
+}
