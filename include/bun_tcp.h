@@ -21,6 +21,45 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// A TLS failure without a more precise code (the message says what rustls reported).
+#define ETLS -10100
+
+// PEM input that holds no usable item, or is malformed.
+#define ETLS_BAD_PEM -10101
+
+// A private key that does not match its certificate.
+#define ETLS_KEY_MISMATCH -10102
+
+// An encrypted private key (decrypt it first).
+#define ETLS_KEY_ENCRYPTED -10103
+
+// The peer sent a fatal TLS alert.
+#define ETLS_ALERT -10104
+
+// The peer broke the TLS protocol (garbage, bad records, unexpected messages).
+#define ETLS_PROTOCOL -10105
+
+// Certificate verdicts, named as OpenSSL (and so Bun and Node) name them.
+#define ECERT_UNTRUSTED -10110
+
+#define ECERT_SELF_SIGNED -10111
+
+#define ECERT_SELF_SIGNED_IN_CHAIN -10112
+
+#define ECERT_EXPIRED -10113
+
+#define ECERT_NOT_YET_VALID -10114
+
+#define ECERT_ALTNAME -10115
+
+#define ECERT_SIGNATURE -10116
+
+#define ECERT_REVOKED -10117
+
+#define ECERT_MISSING -10118
+
+#define ECERT_REJECTED -10119
+
 // Success.
 #define BUN_TCP_OK 0
 
@@ -51,6 +90,60 @@
 // A host name that is neither a valid DNS name nor an IP literal.
 #define BUN_TCP_EINVALHOST -10008
 
+// A TLS failure without a more precise code (the message says what rustls reported).
+#define BUN_TCP_ETLS -10100
+
+// TLS options: PEM input that is malformed or holds no usable item ("ERR_TLS_BAD_PEM").
+#define BUN_TCP_ETLS_BAD_PEM -10101
+
+// TLS options: a private key that does not match its certificate ("ERR_TLS_KEY_MISMATCH").
+#define BUN_TCP_ETLS_KEY_MISMATCH -10102
+
+// TLS options: an encrypted private key ("ERR_TLS_KEY_ENCRYPTED"); decrypt it first.
+#define BUN_TCP_ETLS_KEY_ENCRYPTED -10103
+
+// The peer sent a fatal TLS alert ("ERR_TLS_ALERT_RECEIVED").
+#define BUN_TCP_ETLS_ALERT -10104
+
+// The peer broke the TLS protocol ("ERR_SSL_PROTOCOL").
+#define BUN_TCP_ETLS_PROTOCOL -10105
+
+// Verdict "UNABLE_TO_VERIFY_LEAF_SIGNATURE": the issuer is not trusted.
+#define BUN_TCP_ECERT_UNTRUSTED -10110
+
+// Verdict "DEPTH_ZERO_SELF_SIGNED_CERT": a self-signed certificate that is not trusted.
+#define BUN_TCP_ECERT_SELF_SIGNED -10111
+
+// Verdict "SELF_SIGNED_CERT_IN_CHAIN": the chain ends in an untrusted self-signed root.
+#define BUN_TCP_ECERT_SELF_SIGNED_IN_CHAIN -10112
+
+// Verdict "CERT_HAS_EXPIRED".
+#define BUN_TCP_ECERT_EXPIRED -10113
+
+// Verdict "CERT_NOT_YET_VALID".
+#define BUN_TCP_ECERT_NOT_YET_VALID -10114
+
+// Verdict "ERR_TLS_CERT_ALTNAME_INVALID": the certificate is not for this host name or IP.
+#define BUN_TCP_ECERT_ALTNAME -10115
+
+// Verdict "CERT_SIGNATURE_FAILURE".
+#define BUN_TCP_ECERT_SIGNATURE -10116
+
+// Verdict "CERT_REVOKED".
+#define BUN_TCP_ECERT_REVOKED -10117
+
+// Verdict "UNABLE_TO_GET_ISSUER_CERT": the peer sent no certificate (server with request_cert).
+#define BUN_TCP_ECERT_MISSING -10118
+
+// Verdict "CERT_REJECTED": any other certificate problem.
+#define BUN_TCP_ECERT_REJECTED -10119
+
+// `min_version` / `max_version`: TLS 1.2.
+#define BUN_TCP_TLS1_2 771
+
+// `min_version` / `max_version`: TLS 1.3.
+#define BUN_TCP_TLS1_3 772
+
 // `bun_tcp_socket_ready_state`: the connect is in flight.
 #define BUN_TCP_STATE_CONNECTING 2
 
@@ -66,6 +159,16 @@
 // `bun_tcp_socket_ready_state`: closed, stale or unknown.
 #define BUN_TCP_STATE_CLOSED -1
 
+// How many TLS handshake steps one loop iteration runs; the rest wait for the next iteration,
+// so a flood of handshakes cannot starve established connections.
+#define HANDSHAKE_BUDGET 32
+
+// TLS 1.2 as a protocol number (`min_version` / `max_version`).
+#define TLS1_2 771
+
+// TLS 1.3 as a protocol number.
+#define TLS1_3 772
+
 // An event loop. Opaque: create with `bun_tcp_loop_new`, free with `bun_tcp_loop_free`.
 typedef struct bun_tcp_loop bun_tcp_loop;
 
@@ -75,8 +178,10 @@ typedef struct bun_tcp_bytes {
   size_t len;
 } bun_tcp_bytes;
 
-// TLS options. Not yet implemented in this build: a non-NULL `tls` makes listen/connect fail
-// with BUN_TCP_ENOTSUP.
+// TLS options (rustls). A zero-filled struct means: verify the peer against the system trust
+// store, TLS 1.2 and 1.3, no ALPN. Keys, certificates and CAs are PEM, given as contents
+// (arrays) and/or file paths; key i belongs to certificate chain i, and a server with several
+// chains picks the one whose certificate matches the client's SNI (else the first).
 typedef struct bun_tcp_tls_options {
   // PEM private keys (several for several chains).
   const struct bun_tcp_bytes *key;
@@ -91,8 +196,24 @@ typedef struct bun_tcp_tls_options {
   const char *server_name;
   // false = verify the peer (Bun's rejectUnauthorized: true).
   bool allow_unauthorized;
-  // Server: ask for a client certificate (mTLS).
+  // Server: ask for a client certificate (mTLS). Enforced unless `allow_unauthorized`.
   bool request_cert;
+  // PEM file with a private key (appended after `key`).
+  const char *key_file;
+  // PEM file with a certificate chain (appended after `cert`).
+  const char *cert_file;
+  // PEM file with CA certificates (added to `ca`).
+  const char *ca_file;
+  // Passphrase of an encrypted key. Encrypted keys are refused in this version
+  // (BUN_TCP_ETLS_KEY_ENCRYPTED, with a message): decrypt the key first.
+  const char *passphrase;
+  // ALPN protocol names (NUL-terminated), most preferred first.
+  const char *const *alpn;
+  size_t alpn_count;
+  // Lowest TLS version: 0 = TLS 1.2, or BUN_TCP_TLS1_2 / BUN_TCP_TLS1_3.
+  uint16_t min_version;
+  // Highest TLS version: 0 = TLS 1.3, or BUN_TCP_TLS1_2 / BUN_TCP_TLS1_3.
+  uint16_t max_version;
 } bun_tcp_tls_options;
 
 // Options of `bun_tcp_listen`. A zero-filled struct means Bun's defaults.
@@ -205,7 +326,9 @@ const char *bun_tcp_last_error_message(void);
 // options, handlers or out; handlers with neither `data` nor `drain`; a bad option),
 // BUN_TCP_EINVALHOST (malformed hostname), BUN_TCP_ENOTFOUND (hostname does not resolve),
 // -EADDRINUSE (port or path in use), -ENAMETOOLONG (unix path too long), -EACCES,
-// BUN_TCP_EWRONGTHREAD, BUN_TCP_ENOTSUP (tls set: not in this build yet).
+// BUN_TCP_EWRONGTHREAD; with `tls`: BUN_TCP_ETLS_BAD_PEM, BUN_TCP_ETLS_KEY_MISMATCH,
+// BUN_TCP_ETLS_KEY_ENCRYPTED, -ENOENT / -EISDIR (key_file, cert_file, ca_file), BUN_TCP_EINVAL
+// (no cert + key, key and cert counts differ, bad versions or ALPN names).
 int32_t bun_tcp_listen(struct bun_tcp_loop *loop_, const struct bun_tcp_listen_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_listener *out);
 
 // The bound TCP port (useful after listening on port 0). 0 for unix sockets, stale handles and
@@ -288,7 +411,12 @@ const char *bun_tcp_version(void);
 // the loop thread; IP literals connect directly; several addresses are tried in turn. Errors
 // returned here fire nothing: BUN_TCP_EINVAL (NULL loop/options/handlers/out, handlers with
 // neither data nor drain), BUN_TCP_EINVALHOST (malformed hostname), -ENAMETOOLONG (unix path),
-// BUN_TCP_EWRONGTHREAD, BUN_TCP_ENOTSUP (tls set: not in this build yet).
+// BUN_TCP_EWRONGTHREAD; with `tls`: the errors of bad TLS options listed for bun_tcp_listen,
+// BUN_TCP_EINVAL for an invalid server_name. With `tls`, `open` fires at TCP connect when a
+// `handshake` handler is set (and `handshake` when the handshake ends; writes before it return
+// 0 and `drain` follows), else `open` waits for the handshake; a rejected server fires
+// `connect_error` with the verdict (or, with a `handshake` handler: handshake(false, err),
+// error(err), close(err)).
 int32_t bun_tcp_connect(struct bun_tcp_loop *loop_, const struct bun_tcp_connect_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_socket *out);
 
 // One non-blocking send, exactly like Bun: returns the bytes the kernel accepted (0..len); the
@@ -409,9 +537,44 @@ int32_t bun_tcp_socket_fd(struct bun_tcp_socket s);
 // The listener that accepted this socket; `{0}` for client sockets and stale handles.
 struct bun_tcp_listener bun_tcp_socket_listener(struct bun_tcp_socket s);
 
-// Whether the TLS peer was verified. Always false for plain TCP sockets (TLS is not in this
-// build yet) and for stale handles.
+// Whether the TLS peer's certificate was verified: true only when it was (after the
+// handshake). false for plain sockets, during the handshake, with `allow_unauthorized` and a
+// failed verification, for a server that did not request a certificate, and for stale handles.
 bool bun_tcp_socket_authorized(struct bun_tcp_socket s);
+
+// The verdict on the TLS peer's certificate: 0 when verified (or not asked for, or plain), else
+// a BUN_TCP_ECERT_* code (bun_tcp_err_name gives "DEPTH_ZERO_SELF_SIGNED_CERT" and the like).
+// Negative for a stale handle too: check `bun_tcp_socket_ready_state` to tell them apart.
+int32_t bun_tcp_socket_verify_error(struct bun_tcp_socket s);
+
+// Writes the negotiated ALPN protocol NUL-terminated into `buf`; returns its length, 0 when
+// none was negotiated (or plain TCP), or -ENOSPC, BUN_TCP_EINVAL, BUN_TCP_ECLOSED.
+int32_t bun_tcp_socket_alpn_protocol(struct bun_tcp_socket s, char *buf, size_t buf_len);
+
+// "TLSv1.2" or "TLSv1.3" once the handshake has negotiated it (static); NULL for plain
+// sockets, during the handshake, and for stale handles.
+const char *bun_tcp_socket_tls_version(struct bun_tcp_socket s);
+
+// The negotiated cipher suite's IANA name, e.g. "TLS_AES_128_GCM_SHA256" (static); NULL as for
+// `bun_tcp_socket_tls_version`.
+const char *bun_tcp_socket_cipher(struct bun_tcp_socket s);
+
+// Copies the peer's certificate (DER) into `buf`. Returns its length (0: no certificate, or
+// plain TCP); with `buf` NULL and `buf_len` 0, only returns the length. -ENOSPC when `buf_len`
+// is too small, BUN_TCP_ECLOSED for a stale handle.
+int32_t bun_tcp_socket_peer_certificate(struct bun_tcp_socket s, uint8_t *buf, size_t buf_len);
+
+// STARTTLS: turns an open plain socket into a TLS socket, as a client (`is_server` false:
+// sends the ClientHello now; `tls->server_name` defaults to "localhost") or as a server (needs
+// cert + key), with a new handler table (copied). With a `handshake` handler it fires when the
+// handshake ends; without one, `open` fires again after the handshake. Call it when nothing is
+// queued, e.g. right after the plaintext "go ahead" exchange. Returns 0, BUN_TCP_EINVAL (NULL
+// tls or handlers, not open, already TLS, bytes queued or write side ended), the TLS option
+// errors of bun_tcp_listen, BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+int32_t bun_tcp_socket_upgrade_tls(struct bun_tcp_socket s, const struct bun_tcp_tls_options *tls, const struct bun_tcp_handlers *handlers, bool is_server);
+
+// The crypto provider compiled in: "ring" or "aws-lc-rs" (static).
+const char *bun_tcp_tls_provider(void);
 
 #ifdef __cplusplus
 }  // extern "C"

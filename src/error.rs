@@ -28,6 +28,30 @@ pub const ENOTSUP: i32 = -10007;
 /// A host name that is neither a valid DNS name nor an IP literal.
 pub const EINVALHOST: i32 = -10008;
 
+/// A TLS failure without a more precise code (the message says what rustls reported).
+pub const ETLS: i32 = -10100;
+/// PEM input that holds no usable item, or is malformed.
+pub const ETLS_BAD_PEM: i32 = -10101;
+/// A private key that does not match its certificate.
+pub const ETLS_KEY_MISMATCH: i32 = -10102;
+/// An encrypted private key (decrypt it first).
+pub const ETLS_KEY_ENCRYPTED: i32 = -10103;
+/// The peer sent a fatal TLS alert.
+pub const ETLS_ALERT: i32 = -10104;
+/// The peer broke the TLS protocol (garbage, bad records, unexpected messages).
+pub const ETLS_PROTOCOL: i32 = -10105;
+/// Certificate verdicts, named as OpenSSL (and so Bun and Node) name them.
+pub const ECERT_UNTRUSTED: i32 = -10110;
+pub const ECERT_SELF_SIGNED: i32 = -10111;
+pub const ECERT_SELF_SIGNED_IN_CHAIN: i32 = -10112;
+pub const ECERT_EXPIRED: i32 = -10113;
+pub const ECERT_NOT_YET_VALID: i32 = -10114;
+pub const ECERT_ALTNAME: i32 = -10115;
+pub const ECERT_SIGNATURE: i32 = -10116;
+pub const ECERT_REVOKED: i32 = -10117;
+pub const ECERT_MISSING: i32 = -10118;
+pub const ECERT_REJECTED: i32 = -10119;
+
 /// An error as the handlers and the last-error slot see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NetError {
@@ -125,6 +149,22 @@ pub fn err_name(code: i32) -> &'static CStr {
         EPANIC => c"EPANIC",
         ENOTSUP => c"ENOTSUP",
         EINVALHOST => c"EINVALHOST",
+        ETLS => c"ERR_TLS",
+        ETLS_BAD_PEM => c"ERR_TLS_BAD_PEM",
+        ETLS_KEY_MISMATCH => c"ERR_TLS_KEY_MISMATCH",
+        ETLS_KEY_ENCRYPTED => c"ERR_TLS_KEY_ENCRYPTED",
+        ETLS_ALERT => c"ERR_TLS_ALERT_RECEIVED",
+        ETLS_PROTOCOL => c"ERR_SSL_PROTOCOL",
+        ECERT_UNTRUSTED => c"UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+        ECERT_SELF_SIGNED => c"DEPTH_ZERO_SELF_SIGNED_CERT",
+        ECERT_SELF_SIGNED_IN_CHAIN => c"SELF_SIGNED_CERT_IN_CHAIN",
+        ECERT_EXPIRED => c"CERT_HAS_EXPIRED",
+        ECERT_NOT_YET_VALID => c"CERT_NOT_YET_VALID",
+        ECERT_ALTNAME => c"ERR_TLS_CERT_ALTNAME_INVALID",
+        ECERT_SIGNATURE => c"CERT_SIGNATURE_FAILURE",
+        ECERT_REVOKED => c"CERT_REVOKED",
+        ECERT_MISSING => c"UNABLE_TO_GET_ISSUER_CERT",
+        ECERT_REJECTED => c"CERT_REJECTED",
         c if c < 0 && c > -4096 => errno_name(-c).unwrap_or(c"UNKNOWN"),
         _ => c"UNKNOWN",
     }
@@ -142,6 +182,22 @@ pub fn strerror_string(code: i32) -> String {
         EPANIC => "internal error (caught panic)".into(),
         ENOTSUP => "not supported".into(),
         EINVALHOST => "invalid host name".into(),
+        ETLS => "TLS error".into(),
+        ETLS_BAD_PEM => "invalid or empty PEM".into(),
+        ETLS_KEY_MISMATCH => "the private key does not match the certificate".into(),
+        ETLS_KEY_ENCRYPTED => "the private key is encrypted".into(),
+        ETLS_ALERT => "the peer sent a fatal TLS alert".into(),
+        ETLS_PROTOCOL => "TLS protocol error".into(),
+        ECERT_UNTRUSTED => "unable to verify the first certificate".into(),
+        ECERT_SELF_SIGNED => "self-signed certificate".into(),
+        ECERT_SELF_SIGNED_IN_CHAIN => "self-signed certificate in certificate chain".into(),
+        ECERT_EXPIRED => "certificate has expired".into(),
+        ECERT_NOT_YET_VALID => "certificate is not yet valid".into(),
+        ECERT_ALTNAME => "hostname/IP does not match the certificate's altnames".into(),
+        ECERT_SIGNATURE => "certificate signature failure".into(),
+        ECERT_REVOKED => "certificate revoked".into(),
+        ECERT_MISSING => "the peer sent no certificate".into(),
+        ECERT_REJECTED => "certificate rejected".into(),
         c if c < 0 && c > -4096 => {
             let text = io::Error::from_raw_os_error(-c).to_string();
             // std appends " (os error N)"; the name already says which errno it is.

@@ -93,6 +93,8 @@ pub(crate) struct Books {
     pub corked: Vec<u64>,
     /// Closed sockets whose slots are released at the end of the tick.
     pub released: Vec<u64>,
+    /// TLS handshake steps run in this iteration (see `tls::HANDSHAKE_BUDGET`).
+    pub handshakes: u32,
 }
 
 impl Books {
@@ -115,6 +117,8 @@ pub struct EventLoop {
     events: RefCell<Events>,
     ready: RefCell<Vec<(Token, mio::event::Event)>>,
     pub(crate) recv_buf: RefCell<Vec<u8>>,
+    /// Decrypted bytes of TLS sockets (the receive buffer holds their ciphertext).
+    pub(crate) plain_buf: RefCell<Vec<u8>>,
     waker: Arc<Waker>,
     dns_tx: Sender<Resolved>,
     dns_rx: Receiver<Resolved>,
@@ -155,6 +159,7 @@ impl EventLoop {
                     failures: Vec::new(),
                     corked: Vec::new(),
                     released: Vec::new(),
+                    handshakes: 0,
                 },
             }),
             registry,
@@ -162,6 +167,8 @@ impl EventLoop {
             events: RefCell::new(Events::with_capacity(1024)),
             ready: RefCell::new(Vec::with_capacity(1024)),
             recv_buf: RefCell::new(vec![0; RECV_BUFFER_SIZE]),
+            // Room for one receive buffer of plaintext plus what rustls may still hold.
+            plain_buf: RefCell::new(vec![0; RECV_BUFFER_SIZE + 64 * 1024]),
             waker: Arc::new(waker),
             dns_tx,
             dns_rx,
@@ -254,6 +261,7 @@ impl EventLoop {
         self.polling.set(true);
         let _guard = PollingGuard(&self.polling);
         self.calls.set(0);
+        self.st.borrow_mut().books.handshakes = 0;
 
         self.release_closed();
         self.after_dispatch();

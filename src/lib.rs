@@ -21,6 +21,7 @@ mod os;
 mod slab;
 mod socket;
 mod timers;
+pub mod tls;
 mod write_queue;
 
 pub use addr::UnixName;
@@ -28,6 +29,7 @@ pub use error::NetError;
 pub use event_loop::EventLoop;
 pub use handlers::{HandlerSet, Handlers};
 pub use socket::ReadyState;
+pub use tls::TlsOptions;
 
 use std::ffi::c_void;
 
@@ -57,6 +59,8 @@ pub struct ListenOptions {
     pub ipv6_only: bool,
     /// 0 = the default (511).
     pub backlog: i32,
+    /// TLS: the server's certificates and keys (and client-certificate policy).
+    pub tls: Option<TlsOptions>,
 }
 
 impl Default for ListenOptions {
@@ -70,6 +74,7 @@ impl Default for ListenOptions {
             reuse_port: false,
             ipv6_only: false,
             backlog: 0,
+            tls: None,
         }
     }
 }
@@ -83,6 +88,8 @@ pub struct ConnectOptions {
     pub data: UserData,
     pub unix: Option<UnixName>,
     pub allow_half_open: bool,
+    /// TLS: trust roots, server name, client certificate.
+    pub tls: Option<TlsOptions>,
 }
 
 impl Default for ConnectOptions {
@@ -93,6 +100,7 @@ impl Default for ConnectOptions {
             data: std::ptr::null_mut(),
             unix: None,
             allow_half_open: false,
+            tls: None,
         }
     }
 }

@@ -11,6 +11,8 @@ use crate::event_loop::{ACCEPT_BUDGET, EventLoop};
 use crate::handlers::{HandlerCell, Handlers, validate};
 use crate::os::{self, ListenSpec, Stream};
 use crate::socket::{CloseHow, Phase};
+use crate::tls::{ServerTls, server_config};
+use std::sync::Arc;
 use crate::{ListenOptions, ListenerId, UserData};
 use mio::Interest;
 use mio::net::{TcpListener, UnixListener};
@@ -31,6 +33,7 @@ pub(crate) struct Listener {
     allow_half_open: bool,
     refd: bool,
     port: u16,
+    tls: Option<Arc<ServerTls>>,
 }
 
 impl Listener {
@@ -84,6 +87,10 @@ impl EventLoop {
         if opts.backlog < 0 {
             return Err(NetError::invalid("backlog must not be negative"));
         }
+        let tls = match &opts.tls {
+            Some(t) => Some(Arc::new(server_config(t)?)),
+            None => None,
+        };
         let spec = ListenSpec { reuse_port: opts.reuse_port, ipv6_only: opts.ipv6_only, backlog: opts.backlog };
         let (io, port) = match &opts.unix {
             Some(name) => (ListenIo::Unix(bind_unix(name, &spec)?, name.clone()), 0),
@@ -99,6 +106,7 @@ impl EventLoop {
             allow_half_open: opts.allow_half_open,
             refd: true,
             port,
+            tls,
         };
         let mut st = self.st.borrow_mut();
         let id = st
@@ -132,11 +140,11 @@ impl EventLoop {
                     Some(ListenIo::Unix(u, _)) => u.accept().map(|(s, _)| Stream::Unix(s)),
                     None => return,
                 };
-                result.map(|stream| (stream, l.handlers.clone(), l.data, l.allow_half_open))
+                result.map(|stream| (stream, l.handlers.clone(), l.data, l.allow_half_open, l.tls.clone()))
             };
             match accepted {
-                Ok((stream, handlers, data, half_open)) => {
-                    self.adopt_accepted(id, stream, handlers, data, half_open);
+                Ok((stream, handlers, data, half_open, tls)) => {
+                    self.adopt_accepted(id, stream, handlers, data, half_open, tls.as_ref());
                     self.after_dispatch();
                     if self.is_shut() {
                         return;

@@ -15,8 +15,10 @@ use crate::event_loop::{Books, EventLoop, READ_BUDGET};
 use crate::handlers::{HandlerCell, Handlers, validate};
 use crate::os::{self, Stream};
 use crate::timers::IdleTimer;
+use crate::tls::{self, ServerTls, TlsState};
 use crate::write_queue::WriteQueue;
 use crate::{ConnectOptions, ListenerId, SocketId, UserData};
+use std::sync::Arc;
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind};
 use std::net::{Shutdown, SocketAddr};
@@ -87,6 +89,12 @@ pub(crate) struct Socket {
     pub queue: WriteQueue,
     pub timer: IdleTimer,
     pub bytes_written: u64,
+    /// The TLS transport; None = plain.
+    pub tls: Option<Box<TlsState>>,
+    /// `open` has fired: `close` will fire exactly once.
+    pub opened: bool,
+    /// `open` waits for the TLS handshake (no `handshake` handler, or an upgrade).
+    pub open_pending: bool,
 }
 
 impl Socket {
@@ -112,7 +120,14 @@ impl Socket {
             queue: WriteQueue::default(),
             timer: IdleTimer::default(),
             bytes_written: 0,
+            tls: None,
+            opened: false,
+            open_pending: false,
         }
+    }
+
+    fn handshaking(&self) -> bool {
+        self.tls.as_ref().is_some_and(|t| t.handshaking)
     }
 
     fn is_live(&self) -> bool {
@@ -120,7 +135,7 @@ impl Socket {
     }
 
     /// Records activity for the idle timeout.
-    fn touch(&mut self, id: u64, timers: &mut crate::timers::TimerHeap, now: std::time::Instant) {
+    pub(crate) fn touch(&mut self, id: u64, timers: &mut crate::timers::TimerHeap, now: std::time::Instant) {
         if let Some((at, seq)) = self.timer.touch(now) {
             timers.push(at, id, seq);
         }
@@ -131,9 +146,13 @@ fn would_block(e: &io::Error) -> bool {
     e.kind() == ErrorKind::WouldBlock
 }
 
-/// Sends the queue until it is empty (Ok(true)), the kernel is full (Ok(false)) or an error.
+/// Sends the queue (and, for TLS, rustls' records) until everything left (Ok(true)), the kernel
+/// is full (Ok(false)) or an error.
 fn flush_queue(s: &mut Socket) -> io::Result<bool> {
     let Some(stream) = s.stream.as_ref() else { return Ok(false) };
+    if let Some(tls) = s.tls.as_mut() {
+        return tls::flush_queue_tls(stream, tls, &mut s.queue, &mut s.bytes_written);
+    }
     while !s.queue.is_empty() {
         match stream.send_vectored(&s.queue.slices()) {
             Ok(n) => {
@@ -156,6 +175,10 @@ impl EventLoop {
             Some(s) => f(s, &mut state.books),
             None => Err(NetError::closed()),
         }
+    }
+
+    pub(crate) fn with_tls_socket<R>(&self, id: SocketId, f: impl FnOnce(&mut Socket, &mut Books) -> Result<R, NetError>) -> Result<R, NetError> {
+        self.with_live_socket(id, f)
     }
 
     fn with_live_socket<R>(&self, id: SocketId, f: impl FnOnce(&mut Socket, &mut Books) -> Result<R, NetError>) -> Result<R, NetError> {
@@ -183,6 +206,13 @@ impl EventLoop {
             },
         };
         let mut socket = Socket::new(HandlerCell::new(handlers), opts.data, opts.allow_half_open);
+        if let Some(tls_opts) = &opts.tls {
+            let host = match &plan {
+                Plan::Unix(_) => None,
+                _ => Some(host_text.as_str()),
+            };
+            socket.tls = Some(Box::new(TlsState::client(tls::client_config(tls_opts, host)?)?));
+        }
         socket.target = match &plan {
             Plan::Unix(name) => name.display(),
             _ => format!("{host_text}:{}", opts.port),
@@ -315,7 +345,7 @@ impl EventLoop {
         {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
-            if !matches!(s.phase, Phase::Connecting | Phase::Resolving) {
+            if s.phase == Phase::Closed || s.opened {
                 return;
             }
             s.phase = Phase::Closed;
@@ -330,30 +360,54 @@ impl EventLoop {
         self.emit(id, |h, lp, s, d| h.connect_error(lp, s, d, &err));
     }
 
-    /// The connection is established: `open`, then anything written or ended before it leaves.
+    /// The connection is established: `open` (for TLS without a `handshake` handler, after the
+    /// handshake), then anything written or ended before it leaves (for TLS: the ClientHello).
     fn socket_opened(&self, id: u64) {
-        {
+        let open_now = {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
             s.phase = Phase::Open;
             if let Some(stream) = s.stream.as_ref() {
                 let _ = stream.set_nodelay(true);
             }
+            let open_now = s.tls.is_none() || s.handlers.get().present().handshake;
+            s.opened = open_now;
+            s.open_pending = !open_now;
+            open_now
+        };
+        if open_now {
+            self.emit(id, |h, lp, s, d| h.open(lp, s, d));
         }
-        self.emit(id, |h, lp, s, d| h.open(lp, s, d));
         self.on_writable(id);
         self.on_readable(id, false);
     }
 
     /// A socket accepted by a listener: stored, registered, and announced with `open`.
-    pub(crate) fn adopt_accepted(&self, listener: u64, stream: Stream, handlers: HandlerCell, data: UserData, allow_half_open: bool) {
+    pub(crate) fn adopt_accepted(
+        &self,
+        listener: u64,
+        stream: Stream,
+        handlers: HandlerCell,
+        data: UserData,
+        allow_half_open: bool,
+        tls: Option<&Arc<ServerTls>>,
+    ) {
         let _ = stream.set_nodelay(true);
-        let id = {
+        let tls_state = match tls.map(|t| TlsState::server(t)) {
+            Some(Ok(state)) => Some(Box::new(state)),
+            Some(Err(_)) => return,
+            None => None,
+        };
+        let (id, open_now) = {
             let mut st = self.st.borrow_mut();
             let mut socket = Socket::new(handlers, data, allow_half_open);
             socket.phase = Phase::Open;
             socket.stream = Some(stream);
             socket.listener = Some(listener);
+            let open_now = tls_state.is_none() || socket.handlers.get().present().handshake;
+            socket.tls = tls_state;
+            socket.opened = open_now;
+            socket.open_pending = !open_now;
             let now = st.books.now;
             // Accepted sockets start with Bun's 120 s idle timeout.
             let entry = socket.timer.set(Some(Duration::from_secs(120)), now);
@@ -371,9 +425,11 @@ impl EventLoop {
                 return;
             }
             state.books.hold(true);
-            id
+            (id, open_now)
         };
-        self.emit(id, |h, lp, s, d| h.open(lp, s, d));
+        if open_now {
+            self.emit(id, |h, lp, s, d| h.open(lp, s, d));
+        }
     }
 
     // ---- reading ---------------------------------------------------------------------------
@@ -385,6 +441,9 @@ impl EventLoop {
     /// FIN) raises a new edge, so the extra read that would only return EAGAIN is skipped. Calls
     /// without such an event (resume, the fairness list) read until EAGAIN.
     pub(crate) fn on_readable(&self, id: u64, edge: bool) {
+        if self.st.borrow().sockets.get(id).is_some_and(|s| s.tls.is_some()) {
+            return self.on_readable_tls(id, edge);
+        }
         let mut reads = 0;
         loop {
             let mut buf = self.recv_buf.take();
@@ -448,7 +507,7 @@ impl EventLoop {
     }
 
     /// The peer sent FIN.
-    fn peer_fin(&self, id: u64) {
+    pub(crate) fn peer_fin(&self, id: u64) {
         let has_end = {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
@@ -508,13 +567,33 @@ impl EventLoop {
             if s.bytes_written != before {
                 s.touch(id, &mut state.books.timers, now);
             }
+            if s.handshaking() {
+                return;
+            }
             if s.ending && !s.write_shut {
+                if let (Some(stream), Some(tls)) = (s.stream.as_ref(), s.tls.as_mut()) {
+                    if !tls.close_notify_sent {
+                        tls.conn.send_close_notify();
+                        tls.close_notify_sent = true;
+                    }
+                    match tls::flush_tls(stream, tls) {
+                        Ok(true) => {}
+                        Ok(false) => return,
+                        Err(e) => {
+                            if s.failure.is_none() {
+                                s.failure = Some(NetError::io(&e, c"write", ""));
+                                state.books.failures.push(id);
+                            }
+                            return;
+                        }
+                    }
+                }
                 if let Some(stream) = s.stream.as_ref() {
                     let _ = stream.shutdown(Shutdown::Write);
                 }
                 s.write_shut = true;
             }
-            let drain = s.want_drain && !s.ending;
+            let drain = s.want_drain && !s.ending && s.opened;
             s.want_drain = false;
             drain
         };
@@ -532,7 +611,7 @@ impl EventLoop {
         if s.ending || s.write_shut {
             return Err(NetError::new(EENDED, "write after end or shutdown"));
         }
-        Ok(s.phase == Phase::Open)
+        Ok(s.phase == Phase::Open && !s.handshaking())
     }
 
     /// One non-blocking send (Bun's unbuffered contract): returns the bytes accepted, 0..len.
@@ -701,13 +780,23 @@ impl EventLoop {
             if !s.is_live() {
                 return Err(NetError::closed());
             }
-            if s.phase != Phase::Open {
+            if !s.opened && s.listener.is_none() {
+                // A client that never opened ends with connect_error, never close.
                 drop(st);
-                let cancelled = NetError::sys(-libc::ECANCELED, c"connect", "(closed while connecting)");
-                self.fail_connect(id, cancelled);
+                let err = err.unwrap_or_else(|| NetError::sys(-libc::ECANCELED, c"connect", "(closed while connecting)"));
+                self.fail_connect(id, err);
                 return Ok(());
             }
+            let opened = s.opened;
             s.phase = Phase::Closed;
+            if let (Some(stream), Some(tls)) = (s.stream.as_ref(), s.tls.as_mut()) {
+                // Best effort: a TLS peer learns that the close was deliberate.
+                if how == CloseHow::Fin && !tls.handshaking && !tls.close_notify_sent {
+                    tls.conn.send_close_notify();
+                    tls.close_notify_sent = true;
+                    let _ = tls::flush_tls(stream, tls);
+                }
+            }
             if let Some(stream) = s.stream.take() {
                 if how == CloseHow::Reset {
                     let _ = stream.set_linger_zero();
@@ -721,7 +810,8 @@ impl EventLoop {
             if held {
                 st.books.hold(false);
             }
-            true
+            // A server socket whose TLS handshake never completed closes without handlers.
+            opened
         };
         if was_open {
             self.emit(id, |h, lp, s, d| h.close(lp, s, d, err.as_ref()));
@@ -907,7 +997,11 @@ impl EventLoop {
 /// One send on an open socket with an empty queue; records failures for later reporting.
 fn send_now(id: u64, s: &mut Socket, st: &mut Books, bytes: &[u8]) -> Result<usize, NetError> {
     let Some(stream) = s.stream.as_ref() else { return Ok(0) };
-    match stream.send(bytes) {
+    let sent = match s.tls.as_mut() {
+        Some(tls) => tls::send_tls(stream, tls, bytes),
+        None => stream.send(bytes),
+    };
+    match sent {
         Ok(n) => {
             s.bytes_written += n as u64;
             if n > 0 {

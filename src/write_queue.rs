@@ -28,6 +28,11 @@ impl WriteQueue {
         self.bytes.is_empty()
     }
 
+    /// The oldest contiguous run of queued bytes.
+    pub fn front(&self) -> &[u8] {
+        self.bytes.as_slices().0
+    }
+
     /// The queued bytes as at most two slices, oldest first.
     pub fn slices(&self) -> [IoSlice<'_>; 2] {
         let (a, b) = self.bytes.as_slices();

@@ -2,17 +2,15 @@
 
 use super::types::{BUN_TCP_EPANIC, bun_tcp_handlers, bun_tcp_listen_options, bun_tcp_listener, bun_tcp_loop};
 use super::{boundary, code_of, fail, input, registry};
-use crate::error::{ENOTSUP, NetError};
+use crate::error::NetError;
 use crate::event_loop::EventLoop;
 use crate::{ListenOptions, ListenerId};
 use std::ffi::c_void;
 use std::rc::Rc;
 
 fn listen_options(o: &bun_tcp_listen_options) -> Result<ListenOptions, NetError> {
-    if !o.tls.is_null() {
-        return Err(NetError::new(ENOTSUP, "TLS is not implemented in this build yet"));
-    }
     Ok(ListenOptions {
+        tls: input::tls_options(o.tls)?,
         hostname: input::opt_str(o.hostname, "hostname")?,
         port: o.port,
         data: o.data,
@@ -30,7 +28,9 @@ fn listen_options(o: &bun_tcp_listen_options) -> Result<ListenOptions, NetError>
 /// options, handlers or out; handlers with neither `data` nor `drain`; a bad option),
 /// BUN_TCP_EINVALHOST (malformed hostname), BUN_TCP_ENOTFOUND (hostname does not resolve),
 /// -EADDRINUSE (port or path in use), -ENAMETOOLONG (unix path too long), -EACCES,
-/// BUN_TCP_EWRONGTHREAD, BUN_TCP_ENOTSUP (tls set: not in this build yet).
+/// BUN_TCP_EWRONGTHREAD; with `tls`: BUN_TCP_ETLS_BAD_PEM, BUN_TCP_ETLS_KEY_MISMATCH,
+/// BUN_TCP_ETLS_KEY_ENCRYPTED, -ENOENT / -EISDIR (key_file, cert_file, ca_file), BUN_TCP_EINVAL
+/// (no cert + key, key and cert counts differ, bad versions or ALPN names).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listen(
     loop_: *mut bun_tcp_loop,

@@ -2,17 +2,15 @@
 
 use super::types::{BUN_TCP_EPANIC, bun_tcp_connect_options, bun_tcp_handlers, bun_tcp_listener, bun_tcp_loop, bun_tcp_socket};
 use super::{boundary, code_of, fail, input, registry};
-use crate::error::{ENOTSUP, NetError};
+use crate::error::NetError;
 use crate::event_loop::EventLoop;
 use crate::{ConnectOptions, SocketId};
 use std::ffi::{c_char, c_void};
 use std::time::Duration;
 
 fn connect_options(o: &bun_tcp_connect_options) -> Result<ConnectOptions, NetError> {
-    if !o.tls.is_null() {
-        return Err(NetError::new(ENOTSUP, "TLS is not implemented in this build yet"));
-    }
     Ok(ConnectOptions {
+        tls: input::tls_options(o.tls)?,
         hostname: input::opt_str(o.hostname, "hostname")?,
         port: o.port,
         data: o.data,
@@ -27,7 +25,12 @@ fn connect_options(o: &bun_tcp_connect_options) -> Result<ConnectOptions, NetErr
 /// the loop thread; IP literals connect directly; several addresses are tried in turn. Errors
 /// returned here fire nothing: BUN_TCP_EINVAL (NULL loop/options/handlers/out, handlers with
 /// neither data nor drain), BUN_TCP_EINVALHOST (malformed hostname), -ENAMETOOLONG (unix path),
-/// BUN_TCP_EWRONGTHREAD, BUN_TCP_ENOTSUP (tls set: not in this build yet).
+/// BUN_TCP_EWRONGTHREAD; with `tls`: the errors of bad TLS options listed for bun_tcp_listen,
+/// BUN_TCP_EINVAL for an invalid server_name. With `tls`, `open` fires at TCP connect when a
+/// `handshake` handler is set (and `handshake` when the handshake ends; writes before it return
+/// 0 and `drain` follows), else `open` waits for the handshake; a rejected server fires
+/// `connect_error` with the verdict (or, with a `handshake` handler: handshake(false, err),
+/// error(err), close(err)).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_connect(
     loop_: *mut bun_tcp_loop,
@@ -53,7 +56,7 @@ pub extern "C" fn bun_tcp_connect(
 }
 
 /// Runs `f` on the socket's loop; errors become `on_err(code)` after being recorded.
-fn with_socket<T>(s: bun_tcp_socket, on_err: impl FnOnce(i32) -> T, f: impl FnOnce(&EventLoop, SocketId) -> Result<T, NetError>) -> T {
+pub(super) fn with_socket<T>(s: bun_tcp_socket, on_err: impl FnOnce(i32) -> T, f: impl FnOnce(&EventLoop, SocketId) -> Result<T, NetError>) -> T {
     match registry::by_handle(s.id).and_then(|core| f(&core, SocketId(s.id))) {
         Ok(v) => v,
         Err(e) => on_err(fail(&e)),
@@ -237,7 +240,7 @@ pub extern "C" fn bun_tcp_socket_set_keep_alive(s: bun_tcp_socket, enable: bool,
 }
 
 /// Copies `text` NUL-terminated into the caller's buffer; returns its length, or -ENOSPC.
-fn copy_out(text: &str, buf: *mut c_char, buf_len: usize) -> Result<i32, NetError> {
+pub(super) fn copy_out(text: &str, buf: *mut c_char, buf_len: usize) -> Result<i32, NetError> {
     if buf.is_null() {
         return Err(NetError::invalid("buf is NULL"));
     }
@@ -302,9 +305,4 @@ pub extern "C" fn bun_tcp_socket_listener(s: bun_tcp_socket) -> bun_tcp_listener
     })
 }
 
-/// Whether the TLS peer was verified. Always false for plain TCP sockets (TLS is not in this
-/// build yet) and for stale handles.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_authorized(s: bun_tcp_socket) -> bool {
-    boundary(false, || with_socket(s, |_| false, |core, id| core.data(id).map(|_| false)))
-}
+

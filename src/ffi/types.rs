@@ -25,6 +25,44 @@ pub const BUN_TCP_ENOTSUP: i32 = -10007;
 /// A host name that is neither a valid DNS name nor an IP literal.
 pub const BUN_TCP_EINVALHOST: i32 = -10008;
 
+/// A TLS failure without a more precise code (the message says what rustls reported).
+pub const BUN_TCP_ETLS: i32 = -10100;
+/// TLS options: PEM input that is malformed or holds no usable item ("ERR_TLS_BAD_PEM").
+pub const BUN_TCP_ETLS_BAD_PEM: i32 = -10101;
+/// TLS options: a private key that does not match its certificate ("ERR_TLS_KEY_MISMATCH").
+pub const BUN_TCP_ETLS_KEY_MISMATCH: i32 = -10102;
+/// TLS options: an encrypted private key ("ERR_TLS_KEY_ENCRYPTED"); decrypt it first.
+pub const BUN_TCP_ETLS_KEY_ENCRYPTED: i32 = -10103;
+/// The peer sent a fatal TLS alert ("ERR_TLS_ALERT_RECEIVED").
+pub const BUN_TCP_ETLS_ALERT: i32 = -10104;
+/// The peer broke the TLS protocol ("ERR_SSL_PROTOCOL").
+pub const BUN_TCP_ETLS_PROTOCOL: i32 = -10105;
+/// Verdict "UNABLE_TO_VERIFY_LEAF_SIGNATURE": the issuer is not trusted.
+pub const BUN_TCP_ECERT_UNTRUSTED: i32 = -10110;
+/// Verdict "DEPTH_ZERO_SELF_SIGNED_CERT": a self-signed certificate that is not trusted.
+pub const BUN_TCP_ECERT_SELF_SIGNED: i32 = -10111;
+/// Verdict "SELF_SIGNED_CERT_IN_CHAIN": the chain ends in an untrusted self-signed root.
+pub const BUN_TCP_ECERT_SELF_SIGNED_IN_CHAIN: i32 = -10112;
+/// Verdict "CERT_HAS_EXPIRED".
+pub const BUN_TCP_ECERT_EXPIRED: i32 = -10113;
+/// Verdict "CERT_NOT_YET_VALID".
+pub const BUN_TCP_ECERT_NOT_YET_VALID: i32 = -10114;
+/// Verdict "ERR_TLS_CERT_ALTNAME_INVALID": the certificate is not for this host name or IP.
+pub const BUN_TCP_ECERT_ALTNAME: i32 = -10115;
+/// Verdict "CERT_SIGNATURE_FAILURE".
+pub const BUN_TCP_ECERT_SIGNATURE: i32 = -10116;
+/// Verdict "CERT_REVOKED".
+pub const BUN_TCP_ECERT_REVOKED: i32 = -10117;
+/// Verdict "UNABLE_TO_GET_ISSUER_CERT": the peer sent no certificate (server with request_cert).
+pub const BUN_TCP_ECERT_MISSING: i32 = -10118;
+/// Verdict "CERT_REJECTED": any other certificate problem.
+pub const BUN_TCP_ECERT_REJECTED: i32 = -10119;
+
+/// `min_version` / `max_version`: TLS 1.2.
+pub const BUN_TCP_TLS1_2: u16 = 0x0303;
+/// `min_version` / `max_version`: TLS 1.3.
+pub const BUN_TCP_TLS1_3: u16 = 0x0304;
+
 /// `bun_tcp_socket_ready_state`: the connect is in flight.
 pub const BUN_TCP_STATE_CONNECTING: i32 = 2;
 /// `bun_tcp_socket_ready_state`: open for reading and writing.
@@ -110,8 +148,10 @@ pub struct bun_tcp_bytes {
     pub len: usize,
 }
 
-/// TLS options. Not yet implemented in this build: a non-NULL `tls` makes listen/connect fail
-/// with BUN_TCP_ENOTSUP.
+/// TLS options (rustls). A zero-filled struct means: verify the peer against the system trust
+/// store, TLS 1.2 and 1.3, no ALPN. Keys, certificates and CAs are PEM, given as contents
+/// (arrays) and/or file paths; key i belongs to certificate chain i, and a server with several
+/// chains picks the one whose certificate matches the client's SNI (else the first).
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct bun_tcp_tls_options {
@@ -128,8 +168,24 @@ pub struct bun_tcp_tls_options {
     pub server_name: *const c_char,
     /// false = verify the peer (Bun's rejectUnauthorized: true).
     pub allow_unauthorized: bool,
-    /// Server: ask for a client certificate (mTLS).
+    /// Server: ask for a client certificate (mTLS). Enforced unless `allow_unauthorized`.
     pub request_cert: bool,
+    /// PEM file with a private key (appended after `key`).
+    pub key_file: *const c_char,
+    /// PEM file with a certificate chain (appended after `cert`).
+    pub cert_file: *const c_char,
+    /// PEM file with CA certificates (added to `ca`).
+    pub ca_file: *const c_char,
+    /// Passphrase of an encrypted key. Encrypted keys are refused in this version
+    /// (BUN_TCP_ETLS_KEY_ENCRYPTED, with a message): decrypt the key first.
+    pub passphrase: *const c_char,
+    /// ALPN protocol names (NUL-terminated), most preferred first.
+    pub alpn: *const *const c_char,
+    pub alpn_count: usize,
+    /// Lowest TLS version: 0 = TLS 1.2, or BUN_TCP_TLS1_2 / BUN_TCP_TLS1_3.
+    pub min_version: u16,
+    /// Highest TLS version: 0 = TLS 1.3, or BUN_TCP_TLS1_2 / BUN_TCP_TLS1_3.
+    pub max_version: u16,
 }
 
 /// Options of `bun_tcp_listen`. A zero-filled struct means Bun's defaults.

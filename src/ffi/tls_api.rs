@@ -1,0 +1,116 @@
+//! TLS functions: the verdict, negotiated parameters, the peer certificate, STARTTLS.
+
+use super::socket_api::{copy_out, with_socket};
+use super::types::{BUN_TCP_EPANIC, bun_tcp_handlers, bun_tcp_socket, bun_tcp_tls_options};
+use super::{boundary, input};
+use crate::error::NetError;
+use std::collections::HashMap;
+use std::ffi::{CStr, CString, c_char};
+use std::sync::Mutex;
+
+/// A static C string for a static Rust name (cipher and version names: a small, fixed set).
+fn static_c(name: &'static str) -> *const c_char {
+    static NAMES: Mutex<Option<HashMap<&'static str, &'static CStr>>> = Mutex::new(None);
+    let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
+    let names = names.get_or_insert_with(HashMap::new);
+    names.entry(name).or_insert_with(|| Box::leak(CString::new(name).unwrap_or_default().into_boxed_c_str())).as_ptr()
+}
+
+/// Whether the TLS peer's certificate was verified: true only when it was (after the
+/// handshake). false for plain sockets, during the handshake, with `allow_unauthorized` and a
+/// failed verification, for a server that did not request a certificate, and for stale handles.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_authorized(s: bun_tcp_socket) -> bool {
+    boundary(false, || with_socket(s, |_| false, |core, id| core.authorized(id)))
+}
+
+/// The verdict on the TLS peer's certificate: 0 when verified (or not asked for, or plain), else
+/// a BUN_TCP_ECERT_* code (bun_tcp_err_name gives "DEPTH_ZERO_SELF_SIGNED_CERT" and the like).
+/// Negative for a stale handle too: check `bun_tcp_socket_ready_state` to tell them apart.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_verify_error(s: bun_tcp_socket) -> i32 {
+    boundary(BUN_TCP_EPANIC, || with_socket(s, |c| c, |core, id| Ok(core.verify_error(id)?.map_or(0, |e| e.code))))
+}
+
+/// Writes the negotiated ALPN protocol NUL-terminated into `buf`; returns its length, 0 when
+/// none was negotiated (or plain TCP), or -ENOSPC, BUN_TCP_EINVAL, BUN_TCP_ECLOSED.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_alpn_protocol(s: bun_tcp_socket, buf: *mut c_char, buf_len: usize) -> i32 {
+    boundary(BUN_TCP_EPANIC, || {
+        with_socket(s, |c| c, |core, id| {
+            let proto = core.alpn_protocol(id)?.unwrap_or_default();
+            copy_out(&String::from_utf8_lossy(&proto), buf, buf_len)
+        })
+    })
+}
+
+/// "TLSv1.2" or "TLSv1.3" once the handshake has negotiated it (static); NULL for plain
+/// sockets, during the handshake, and for stale handles.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_tls_version(s: bun_tcp_socket) -> *const c_char {
+    boundary(std::ptr::null(), || {
+        with_socket(s, |_| std::ptr::null(), |core, id| Ok(core.tls_version(id)?.map_or(std::ptr::null(), static_c)))
+    })
+}
+
+/// The negotiated cipher suite's IANA name, e.g. "TLS_AES_128_GCM_SHA256" (static); NULL as for
+/// `bun_tcp_socket_tls_version`.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_cipher(s: bun_tcp_socket) -> *const c_char {
+    boundary(std::ptr::null(), || {
+        with_socket(s, |_| std::ptr::null(), |core, id| Ok(core.cipher(id)?.map_or(std::ptr::null(), static_c)))
+    })
+}
+
+/// Copies the peer's certificate (DER) into `buf`. Returns its length (0: no certificate, or
+/// plain TCP); with `buf` NULL and `buf_len` 0, only returns the length. -ENOSPC when `buf_len`
+/// is too small, BUN_TCP_ECLOSED for a stale handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_peer_certificate(s: bun_tcp_socket, buf: *mut u8, buf_len: usize) -> i32 {
+    boundary(BUN_TCP_EPANIC, || {
+        with_socket(s, |c| c, |core, id| {
+            let der = core.peer_certificate(id)?.unwrap_or_default();
+            if buf.is_null() && buf_len == 0 {
+                return Ok(der.len() as i32);
+            }
+            if buf.is_null() {
+                return Err(NetError::invalid("buf is NULL"));
+            }
+            if der.len() > buf_len {
+                return Err(NetError::new(-libc::ENOSPC, format!("the certificate needs {} bytes", der.len())));
+            }
+            // SAFETY: `buf` has `buf_len` writable bytes (the header's contract); der.len() fits.
+            unsafe { std::ptr::copy_nonoverlapping(der.as_ptr(), buf, der.len()) };
+            Ok(der.len() as i32)
+        })
+    })
+}
+
+/// STARTTLS: turns an open plain socket into a TLS socket, as a client (`is_server` false:
+/// sends the ClientHello now; `tls->server_name` defaults to "localhost") or as a server (needs
+/// cert + key), with a new handler table (copied). With a `handshake` handler it fires when the
+/// handshake ends; without one, `open` fires again after the handshake. Call it when nothing is
+/// queued, e.g. right after the plaintext "go ahead" exchange. Returns 0, BUN_TCP_EINVAL (NULL
+/// tls or handlers, not open, already TLS, bytes queued or write side ended), the TLS option
+/// errors of bun_tcp_listen, BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_upgrade_tls(
+    s: bun_tcp_socket,
+    tls: *const bun_tcp_tls_options,
+    handlers: *const bun_tcp_handlers,
+    is_server: bool,
+) -> i32 {
+    boundary(BUN_TCP_EPANIC, || {
+        with_socket(s, |c| c, |core, id| {
+            let opts = input::tls_options(tls)?.ok_or_else(|| NetError::invalid("tls is NULL"))?;
+            let table = input::handlers(handlers)?;
+            core.upgrade_tls(id, &opts, table, is_server).map(|()| 0)
+        })
+    })
+}
+
+/// The crypto provider compiled in: "ring" or "aws-lc-rs" (static).
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_tls_provider() -> *const c_char {
+    boundary(std::ptr::null(), || static_c(crate::tls::provider_name()))
+}

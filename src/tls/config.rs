@@ -1,0 +1,302 @@
+//! TLS configuration from options: PEM contents and files, trust roots, versions, ALPN, and the
+//! server's certificate choice by SNI. Every problem fails listen / connect at once with a
+//! message that names it; no handler fires.
+
+use super::verify::{ClientVerifier, ServerVerifier};
+use crate::error::{EINVAL, ETLS, ETLS_BAD_PEM, ETLS_KEY_ENCRYPTED, ETLS_KEY_MISMATCH, NetError};
+use rustls::client::ResolvesClientCert;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::server::{ClientHello, ParsedCertificate, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::sign::CertifiedKey;
+use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedProtocolVersion};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+/// TLS 1.2 as a protocol number (`min_version` / `max_version`).
+pub const TLS1_2: u16 = 0x0303;
+/// TLS 1.3 as a protocol number.
+pub const TLS1_3: u16 = 0x0304;
+
+/// TLS options, as the C struct `bun_tcp_tls_options` carries them. `Default` = verify the peer
+/// against the system trust store, TLS 1.2 and 1.3, no ALPN.
+#[derive(Clone, Debug, Default)]
+pub struct TlsOptions {
+    /// PEM private keys; key i belongs to certificate chain i.
+    pub keys: Vec<Vec<u8>>,
+    /// PEM certificate chains (leaf first).
+    pub certs: Vec<Vec<u8>>,
+    /// PEM CA certificates; when given they replace the system trust store.
+    pub cas: Vec<Vec<u8>>,
+    pub key_file: Option<PathBuf>,
+    pub cert_file: Option<PathBuf>,
+    pub ca_file: Option<PathBuf>,
+    /// Passphrase of an encrypted key: encrypted keys are refused in this version, with a message.
+    pub passphrase: Option<String>,
+    /// Client: SNI and the name verified (default: the connect hostname, else "localhost").
+    pub server_name: Option<String>,
+    /// Complete handshakes with peers that fail verification, and report the verdict.
+    pub allow_unauthorized: bool,
+    /// Server: ask clients for a certificate (mTLS).
+    pub request_cert: bool,
+    /// ALPN protocols, most preferred first.
+    pub alpn: Vec<Vec<u8>>,
+    /// 0 = TLS 1.2; TLS1_2 or TLS1_3.
+    pub min_version: u16,
+    /// 0 = TLS 1.3; TLS1_2 or TLS1_3.
+    pub max_version: u16,
+}
+
+/// The crypto provider this build uses (a cargo feature: ring by default, or aws-lc-rs).
+pub fn provider() -> Arc<CryptoProvider> {
+    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
+    PROVIDER
+        .get_or_init(|| {
+            #[cfg(feature = "aws-lc-rs")]
+            let p = rustls::crypto::aws_lc_rs::default_provider();
+            #[cfg(not(feature = "aws-lc-rs"))]
+            let p = rustls::crypto::ring::default_provider();
+            Arc::new(p)
+        })
+        .clone()
+}
+
+/// The name of the provider compiled in.
+pub fn provider_name() -> &'static str {
+    if cfg!(feature = "aws-lc-rs") { "aws-lc-rs" } else { "ring" }
+}
+
+fn tls_error(code: i32, message: String) -> NetError {
+    NetError::new(code, message)
+}
+
+fn read_file(path: &PathBuf, what: &str) -> Result<Vec<u8>, NetError> {
+    if path.is_dir() {
+        return Err(NetError::new(-libc::EISDIR, format!("{what} {} is a directory, not a PEM file", path.display())));
+    }
+    std::fs::read(path).map_err(|e| {
+        let mut err = NetError::io(&e, c"open", &format!("{what} {}", path.display()));
+        err.syscall = Some(c"open");
+        err
+    })
+}
+
+/// The PEM inputs of one kind: contents first, then the file.
+fn gather(contents: &[Vec<u8>], file: &Option<PathBuf>, what: &str) -> Result<Vec<(String, Vec<u8>)>, NetError> {
+    let mut all: Vec<(String, Vec<u8>)> =
+        contents.iter().enumerate().map(|(i, c)| (format!("{what}[{i}]"), c.clone())).collect();
+    if let Some(path) = file {
+        all.push((format!("{what}_file {}", path.display()), read_file(path, &format!("{what}_file"))?));
+    }
+    Ok(all)
+}
+
+fn parse_certs(label: &str, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, NetError> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| tls_error(ETLS_BAD_PEM, format!("{label}: invalid PEM: {e}")))?;
+    if certs.is_empty() {
+        return Err(tls_error(ETLS_BAD_PEM, format!("{label}: no CERTIFICATE block found in the PEM")));
+    }
+    Ok(certs)
+}
+
+fn parse_key(label: &str, pem: &[u8], passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, NetError> {
+    let text = String::from_utf8_lossy(pem);
+    if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") || text.contains("Proc-Type: 4,ENCRYPTED") {
+        let hint = if passphrase.is_some() {
+            "decrypting keys with a passphrase is not supported in this version"
+        } else {
+            "no passphrase given, and decrypting keys is not supported in this version"
+        };
+        return Err(tls_error(
+            ETLS_KEY_ENCRYPTED,
+            format!("{label}: the private key is encrypted ({hint}; decrypt it with `openssl pkey -in key.pem -out plain.pem`)"),
+        ));
+    }
+    PrivateKeyDer::from_pem_slice(pem).map_err(|e| tls_error(ETLS_BAD_PEM, format!("{label}: no usable private key in the PEM ({e})")))
+}
+
+fn roots_from(cas: &[(String, Vec<u8>)]) -> Result<RootCertStore, NetError> {
+    let mut roots = RootCertStore::empty();
+    for (label, pem) in cas {
+        for cert in parse_certs(label, pem)? {
+            roots.add(cert).map_err(|e| tls_error(ETLS_BAD_PEM, format!("{label}: not a usable CA certificate ({e})")))?;
+        }
+    }
+    Ok(roots)
+}
+
+/// The system trust store, loaded once per process.
+fn system_roots() -> Result<Arc<RootCertStore>, NetError> {
+    static ROOTS: OnceLock<Arc<RootCertStore>> = OnceLock::new();
+    let roots = ROOTS.get_or_init(|| {
+        let mut roots = RootCertStore::empty();
+        let found = rustls_native_certs::load_native_certs();
+        roots.add_parsable_certificates(found.certs);
+        Arc::new(roots)
+    });
+    if roots.is_empty() {
+        return Err(tls_error(ETLS, "no system CA certificates found: pass `ca` to trust a CA explicitly".into()));
+    }
+    Ok(roots.clone())
+}
+
+fn trust_roots(opts: &TlsOptions) -> Result<Arc<RootCertStore>, NetError> {
+    let cas = gather(&opts.cas, &opts.ca_file, "ca")?;
+    if cas.is_empty() { system_roots() } else { Ok(Arc::new(roots_from(&cas)?)) }
+}
+
+fn versions(opts: &TlsOptions) -> Result<Vec<&'static SupportedProtocolVersion>, NetError> {
+    let min = if opts.min_version == 0 { TLS1_2 } else { opts.min_version };
+    let max = if opts.max_version == 0 { TLS1_3 } else { opts.max_version };
+    for v in [min, max] {
+        if v != TLS1_2 && v != TLS1_3 {
+            return Err(NetError::invalid(format!("unsupported TLS version 0x{v:04x} (use 0x0303 for TLS 1.2 or 0x0304 for TLS 1.3)")));
+        }
+    }
+    if min > max {
+        return Err(NetError::invalid("min_version is above max_version"));
+    }
+    let mut out = Vec::new();
+    if min <= TLS1_2 {
+        out.push(&rustls::version::TLS12);
+    }
+    if max >= TLS1_3 {
+        out.push(&rustls::version::TLS13);
+    }
+    Ok(out)
+}
+
+/// Certificate chains with their keys, checked to match.
+fn certified_keys(opts: &TlsOptions, provider: &CryptoProvider) -> Result<Vec<Arc<CertifiedKey>>, NetError> {
+    let keys = gather(&opts.keys, &opts.key_file, "key")?;
+    let certs = gather(&opts.certs, &opts.cert_file, "cert")?;
+    if keys.len() != certs.len() {
+        return Err(NetError::invalid(format!(
+            "{} private key(s) for {} certificate chain(s): key i belongs to cert i",
+            keys.len(),
+            certs.len()
+        )));
+    }
+    let mut out = Vec::new();
+    for ((key_label, key_pem), (cert_label, cert_pem)) in keys.iter().zip(certs.iter()) {
+        let chain = parse_certs(cert_label, cert_pem)?;
+        let key = parse_key(key_label, key_pem, opts.passphrase.as_deref())?;
+        let signing = provider
+            .key_provider
+            .load_private_key(key)
+            .map_err(|e| tls_error(ETLS_BAD_PEM, format!("{key_label}: unsupported private key ({e})")))?;
+        let certified = CertifiedKey::new(chain, signing);
+        if let Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) = certified.keys_match() {
+            return Err(tls_error(ETLS_KEY_MISMATCH, format!("{key_label} does not match the certificate in {cert_label}")));
+        }
+        out.push(Arc::new(certified));
+    }
+    Ok(out)
+}
+
+/// Picks the first chain whose certificate is valid for the client's SNI, else the first chain.
+#[derive(Debug)]
+struct SniResolver {
+    keys: Vec<Arc<CertifiedKey>>,
+}
+
+impl ResolvesServerCert for SniResolver {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        if self.keys.len() > 1 {
+            if let Some(name) = hello.server_name().and_then(|n| ServerName::try_from(n.to_string()).ok()) {
+                for key in &self.keys {
+                    let Some(leaf) = key.cert.first() else { continue };
+                    let fits = ParsedCertificate::try_from(leaf)
+                        .is_ok_and(|parsed| rustls::client::verify_server_name(&parsed, &name).is_ok());
+                    if fits {
+                        return Some(key.clone());
+                    }
+                }
+            }
+        }
+        self.keys.first().cloned()
+    }
+}
+
+/// A client certificate, when the client options carry one.
+#[derive(Debug)]
+struct FixedClientCert(Arc<CertifiedKey>);
+
+impl ResolvesClientCert for FixedClientCert {
+    fn resolve(&self, _hints: &[&[u8]], _schemes: &[rustls::SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+/// What a TLS listener keeps: its config and, with request_cert, the verifier for verdicts.
+pub struct ServerTls {
+    pub config: Arc<ServerConfig>,
+    pub client_verifier: Option<Arc<ClientVerifier>>,
+}
+
+/// Builds a listener's TLS configuration.
+pub fn server_config(opts: &TlsOptions) -> Result<ServerTls, NetError> {
+    let provider = provider();
+    let keys = certified_keys(opts, &provider)?;
+    if keys.is_empty() {
+        return Err(NetError::invalid("a TLS server needs a certificate chain and its private key (cert + key)"));
+    }
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&versions(opts)?)
+        .map_err(|e| tls_error(ETLS, format!("TLS versions: {e}")))?;
+    let (builder, client_verifier) = if opts.request_cert {
+        let roots = trust_roots(opts)?;
+        let inner = WebPkiClientVerifier::builder_with_provider(roots, provider.clone())
+            .allow_unauthenticated()
+            .build()
+            .map_err(|e| tls_error(ETLS, format!("client verification: {e}")))?;
+        let verifier = Arc::new(ClientVerifier::new(inner, !opts.allow_unauthorized));
+        (builder.with_client_cert_verifier(verifier.clone()), Some(verifier))
+    } else {
+        (builder.with_no_client_auth(), None)
+    };
+    let mut config = builder.with_cert_resolver(Arc::new(SniResolver { keys }));
+    config.alpn_protocols = opts.alpn.clone();
+    Ok(ServerTls { config: Arc::new(config), client_verifier })
+}
+
+/// A client connection's configuration, its server name, and its verifier (for the verdict).
+pub struct ClientTls {
+    pub config: Arc<ClientConfig>,
+    pub server_name: ServerName<'static>,
+    pub verifier: Arc<ServerVerifier>,
+}
+
+/// Builds a client's TLS configuration for one connection to `host`.
+pub fn client_config(opts: &TlsOptions, host: Option<&str>) -> Result<ClientTls, NetError> {
+    let provider = provider();
+    let name = opts.server_name.as_deref().or(host).unwrap_or("localhost");
+    let unbracketed = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')).unwrap_or(name);
+    let server_name = ServerName::try_from(unbracketed.to_string())
+        .map_err(|_| NetError::new(EINVAL, format!("invalid TLS server name {name:?}")))?;
+    let roots = trust_roots(opts)?;
+    let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+        .build()
+        .map_err(|e| tls_error(ETLS, format!("server verification: {e}")))?;
+    let verifier = Arc::new(ServerVerifier::new(inner, opts.allow_unauthorized));
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&versions(opts)?)
+        .map_err(|e| tls_error(ETLS, format!("TLS versions: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier.clone());
+    let mut keys = certified_keys(opts, &provider)?;
+    let mut config = match keys.len() {
+        0 => builder.with_no_client_auth(),
+        1 => builder.with_client_cert_resolver(Arc::new(FixedClientCert(keys.remove(0)))),
+        _ => return Err(NetError::invalid("a TLS client takes at most one certificate chain")),
+    };
+    config.alpn_protocols = opts.alpn.clone();
+    Ok(ClientTls { config: Arc::new(config), server_name, verifier })
+}

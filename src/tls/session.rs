@@ -1,0 +1,80 @@
+//! STARTTLS (upgrading an open plain socket) and the TLS queries of a socket.
+
+use super::{TlsOptions, TlsState, client_config, server_config};
+use crate::error::NetError;
+use crate::event_loop::EventLoop;
+use crate::handlers::{HandlerCell, Handlers, validate};
+use crate::socket::Phase;
+use crate::SocketId;
+use std::rc::Rc;
+
+impl EventLoop {
+    /// STARTTLS: the open plain socket becomes a TLS socket (client or server side) with a new
+    /// handler table. With a `handshake` handler it fires when the handshake ends; without one,
+    /// `open` fires again after the handshake. Nothing may be queued or ended. Bytes the peer
+    /// sent after its last plaintext message and before the upgrade were already delivered as
+    /// plaintext: protocols wait for the answer to their STARTTLS command before the handshake.
+    pub fn upgrade_tls(&self, id: SocketId, opts: &TlsOptions, handlers: Rc<dyn Handlers>, is_server: bool) -> Result<(), NetError> {
+        validate(&*handlers)?;
+        let state = if is_server {
+            TlsState::server(&server_config(opts)?)?
+        } else {
+            TlsState::client(client_config(opts, None)?)?
+        };
+        let wants_handshake = handlers.present().handshake;
+        self.with_tls_socket(id, |s, books| {
+            if s.phase != Phase::Open || !s.opened {
+                return Err(NetError::invalid("upgrade_tls needs an open socket"));
+            }
+            if s.tls.is_some() {
+                return Err(NetError::invalid("the socket already speaks TLS"));
+            }
+            if !s.queue.is_empty() || s.ending || s.write_shut {
+                return Err(NetError::invalid("upgrade_tls with bytes still queued or the write side ended"));
+            }
+            s.tls = Some(Box::new(state));
+            s.handlers = HandlerCell::new(handlers);
+            s.open_pending = !wants_handshake;
+            s.want_drain = false;
+            // The peer's first records may already wait in the kernel.
+            books.read_again.push(id.0);
+            Ok(())
+        })?;
+        self.on_writable(id.0);
+        Ok(())
+    }
+
+    fn tls_query<R>(&self, id: SocketId, f: impl FnOnce(&TlsState) -> Option<R>) -> Result<Option<R>, NetError> {
+        self.with_tls_socket(id, |s, _| Ok(s.tls.as_deref().and_then(f)))
+    }
+
+    /// Whether the TLS peer was verified (false for plain sockets and during the handshake).
+    pub fn authorized(&self, id: SocketId) -> Result<bool, NetError> {
+        self.tls_query(id, |t| Some(!t.handshaking && t.authorized)).map(|v| v.unwrap_or(false))
+    }
+
+    /// The verdict on the peer's certificate (None = verified, not asked, or plain).
+    pub fn verify_error(&self, id: SocketId) -> Result<Option<NetError>, NetError> {
+        self.tls_query(id, |t| t.verify_error.clone())
+    }
+
+    /// The ALPN protocol the handshake agreed on.
+    pub fn alpn_protocol(&self, id: SocketId) -> Result<Option<Vec<u8>>, NetError> {
+        self.tls_query(id, |t| t.conn.alpn_protocol().map(<[u8]>::to_vec))
+    }
+
+    /// "TLSv1.2" or "TLSv1.3" once negotiated.
+    pub fn tls_version(&self, id: SocketId) -> Result<Option<&'static str>, NetError> {
+        self.tls_query(id, TlsState::version)
+    }
+
+    /// The negotiated cipher suite's IANA name.
+    pub fn cipher(&self, id: SocketId) -> Result<Option<&'static str>, NetError> {
+        self.tls_query(id, TlsState::cipher)
+    }
+
+    /// The peer's end-entity certificate (DER).
+    pub fn peer_certificate(&self, id: SocketId) -> Result<Option<Vec<u8>>, NetError> {
+        self.tls_query(id, |t| t.conn.peer_certificates().and_then(|c| c.first()).map(|c| c.to_vec()))
+    }
+}

@@ -1,0 +1,35 @@
+/* The server ends in open and then tries to write and end again: both refused. */
+#include "conf.h"
+
+static bun_tcp_listener server;
+
+static void s_open(bun_tcp_socket s, void *d) {
+  say("server open");
+  say_rc("server", "end", bun_tcp_socket_end(s, (const uint8_t *)"bye", 3));
+  say_rc("server", "write", bun_tcp_socket_write(s, (const uint8_t *)"more", 4));
+  say_rc("server", "end again", bun_tcp_socket_end(s, (const uint8_t *)"again", 5));
+}
+static void s_data(bun_tcp_socket s, void *d, const uint8_t *b, size_t n) { say_data("server", b, n); }
+static void s_close(bun_tcp_socket s, void *d, const bun_tcp_error *e) {
+  say_err("server", "close", e);
+  say_rc("server", "write in close", bun_tcp_socket_write(s, (const uint8_t *)"x", 1));
+  bun_tcp_listener_stop(server, false);
+}
+
+static void c_open(bun_tcp_socket s, void *d) { say("client open"); }
+static void c_data(bun_tcp_socket s, void *d, const uint8_t *b, size_t n) { say_data("client", b, n); }
+static void c_end(bun_tcp_socket s, void *d) { say("client end"); }
+static void c_close(bun_tcp_socket s, void *d, const bun_tcp_error *e) { say_err("client", "close", e); }
+
+int main(void) {
+  bun_tcp_loop *loop = conf_init(20);
+  bun_tcp_handlers sh = {.open = s_open, .data = s_data, .close = s_close};
+  bun_tcp_listen_options lo = {.hostname = "127.0.0.1", .port = 0};
+  MUST(bun_tcp_listen(loop, &lo, &sh, &server));
+
+  bun_tcp_handlers ch = {.open = c_open, .data = c_data, .end = c_end, .close = c_close};
+  bun_tcp_connect_options co = {.hostname = "127.0.0.1", .port = bun_tcp_listener_port(server)};
+  bun_tcp_socket client;
+  MUST(bun_tcp_connect(loop, &co, &ch, &client));
+  return conf_finish(loop);
+}
