@@ -49,6 +49,12 @@ pub fn classify(err: &Error, end_entity: &CertificateDer<'_>, intermediates: &[C
             Some(e) => e.clone(),
             None => verdict(ECERT_REJECTED, format!("certificate rejected: {other}")),
         },
+        // webpki may report a failed path search in other terms (for example a system root
+        // with another key type looked like a candidate issuer); a lone self-issued
+        // certificate that did not verify is OpenSSL's DEPTH_ZERO_SELF_SIGNED_CERT.
+        _ if intermediates.is_empty() && is_self_issued(end_entity) => {
+            verdict(ECERT_SELF_SIGNED, "self-signed certificate".into())
+        }
         other => verdict(ECERT_REJECTED, format!("certificate rejected: {other:?}")),
     }
 }

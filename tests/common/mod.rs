@@ -21,6 +21,7 @@ pub enum Event {
     Error(String),
     Timeout,
     ConnectError(String),
+    Handshake(bool, Option<String>),
 }
 
 /// Records events per socket and runs an optional hook after recording.
@@ -49,6 +50,13 @@ impl Recorder {
             log: RefCell::new(Vec::new()),
             hook: RefCell::new(None),
         })
+    }
+
+    /// The same table with a `handshake` handler.
+    pub fn with_handshake(without: &[&str]) -> Rc<Recorder> {
+        let mut r = Recorder::new(without);
+        Rc::get_mut(&mut r).unwrap().set.handshake = true;
+        r
     }
 
     pub fn on(&self, hook: impl Fn(&EventLoop, SocketId, &Event) + 'static) {
@@ -85,6 +93,8 @@ impl Recorder {
                 Event::Error(n) => format!("error:{n}"),
                 Event::Timeout => "timeout".into(),
                 Event::ConnectError(n) => format!("connect_error:{n}"),
+                Event::Handshake(ok, None) => format!("handshake:{ok}"),
+                Event::Handshake(ok, Some(n)) => format!("handshake:{ok}:{n}"),
             };
             out.push(word);
         }
@@ -136,6 +146,9 @@ impl Handlers for Recorder {
     }
     fn connect_error(&self, lp: &EventLoop, s: SocketId, _: UserData, err: &NetError) {
         self.record(lp, s, Event::ConnectError(name(err)))
+    }
+    fn handshake(&self, lp: &EventLoop, s: SocketId, _: UserData, ok: bool, err: Option<&NetError>) {
+        self.record(lp, s, Event::Handshake(ok, err.map(name)))
     }
 }
 
