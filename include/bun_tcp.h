@@ -440,7 +440,8 @@ int64_t bun_tcp_socket_write_all(struct bun_tcp_socket s, const uint8_t *bytes, 
 int64_t bun_tcp_socket_end(struct bun_tcp_socket s, const uint8_t *bytes, size_t len);
 
 // shutdown(2). `read_side` true: SHUT_RD, no more `data`. false: SHUT_WR now (queued bytes are
-// dropped; `end` flushes first). When both sides are shut the socket closes. Returns 0,
+// dropped; `end` flushes first). When both sides are shut the socket closes once the current
+// handler returns (or at the next poll), never inside this call. Returns 0,
 // BUN_TCP_ECLOSED, -ENOTCONN (still connecting) or BUN_TCP_EWRONGTHREAD.
 int32_t bun_tcp_socket_shutdown(struct bun_tcp_socket s, bool read_side);
 

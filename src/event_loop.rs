@@ -93,6 +93,8 @@ pub(crate) struct Books {
     pub corked: Vec<u64>,
     /// Closed sockets whose slots are released at the end of the tick.
     pub released: Vec<u64>,
+    /// Sockets whose both directions are done: they close once the current handler returns.
+    pub finishing: Vec<u64>,
     /// TLS handshake steps run in this iteration (see `tls::HANDSHAKE_BUDGET`).
     pub handshakes: u32,
 }
@@ -159,6 +161,7 @@ impl EventLoop {
                     failures: Vec::new(),
                     corked: Vec::new(),
                     released: Vec::new(),
+                    finishing: Vec::new(),
                     handshakes: 0,
                 },
             }),
@@ -286,6 +289,7 @@ impl EventLoop {
         let has_work = !st.books.read_again.is_empty()
             || !st.books.accept_again.is_empty()
             || !st.books.failures.is_empty()
+            || !st.books.finishing.is_empty()
             || !st.books.corked.is_empty();
         if has_work {
             return Some(Duration::ZERO);
@@ -358,7 +362,8 @@ impl EventLoop {
         loop {
             let corked = std::mem::take(&mut self.st.borrow_mut().books.corked);
             let failures = std::mem::take(&mut self.st.borrow_mut().books.failures);
-            if corked.is_empty() && failures.is_empty() {
+            let finishing = std::mem::take(&mut self.st.borrow_mut().books.finishing);
+            if corked.is_empty() && failures.is_empty() && finishing.is_empty() {
                 return;
             }
             for id in corked {
@@ -366,6 +371,9 @@ impl EventLoop {
             }
             for id in failures {
                 self.report_failure(id);
+            }
+            for id in finishing {
+                self.finish_if_done(id);
             }
         }
     }
@@ -472,6 +480,7 @@ impl EventLoop {
         st.books.read_again.clear();
         st.books.accept_again.clear();
         st.books.failures.clear();
+        st.books.finishing.clear();
         st.books.corked.clear();
         drop(st);
         self.release_closed();

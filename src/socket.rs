@@ -524,12 +524,20 @@ impl EventLoop {
         self.maybe_finish(id);
     }
 
-    /// Closes a socket whose both directions are done.
+    fn both_sides_done(&self, id: u64) -> bool {
+        self.st.borrow().sockets.get(id).is_some_and(|s| s.phase == Phase::Open && (s.read_eof || s.read_shut) && s.write_shut)
+    }
+
+    /// A socket whose both directions are done closes once the current handler returns (as in
+    /// Bun), so `close` never runs nested inside the `end`, `shutdown` or `end()` that finished it.
     fn maybe_finish(&self, id: u64) {
-        let done = self.st.borrow().sockets.get(id).is_some_and(|s| {
-            s.phase == Phase::Open && (s.read_eof || s.read_shut) && s.write_shut
-        });
-        if done {
+        if self.both_sides_done(id) {
+            self.st.borrow_mut().books.finishing.push(id);
+        }
+    }
+
+    pub(crate) fn finish_if_done(&self, id: u64) {
+        if self.both_sides_done(id) {
             let _ = self.close_socket(id, None, CloseHow::Fin);
         }
     }

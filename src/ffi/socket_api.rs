@@ -106,7 +106,8 @@ pub extern "C" fn bun_tcp_socket_end(s: bun_tcp_socket, bytes: *const u8, len: u
 }
 
 /// shutdown(2). `read_side` true: SHUT_RD, no more `data`. false: SHUT_WR now (queued bytes are
-/// dropped; `end` flushes first). When both sides are shut the socket closes. Returns 0,
+/// dropped; `end` flushes first). When both sides are shut the socket closes once the current
+/// handler returns (or at the next poll), never inside this call. Returns 0,
 /// BUN_TCP_ECLOSED, -ENOTCONN (still connecting) or BUN_TCP_EWRONGTHREAD.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_shutdown(s: bun_tcp_socket, read_side: bool) -> i32 {

@@ -264,11 +264,13 @@ impl EventLoop {
     /// `connect_error(err)` instead; a server socket that never opened closes silently).
     pub(crate) fn tls_failed(&self, id: u64, err: NetError, during_handshake: bool) {
         let (opened, present) = {
-            let st = self.st.borrow();
-            let Some(s) = st.sockets.get(id) else { return };
+            let mut st = self.st.borrow_mut();
+            let Some(s) = st.sockets.get_mut(id) else { return };
             if s.phase != Phase::Open {
                 return;
             }
+            // Writes from the handlers below fail with the error: nothing can be sent any more.
+            s.failure = Some(err.clone());
             (s.opened, s.handlers.get().present())
         };
         if opened {
