@@ -671,6 +671,12 @@ typedef struct rec {
   void *user;             /* free for the test */
   struct srv *server;     /* set for accepted sockets */
   double t_open, t_close, t_timeout;
+  /* TLS (rec_on_handshake, harness_tls section below) */
+  int hs_success;         /* success argument of the last handshake call */
+  int hs_verify_code;     /* verify_error->code, 0 for NULL */
+  char hs_verify_name[64];
+  bool hs_authorized;     /* bun_tcp_socket_authorized inside handshake */
+  char error_message[512];
 } rec_t;
 
 /* A server: the listener's user data. Each accepted socket takes the next record of `socks`
@@ -793,6 +799,7 @@ static HARNESS_UNUSED void rec_on_error(bun_tcp_socket s, void *data, const bun_
   if (!err) FAIL("error handler called with err == NULL");
   r->error_code = err->code;
   copy_name(r->error_name, sizeof r->error_name, err->name);
+  copy_name(r->error_message, sizeof r->error_message, err->message);
   trace_add(&r->tr, "error:%s", harness_str(err->name));
 }
 
@@ -868,5 +875,424 @@ static HARNESS_UNUSED void check_closed_once(const rec_t *r, const char *who) {
   if (r->n_close != 1) FAIL("%s: close fired %d times (trace \"%s\")", who, r->n_close, r->tr.buf);
   if (r->n_after_close) FAIL("%s: %d handler calls after close (trace \"%s\")", who, r->n_after_close, r->tr.buf);
 }
+
+/* ------------------------------------------------------------------------------------------------ */
+/* TLS (tests/c/test_tls_*.c)                                                                       */
+/* ------------------------------------------------------------------------------------------------ */
+/* Fixtures come from tests/tls/make-fixtures.sh; CMake runs it once (ctest fixture "tls_fixtures")
+ * and passes the directory in BUN_TCP_TLS_FIXTURES. Without the variable the tests look in
+ * $BUN_TCP_SOURCE_DIR/target/tls-fixtures, then ./target/tls-fixtures. */
+
+#include <limits.h>
+
+#ifndef PATH_MAX
+#define PATH_MAX 4096
+#endif
+
+static HARNESS_UNUSED const char *tls_fixture_dir(void) {
+  static char dir[PATH_MAX];
+  if (dir[0]) return dir;
+  const char *env = getenv("BUN_TCP_TLS_FIXTURES");
+  const char *src = getenv("BUN_TCP_SOURCE_DIR");
+  if (env && *env)
+    snprintf(dir, sizeof dir, "%s", env);
+  else if (src && *src)
+    snprintf(dir, sizeof dir, "%s/target/tls-fixtures", src);
+  else
+    snprintf(dir, sizeof dir, "target/tls-fixtures");
+  char probe[PATH_MAX + 16];
+  snprintf(probe, sizeof probe, "%s/ca.crt", dir);
+  if (access(probe, R_OK) != 0)
+    FAIL("TLS fixtures not found in %s (run `bash tests/tls/make-fixtures.sh DIR` and set "
+         "BUN_TCP_TLS_FIXTURES=DIR)", dir);
+  return dir;
+}
+
+/* "<fixture dir>/<name>" (8 rotating buffers: several may be used in one expression) */
+static HARNESS_UNUSED const char *tls_path(const char *name) {
+  static char bufs[8][PATH_MAX + 64];
+  static unsigned next;
+  char *b = bufs[next++ % 8];
+  snprintf(b, PATH_MAX + 64, "%s/%s", tls_fixture_dir(), name);
+  return b;
+}
+
+#define TLS_PEM_CACHE 48
+static struct {
+  char name[128];
+  uint8_t *ptr;
+  size_t len;
+} tls_pem_cache[TLS_PEM_CACHE];
+
+static HARNESS_UNUSED bun_tcp_bytes tls_bytes_of(const uint8_t *p, size_t n) {
+  bun_tcp_bytes b;
+  b.ptr = p;
+  b.len = n;
+  return b;
+}
+
+/* A cached entry by name, or a new one filled by `fill` (NULL = not cached yet). */
+static HARNESS_UNUSED int tls_pem_slot(const char *name) {
+  for (int i = 0; i < TLS_PEM_CACHE; i++)
+    if (tls_pem_cache[i].ptr && strcmp(tls_pem_cache[i].name, name) == 0) return i;
+  for (int i = 0; i < TLS_PEM_CACHE; i++)
+    if (!tls_pem_cache[i].ptr) {
+      snprintf(tls_pem_cache[i].name, sizeof tls_pem_cache[i].name, "%s", name);
+      return i;
+    }
+  FAIL("tls_pem cache full");
+}
+
+static HARNESS_UNUSED void tls_read_file(const char *path, uint8_t **out, size_t *out_len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) FAIL("open %s: %s", path, strerror(errno));
+  bytebuf_t b;
+  memset(&b, 0, sizeof b);
+  uint8_t tmp[4096];
+  size_t n;
+  while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) bytebuf_append(&b, tmp, n);
+  fclose(f);
+  uint8_t z = 0;
+  bytebuf_append(&b, &z, 1); /* NUL after the contents (not counted): handy for strstr */
+  *out = b.ptr;
+  *out_len = b.len - 1;
+}
+
+/* The contents of fixture `name` (read once, kept until tls_fixtures_free). */
+static HARNESS_UNUSED bun_tcp_bytes tls_pem(const char *name) {
+  int i = tls_pem_slot(name);
+  if (!tls_pem_cache[i].ptr) tls_read_file(tls_path(name), &tls_pem_cache[i].ptr, &tls_pem_cache[i].len);
+  return tls_bytes_of(tls_pem_cache[i].ptr, tls_pem_cache[i].len);
+}
+
+/* The contents of fixtures `a` and `b` concatenated (a chain: leaf then issuer). */
+static HARNESS_UNUSED bun_tcp_bytes tls_pem_concat(const char *a, const char *b) {
+  char key[128];
+  snprintf(key, sizeof key, "%s+%s", a, b);
+  int i = tls_pem_slot(key);
+  if (!tls_pem_cache[i].ptr) {
+    bun_tcp_bytes pa = tls_pem(a), pb = tls_pem(b);
+    bytebuf_t buf;
+    memset(&buf, 0, sizeof buf);
+    bytebuf_append(&buf, pa.ptr, pa.len);
+    bytebuf_append(&buf, pb.ptr, pb.len);
+    uint8_t z = 0;
+    bytebuf_append(&buf, &z, 1);
+    tls_pem_cache[i].ptr = buf.ptr;
+    tls_pem_cache[i].len = buf.len - 1;
+  }
+  return tls_bytes_of(tls_pem_cache[i].ptr, tls_pem_cache[i].len);
+}
+
+static HARNESS_UNUSED void tls_fixtures_free(void) {
+  for (int i = 0; i < TLS_PEM_CACHE; i++) {
+    free(tls_pem_cache[i].ptr);
+    tls_pem_cache[i].ptr = NULL;
+    tls_pem_cache[i].name[0] = 0;
+  }
+}
+
+/* The DER of the first CERTIFICATE block of fixture `name` (base64-decoded), into `out`. */
+static HARNESS_UNUSED void tls_cert_der(const char *name, bytebuf_t *out) {
+  bun_tcp_bytes pem = tls_pem(name);
+  const char *begin = strstr((const char *)pem.ptr, "-----BEGIN CERTIFICATE-----");
+  if (!begin) FAIL("%s holds no certificate", name);
+  begin += strlen("-----BEGIN CERTIFICATE-----");
+  const char *end = strstr(begin, "-----END CERTIFICATE-----");
+  if (!end) FAIL("%s: unterminated certificate", name);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (const char *p = begin; p < end; p++) {
+    int v;
+    char c = *p;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == '+') v = 62;
+    else if (c == '/') v = 63;
+    else continue; /* newlines, '=' padding */
+    acc = (acc << 6) | (uint32_t)v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      uint8_t byte = (uint8_t)(acc >> bits);
+      bytebuf_append(out, &byte, 1);
+    }
+  }
+}
+
+/* Whether the socket's peer certificate is exactly fixture `name` (its first certificate). */
+static HARNESS_UNUSED bool tls_peer_cert_is(bun_tcp_socket s, const char *name) {
+  bytebuf_t want;
+  memset(&want, 0, sizeof want);
+  tls_cert_der(name, &want);
+  int32_t n = bun_tcp_socket_peer_certificate(s, NULL, 0);
+  bool same = false;
+  if (n > 0 && (size_t)n == want.len) {
+    uint8_t *got = (uint8_t *)malloc((size_t)n);
+    if (!got) FAIL("out of memory");
+    int32_t m = bun_tcp_socket_peer_certificate(s, got, (size_t)n);
+    same = m == n && memcmp(got, want.ptr, want.len) == 0;
+    free(got);
+  }
+  bytebuf_free(&want);
+  return same;
+}
+
+/* TLS options with their arrays. It points into itself: initialise in place, never copy. */
+typedef struct tls_cfg {
+  bun_tcp_tls_options o;
+  bun_tcp_bytes key[4], cert[4], ca[4];
+  const char *alpn[8];
+} tls_cfg;
+
+static HARNESS_UNUSED void tls_cfg_init(tls_cfg *c) {
+  memset(c, 0, sizeof *c);
+  c->o.key = c->key;
+  c->o.cert = c->cert;
+  c->o.ca = c->ca;
+  c->o.alpn = c->alpn;
+}
+
+/* adds a certificate chain (fixture cert_name) and its key (fixture key_name) */
+static HARNESS_UNUSED void tls_cfg_chain(tls_cfg *c, const char *cert_name, const char *key_name) {
+  if (c->o.cert_count >= 4) FAIL("tls_cfg: too many chains");
+  c->cert[c->o.cert_count++] = tls_pem(cert_name);
+  c->key[c->o.key_count++] = tls_pem(key_name);
+}
+
+/* adds a trusted CA (fixture name) */
+static HARNESS_UNUSED void tls_cfg_ca(tls_cfg *c, const char *ca_name) {
+  if (c->o.ca_count >= 4) FAIL("tls_cfg: too many CAs");
+  c->ca[c->o.ca_count++] = tls_pem(ca_name);
+}
+
+static HARNESS_UNUSED void tls_cfg_alpn(tls_cfg *c, const char *proto) {
+  if (c->o.alpn_count >= 8) FAIL("tls_cfg: too many ALPN names");
+  c->alpn[c->o.alpn_count++] = proto;
+}
+
+/* The usual server: server.crt (localhost, 127.0.0.1, ::1, signed by ca) + server.key. */
+static HARNESS_UNUSED void tls_cfg_server(tls_cfg *c) {
+  tls_cfg_init(c);
+  tls_cfg_chain(c, "server.crt", "server.key");
+}
+
+/* The usual client: trusts ca.crt only. */
+static HARNESS_UNUSED void tls_cfg_client(tls_cfg *c) {
+  tls_cfg_init(c);
+  tls_cfg_ca(c, "ca.crt");
+}
+
+/* handshake recorder: "handshake:ok", "handshake:ok:<verdict>" (allow_unauthorized) or
+ * "handshake:fail:<error>" */
+static HARNESS_UNUSED void rec_on_handshake(bun_tcp_socket s, void *data, bool success,
+                                            const bun_tcp_error *verify_error) {
+  rec_t *r = rec_of(s, data, false);
+  r->n_handshake++;
+  r->hs_success = success;
+  r->hs_verify_code = verify_error ? verify_error->code : 0;
+  copy_name(r->hs_verify_name, sizeof r->hs_verify_name, verify_error ? verify_error->name : NULL);
+  r->hs_authorized = bun_tcp_socket_authorized(s);
+  if (success && !verify_error)
+    trace_add(&r->tr, "handshake:ok");
+  else
+    trace_add(&r->tr, "handshake:%s:%s", success ? "ok" : "fail",
+              verify_error ? harness_str(verify_error->name) : "(null)");
+}
+
+/* rec_handlers() plus the handshake recorder */
+static HARNESS_UNUSED bun_tcp_handlers rec_tls_handlers(void) {
+  bun_tcp_handlers h = rec_handlers();
+  h.handshake = rec_on_handshake;
+  return h;
+}
+
+/* Listen with TLS on `host` (NULL = 127.0.0.1) port 0 with `sv` as listener data. */
+static HARNESS_UNUSED bun_tcp_listener listen_tls_srv(bun_tcp_loop *loop, srv_t *sv,
+                                                      const bun_tcp_handlers *h,
+                                                      const bun_tcp_tls_options *tls,
+                                                      const char *host) {
+  bun_tcp_listen_options o;
+  memset(&o, 0, sizeof o);
+  o.hostname = host ? host : "127.0.0.1";
+  o.data = sv;
+  o.tls = tls;
+  bun_tcp_listener l = {0};
+  CHECK_OK(bun_tcp_listen(loop, &o, h, &l));
+  CHECK(l.id != 0);
+  CHECK(bun_tcp_listener_port(l) > 0);
+  sv->l = l;
+  return l;
+}
+
+/* Connect with TLS to host (NULL = 127.0.0.1):port with `r` as user data. */
+static HARNESS_UNUSED bun_tcp_socket connect_tls_rec(bun_tcp_loop *loop, const char *host,
+                                                     uint16_t port, rec_t *r,
+                                                     const bun_tcp_handlers *h,
+                                                     const bun_tcp_tls_options *tls) {
+  bun_tcp_connect_options o;
+  memset(&o, 0, sizeof o);
+  o.hostname = host ? host : "127.0.0.1";
+  o.port = port;
+  o.data = r;
+  o.tls = tls;
+  bun_tcp_socket s = {0};
+  CHECK_OK(bun_tcp_connect(loop, &o, h, &s));
+  CHECK(s.id != 0);
+  r->s = s;
+  return s;
+}
+
+/* ---- tls_probe: one TLS client against a fresh TLS listener ---------------------------------- */
+/* The client says "ping" once it is ready (open without a handshake handler, handshake(true) with
+ * one), the server echoes, the client ends once the 4 bytes are back. Each side records what the
+ * queries say at the moment it became ready (version, cipher, ALPN, verdict, peer certificate).
+ * Expected traces on success:
+ *   client "open,data:ping,end,close"  (with handshake handler: "open,handshake:ok,data:ping,end,close")
+ *   server "open,data:ping,end,close"  (with handshake handler: "open,handshake:ok,data:ping,end,close") */
+
+typedef struct tls_side {
+  bool ready;
+  bool authorized;
+  int32_t verify;
+  char version[16];
+  char cipher[64];
+  char alpn[64];
+  bytebuf_t peer_der;
+} tls_side_t;
+
+typedef struct tls_probe {
+  rec_t cli;
+  srv_t srv;
+  tls_side_t cli_side;
+  tls_side_t srv_side[SRV_MAX];
+  int32_t connect_rc;        /* bun_tcp_connect's result */
+  int32_t listen_rc;         /* bun_tcp_listen's result */
+  int32_t upgrade_rc;
+} tls_probe_t;
+
+static HARNESS_UNUSED void tls_side_capture(bun_tcp_socket s, tls_side_t *t) {
+  t->ready = true;
+  t->authorized = bun_tcp_socket_authorized(s);
+  t->verify = bun_tcp_socket_verify_error(s);
+  snprintf(t->version, sizeof t->version, "%s", harness_str(bun_tcp_socket_tls_version(s)));
+  snprintf(t->cipher, sizeof t->cipher, "%s", harness_str(bun_tcp_socket_cipher(s)));
+  int32_t n = bun_tcp_socket_alpn_protocol(s, t->alpn, sizeof t->alpn);
+  if (n < 0) FAIL("bun_tcp_socket_alpn_protocol: %d (%s)", (int)n, bun_tcp_err_name(n));
+  CHECK_EQ(strlen(t->alpn), n);
+  int32_t len = bun_tcp_socket_peer_certificate(s, NULL, 0);
+  CHECK_CMP(len, >=, 0);
+  if (len > 0) {
+    uint8_t *der = (uint8_t *)malloc((size_t)len);
+    if (!der) FAIL("out of memory");
+    CHECK_EQ(bun_tcp_socket_peer_certificate(s, der, (size_t)len), len);
+    bytebuf_append(&t->peer_der, der, (size_t)len);
+    free(der);
+  }
+}
+
+/* Whether the certificate a side saw is fixture `name`. */
+static HARNESS_UNUSED bool tls_side_peer_is(const tls_side_t *t, const char *name) {
+  bytebuf_t want;
+  memset(&want, 0, sizeof want);
+  tls_cert_der(name, &want);
+  bool same = want.len == t->peer_der.len && memcmp(want.ptr, t->peer_der.ptr, want.len) == 0;
+  bytebuf_free(&want);
+  return same;
+}
+
+static HARNESS_UNUSED tls_side_t *tls_side_of(rec_t *r) { return (tls_side_t *)r->user; }
+
+static HARNESS_UNUSED void probe_cli_ready(bun_tcp_socket s, rec_t *r) {
+  tls_side_capture(s, tls_side_of(r));
+  CHECK_EQ(bun_tcp_socket_write(s, (const uint8_t *)"ping", 4), 4);
+}
+static HARNESS_UNUSED void probe_cli_open_nohs(bun_tcp_socket s, void *d) {
+  rec_on_open(s, d);
+  probe_cli_ready(s, (rec_t *)d);
+}
+static HARNESS_UNUSED void probe_cli_handshake(bun_tcp_socket s, void *d, bool ok,
+                                               const bun_tcp_error *e) {
+  rec_on_handshake(s, d, ok, e);
+  if (ok) probe_cli_ready(s, (rec_t *)d);
+}
+static HARNESS_UNUSED void probe_cli_data(bun_tcp_socket s, void *d, const uint8_t *b, size_t n) {
+  rec_on_data(s, d, b, n);
+  rec_t *r = (rec_t *)d;
+  if (r->in.len == 4) CHECK_EQ(bun_tcp_socket_end(s, NULL, 0), 0);
+}
+static HARNESS_UNUSED void probe_srv_open_nohs(bun_tcp_socket s, void *d) {
+  rec_on_open(s, d);
+  rec_t *r = (rec_t *)bun_tcp_socket_data(s);
+  tls_side_capture(s, tls_side_of(r));
+}
+static HARNESS_UNUSED void probe_srv_handshake(bun_tcp_socket s, void *d, bool ok,
+                                               const bun_tcp_error *e) {
+  rec_on_handshake(s, d, ok, e);
+  if (ok) tls_side_capture(s, tls_side_of((rec_t *)d));
+}
+static HARNESS_UNUSED void probe_srv_data(bun_tcp_socket s, void *d, const uint8_t *b, size_t n) {
+  rec_on_data(s, d, b, n);
+  CHECK_EQ(bun_tcp_socket_write(s, b, n), (long long)n);
+}
+
+static HARNESS_UNUSED tls_probe_t *tls_probe_new(void) {
+  tls_probe_t *p = (tls_probe_t *)calloc(1, sizeof *p);
+  if (!p) FAIL("out of memory");
+  rec_init(&p->cli);
+  p->cli.user = &p->cli_side;
+  srv_init(&p->srv);
+  for (int i = 0; i < SRV_MAX; i++) p->srv.socks[i].user = &p->srv_side[i];
+  return p;
+}
+
+static HARNESS_UNUSED void tls_probe_free(tls_probe_t *p) {
+  rec_free(&p->cli);
+  srv_free(&p->srv);
+  bytebuf_free(&p->cli_side.peer_der);
+  for (int i = 0; i < SRV_MAX; i++) bytebuf_free(&p->srv_side[i].peer_der);
+  free(p);
+}
+
+/* Runs the exchange on a fresh loop. The client uses a handshake handler iff client_hs, the server
+ * iff server_hs. Waits until the client is finished (close or connect_error) and every accepted
+ * socket that opened has closed, then polls 50 ms more (nothing else may fire) and frees the loop.
+ * listen_host NULL = "127.0.0.1", host NULL = "127.0.0.1". */
+static HARNESS_UNUSED tls_probe_t *tls_probe_run(const bun_tcp_tls_options *server_tls,
+                                                 const char *listen_host,
+                                                 const bun_tcp_tls_options *client_tls,
+                                                 const char *host, bool client_hs, bool server_hs) {
+  tls_probe_t *p = tls_probe_new();
+  bun_tcp_loop *loop = new_loop();
+  bun_tcp_handlers sh = rec_handlers();
+  sh.open = server_hs ? rec_on_open : probe_srv_open_nohs;
+  sh.data = probe_srv_data;
+  if (server_hs) sh.handshake = probe_srv_handshake;
+  bun_tcp_handlers ch = rec_handlers();
+  ch.open = client_hs ? rec_on_open : probe_cli_open_nohs;
+  ch.data = probe_cli_data;
+  if (client_hs) ch.handshake = probe_cli_handshake;
+  bun_tcp_listener l = listen_tls_srv(loop, &p->srv, &sh, server_tls, listen_host);
+  connect_tls_rec(loop, host, bun_tcp_listener_port(l), &p->cli, &ch, client_tls);
+  RUN_UNTIL(loop, (p->cli.n_close == 1 || p->cli.n_connect_error == 1) &&
+                      (p->srv.n_accepted == 0 || p->srv.socks[0].n_close == 1));
+  run_for(loop, 50);
+  if (p->cli.n_connect_error) {
+    CHECK_EQ(p->cli.n_open + p->cli.n_close, 0);
+    CHECK_EQ(p->cli.total_calls, 1);
+  } else {
+    check_closed_once(&p->cli, "client");
+  }
+  for (int i = 0; i < p->srv.n_accepted; i++) check_closed_once(&p->srv.socks[i], "server socket");
+  CHECK_OK(bun_tcp_listener_stop(l, true));
+  run_for(loop, 10);
+  CHECK_EQ(bun_tcp_loop_socket_count(loop), 0);
+  bun_tcp_loop_free(loop);
+  return p;
+}
+
+/* The error name of a code, for messages. */
+#define ERRNAME(code) bun_tcp_err_name((int32_t)(code))
 
 #endif /* BUN_TCP_TEST_HARNESS_H */

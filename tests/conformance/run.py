@@ -43,6 +43,10 @@ INTEROP_DIR = os.path.join(HERE, "interop")
 
 PROGRAM_TIMEOUT = 60  # seconds, per program run (each program also has its own 20-30 s deadline)
 
+# Why a listed difference is accepted: "beyond-bun" = a deliberate SPEC/README difference (the
+# reason cites it); "bun-bug" = Bun 1.4.4 misbehaves and bun_tcp does what SPEC/the header say.
+KINDS = ("beyond-bun", "bun-bug")
+
 DATA_RE = re.compile(r'^(\S+) data "(.*)"$')
 
 
@@ -75,9 +79,11 @@ def load_deviations(path):
         doc = tomllib.load(f)
     devs = {}
     for d in doc.get("deviation", []):
-        for key in ("scenario", "stream", "bun", "bun_tcp", "reason", "see"):
+        for key in ("scenario", "stream", "kind", "bun", "bun_tcp", "reason", "see"):
             if key not in d:
                 raise SystemExit("deviations.toml: an entry lacks %r: %r" % (key, d))
+        if d["kind"] not in KINDS:
+            raise SystemExit("deviations.toml: kind must be one of %s: %r" % (", ".join(KINDS), d))
         k = (d["scenario"], d["stream"])
         if k in devs:
             raise SystemExit("deviations.toml: two entries for %s/%s" % k)
@@ -175,7 +181,7 @@ class Result:
         self.report.append(msg)
 
 
-def run_scenario(name, bun, build_dir, devs, show):
+def run_scenario(name, bun, build_dir, devs, show, suggest=False):
     res = Result(name)
     sdir = os.path.join(SCEN_DIR, name)
     exe = os.path.join(build_dir, name)
@@ -204,6 +210,8 @@ def run_scenario(name, bun, build_dir, devs, show):
         if dev is None:
             if lb != lc:
                 res.fail("stream %r differs (Bun | bun_tcp):\n%s" % (stream, side_by_side(lb, lc)))
+                if suggest:
+                    res.report.append(toml_entry(name, stream, lb, lc))
             continue
         if lb == lc:
             res.fail("stream %r: deviations.toml lists a deviation, but Bun and bun_tcp now agree "
@@ -218,6 +226,20 @@ def run_scenario(name, bun, build_dir, devs, show):
         if sc == name and stream not in tb and stream not in tc:
             res.fail("deviations.toml lists stream %r, which neither program printed" % stream)
     return res
+
+
+def toml_str(line):
+    return "'%s'" % line if "'" not in line else '"%s"' % line.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def toml_entry(name, stream, lb, lc):
+    """a deviations.toml entry to start from (the reason is the author's to write)"""
+    return "\n".join(
+        ["# suggested entry (write the reason; only if this is a deliberate deviation):",
+         "[[deviation]]", 'scenario = "%s"' % name, 'stream = "%s"' % stream,
+         'kind = "beyond-bun"', 'see = "SPEC §?"', 'reason = """TODO"""', "bun = ["]
+        + ["  %s," % toml_str(l) for l in lb] + ["]", "bun_tcp = ["]
+        + ["  %s," % toml_str(l) for l in lc] + ["]"])
 
 
 def flat(streams):
@@ -346,6 +368,8 @@ def main():
     ap.add_argument("--cflags", default="", help="extra compiler flags (e.g. -fsanitize=address)")
     ap.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("CONF_JOBS", "4")))
     ap.add_argument("--show", action="store_true", help="print both traces of every scenario")
+    ap.add_argument("--suggest", action="store_true",
+                    help="print a deviations.toml entry for every unlisted difference")
     ap.add_argument("--no-interop", action="store_true")
     ap.add_argument("--interop-only", action="store_true")
     args = ap.parse_args()
@@ -402,7 +426,8 @@ def main():
     failed = []
     n_dev = 0
     with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as ex:
-        futs = [ex.submit(run_scenario, n, bun, build_dir, devs, args.show) for n in names]
+        futs = [ex.submit(run_scenario, n, bun, build_dir, devs, args.show, args.suggest)
+                for n in names]
         for f in futs:
             r = f.result()
             tag = "PASS" if r.ok else "FAIL"

@@ -1,5 +1,5 @@
-/* Listen on ::1 and connect to it: an echo over IPv6; both ends report the IPv6 loopback address
- * and family. */
+/* Listen on ::1 and connect to it: an echo over IPv6; both ends report the IPv6 loopback
+ * address. */
 #include "conf.h"
 
 static bun_tcp_listener server;

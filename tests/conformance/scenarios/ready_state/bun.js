@@ -1,5 +1,5 @@
-// readyState through a socket's life: open in open and data, after a FIN was received (inside
-// end, allowHalfOpen), after our own shutdown (FIN sent), and closed inside close.
+// readyState through a socket's life: open in open and in data, still open inside end after the
+// peer's FIN (allowHalfOpen), after our own shutdown() (FIN sent), and closed inside close.
 import { say, sayData, sayErr, sayRc, stateName, init, connect } from "../../lib/conf.js";
 init();
 
@@ -10,11 +10,7 @@ const server = Bun.listen({
   socket: {
     open(s) { say("server open", stateName(s.readyState)); },
     data(s, d) { sayData("server", d); say("server in data", stateName(s.readyState)); },
-    end(s) {
-      say("server end", stateName(s.readyState));
-      s.shutdown();
-      say("server after shutdown", stateName(s.readyState));
-    },
+    end(s) { say("server end", stateName(s.readyState)); s.close(); },
     close(s, e) { sayErr("server", "close", e); say("server in close", stateName(s.readyState)); server.stop(); },
   },
 });

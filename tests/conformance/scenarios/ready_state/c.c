@@ -1,5 +1,5 @@
-/* readyState through a socket's life: open in open and data, after a FIN was received (inside
- * end, allow_half_open), after our own shutdown (FIN sent), and closed inside close. */
+/* readyState through a socket's life: open in open and in data, still open inside end after the
+ * peer's FIN (allow_half_open), after our own shutdown() (FIN sent), and closed inside close. */
 #include "conf.h"
 
 static bun_tcp_listener server;
@@ -13,8 +13,7 @@ static void s_data(bun_tcp_socket s, void *d, const uint8_t *b, size_t n) {
 }
 static void s_end(bun_tcp_socket s, void *d) {
   say("server end %s", st(s));
-  bun_tcp_socket_shutdown(s, false);
-  say("server after shutdown %s", st(s));
+  bun_tcp_socket_close(s);
 }
 static void s_close(bun_tcp_socket s, void *d, const bun_tcp_error *e) {
   say_err("server", "close", e);

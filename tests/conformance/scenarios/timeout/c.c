@@ -1,6 +1,6 @@
 /* An idle connection: the server arms a 1-second timeout in open. The timeout handler fires once
- * and does not close the socket: the server then writes "still open" and
- * the client closes. */
+ * and does not close the socket: the server then writes "still open", and
+ * the client closes when it gets it. */
 #include "conf.h"
 
 static bun_tcp_listener server;
