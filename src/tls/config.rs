@@ -48,7 +48,7 @@ pub struct TlsOptions {
     pub max_version: u16,
 }
 
-/// The crypto provider this build uses (a cargo feature: ring by default, or aws-lc-rs).
+/// The crypto provider this build uses (a cargo feature: aws-lc-rs by default, or ring).
 pub fn provider() -> Arc<CryptoProvider> {
     static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
     PROVIDER
