@@ -99,7 +99,8 @@
 // TLS options: a private key that does not match its certificate ("ERR_TLS_KEY_MISMATCH").
 #define BUN_TCP_ETLS_KEY_MISMATCH -10102
 
-// TLS options: an encrypted private key ("ERR_TLS_KEY_ENCRYPTED"); decrypt it first.
+// TLS options: an encrypted private key without its passphrase, or a wrong one
+// ("ERR_TLS_KEY_ENCRYPTED").
 #define BUN_TCP_ETLS_KEY_ENCRYPTED -10103
 
 // The peer sent a fatal TLS alert ("ERR_TLS_ALERT_RECEIVED").
@@ -204,8 +205,8 @@ typedef struct bun_tcp_tls_options {
   const char *cert_file;
   // PEM file with CA certificates (added to `ca`).
   const char *ca_file;
-  // Passphrase of an encrypted key. Encrypted keys are refused in this version
-  // (BUN_TCP_ETLS_KEY_ENCRYPTED, with a message): decrypt the key first.
+  // Passphrase of an encrypted PKCS#8 key ("ENCRYPTED PRIVATE KEY", PBES2). Without it, or
+  // when it is wrong, listen/connect fail with BUN_TCP_ETLS_KEY_ENCRYPTED.
   const char *passphrase;
   // ALPN protocol names (NUL-terminated), most preferred first.
   const char *const *alpn;

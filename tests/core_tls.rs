@@ -337,12 +337,17 @@ fn bad_tls_options_fail_at_once_with_clear_errors() {
     assert_eq!(e.code, ETLS_KEY_MISMATCH, "{e}");
     let e = try_listen(TlsOptions { certs: vec![pem("server.crt")], keys: vec![pem("encrypted.key")], ..Default::default() });
     assert_eq!(e.code, ETLS_KEY_ENCRYPTED, "{e}");
+    assert!(e.message.contains("no passphrase"), "{e}");
+    let wrong = TlsOptions { passphrase: Some("wrong".into()), ..TlsOptions { certs: vec![pem("server.crt")], keys: vec![pem("encrypted.key")], ..Default::default() } };
+    assert_eq!(try_listen(wrong).code, ETLS_KEY_ENCRYPTED);
     let e = try_listen(TlsOptions { cert_file: Some("/nonexistent/cert.pem".into()), key_file: Some(fixtures().join("server.key")), ..Default::default() });
     assert_eq!(e.code, -libc::ENOENT, "{e}");
     assert!(e.message.contains("/nonexistent/cert.pem"), "{e}");
     let e = try_listen(TlsOptions { cert_file: Some(fixtures().clone()), key_file: Some(fixtures().join("server.key")), ..Default::default() });
     assert_eq!(e.code, -libc::EISDIR, "{e}");
     assert!(h.log.borrow().is_empty());
+    let decrypted = TlsOptions { passphrase: Some("secret".into()), certs: vec![pem("server.crt")], keys: vec![pem("encrypted.key")], ..Default::default() };
+    lp.listen(&ListenOptions { hostname: Some("127.0.0.1".into()), tls: Some(decrypted), ..Default::default() }, h.clone()).unwrap();
     let files = TlsOptions { cert_file: Some(fixtures().join("server.crt")), key_file: Some(fixtures().join("server.key")), ..Default::default() };
     lp.listen(&ListenOptions { hostname: Some("127.0.0.1".into()), tls: Some(files), ..Default::default() }, h.clone()).unwrap();
 }

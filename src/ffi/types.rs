@@ -31,7 +31,8 @@ pub const BUN_TCP_ETLS: i32 = -10100;
 pub const BUN_TCP_ETLS_BAD_PEM: i32 = -10101;
 /// TLS options: a private key that does not match its certificate ("ERR_TLS_KEY_MISMATCH").
 pub const BUN_TCP_ETLS_KEY_MISMATCH: i32 = -10102;
-/// TLS options: an encrypted private key ("ERR_TLS_KEY_ENCRYPTED"); decrypt it first.
+/// TLS options: an encrypted private key without its passphrase, or a wrong one
+/// ("ERR_TLS_KEY_ENCRYPTED").
 pub const BUN_TCP_ETLS_KEY_ENCRYPTED: i32 = -10103;
 /// The peer sent a fatal TLS alert ("ERR_TLS_ALERT_RECEIVED").
 pub const BUN_TCP_ETLS_ALERT: i32 = -10104;
@@ -176,8 +177,8 @@ pub struct bun_tcp_tls_options {
     pub cert_file: *const c_char,
     /// PEM file with CA certificates (added to `ca`).
     pub ca_file: *const c_char,
-    /// Passphrase of an encrypted key. Encrypted keys are refused in this version
-    /// (BUN_TCP_ETLS_KEY_ENCRYPTED, with a message): decrypt the key first.
+    /// Passphrase of an encrypted PKCS#8 key ("ENCRYPTED PRIVATE KEY", PBES2). Without it, or
+    /// when it is wrong, listen/connect fail with BUN_TCP_ETLS_KEY_ENCRYPTED.
     pub passphrase: *const c_char,
     /// ALPN protocol names (NUL-terminated), most preferred first.
     pub alpn: *const *const c_char,

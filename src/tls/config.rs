@@ -32,7 +32,7 @@ pub struct TlsOptions {
     pub key_file: Option<PathBuf>,
     pub cert_file: Option<PathBuf>,
     pub ca_file: Option<PathBuf>,
-    /// Passphrase of an encrypted key: encrypted keys are refused in this version, with a message.
+    /// Passphrase of an encrypted PKCS#8 key ("ENCRYPTED PRIVATE KEY").
     pub passphrase: Option<String>,
     /// Client: SNI and the name verified (default: the connect hostname, else "localhost").
     pub server_name: Option<String>,
@@ -104,18 +104,31 @@ fn parse_certs(label: &str, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, 
 
 fn parse_key(label: &str, pem: &[u8], passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, NetError> {
     let text = String::from_utf8_lossy(pem);
-    if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") || text.contains("Proc-Type: 4,ENCRYPTED") {
-        let hint = if passphrase.is_some() {
-            "decrypting keys with a passphrase is not supported in this version"
-        } else {
-            "no passphrase given, and decrypting keys is not supported in this version"
-        };
+    if text.contains("Proc-Type: 4,ENCRYPTED") {
         return Err(tls_error(
             ETLS_KEY_ENCRYPTED,
-            format!("{label}: the private key is encrypted ({hint}; decrypt it with `openssl pkey -in key.pem -out plain.pem`)"),
+            format!("{label}: legacy OpenSSL key encryption (Proc-Type: 4,ENCRYPTED) is not supported; convert it with `openssl pkcs8 -topk8`"),
         ));
     }
+    if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+        return decrypt_pkcs8(label, &text, passphrase);
+    }
     PrivateKeyDer::from_pem_slice(pem).map_err(|e| tls_error(ETLS_BAD_PEM, format!("{label}: no usable private key in the PEM ({e})")))
+}
+
+/// An "ENCRYPTED PRIVATE KEY" (PKCS#8 with PBES2) opened with the passphrase.
+fn decrypt_pkcs8(label: &str, text: &str, passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, NetError> {
+    let Some(passphrase) = passphrase else {
+        return Err(tls_error(ETLS_KEY_ENCRYPTED, format!("{label}: the private key is encrypted and no passphrase was given")));
+    };
+    let begin = text.find("-----BEGIN ENCRYPTED PRIVATE KEY-----").unwrap_or(0);
+    let unreadable = |e: String| tls_error(ETLS_BAD_PEM, format!("{label}: unreadable ENCRYPTED PRIVATE KEY ({e})"));
+    let (_, der) = pkcs8::der::pem::decode_vec(text[begin..].as_bytes()).map_err(|e| unreadable(e.to_string()))?;
+    let encrypted = pkcs8::EncryptedPrivateKeyInfo::try_from(der.as_slice()).map_err(|e| unreadable(e.to_string()))?;
+    let plain = encrypted
+        .decrypt(passphrase)
+        .map_err(|_| tls_error(ETLS_KEY_ENCRYPTED, format!("{label}: cannot decrypt the private key: wrong passphrase or unsupported cipher")))?;
+    Ok(PrivateKeyDer::Pkcs8(plain.as_bytes().to_vec().into()))
 }
 
 fn roots_from(cas: &[(String, Vec<u8>)]) -> Result<RootCertStore, NetError> {
