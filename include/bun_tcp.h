@@ -364,8 +364,9 @@ void *bun_tcp_listener_data(struct bun_tcp_listener l);
 int32_t bun_tcp_listener_set_data(struct bun_tcp_listener l, void *data);
 
 // Creates an event loop owned by the calling thread. Every other call on the loop and its
-// sockets must come from this thread (except `bun_tcp_loop_wakeup`). Returns NULL on failure
-// (see `bun_tcp_last_error_message`).
+// sockets must come from this thread (except `bun_tcp_loop_wakeup`). A loop still alive when
+// its thread ends (or the process calls exit()) is abandoned: its sockets and listeners close
+// without running handlers. Returns NULL on failure (see `bun_tcp_last_error_message`).
 struct bun_tcp_loop *bun_tcp_loop_new(void);
 
 // Frees a loop: stops every listener and closes every socket still open (their `close`, or

@@ -451,6 +451,24 @@ impl EventLoop {
         }
     }
 
+    /// Drops every socket and listener without running handlers (their fds close, unix paths are
+    /// unlinked). For a loop whose owner can no longer take calls: a thread or process that
+    /// ends without freeing it.
+    pub fn abandon(&self) {
+        if self.shut.replace(true) {
+            return;
+        }
+        let listeners = self.st.borrow().listeners.ids();
+        for id in listeners {
+            // stop(false) runs no handler; it closes the listening socket and unlinks its path.
+            let _ = self.stop(crate::ListenerId(id), false);
+        }
+        let mut st = self.st.borrow_mut();
+        for id in st.sockets.ids() {
+            st.sockets.remove(id);
+        }
+    }
+
     /// Closes everything: listeners stop, sockets close (their close or connect_error handlers
     /// run), and the loop refuses further work. Called by `bun_tcp_loop_free`.
     pub fn close_all(&self) {

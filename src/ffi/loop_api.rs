@@ -8,8 +8,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 /// Creates an event loop owned by the calling thread. Every other call on the loop and its
-/// sockets must come from this thread (except `bun_tcp_loop_wakeup`). Returns NULL on failure
-/// (see `bun_tcp_last_error_message`).
+/// sockets must come from this thread (except `bun_tcp_loop_wakeup`). A loop still alive when
+/// its thread ends (or the process calls exit()) is abandoned: its sockets and listeners close
+/// without running handlers. Returns NULL on failure (see `bun_tcp_last_error_message`).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_new() -> *mut bun_tcp_loop {
     boundary(std::ptr::null_mut(), || match EventLoop::new() {

@@ -38,12 +38,13 @@ thread_local! {
 /// Remembers `e` as this thread's last error and returns its code.
 pub(crate) fn fail(e: &NetError) -> i32 {
     let text = CString::new(e.message.replace('\0', " ")).unwrap_or_default();
-    LAST_ERROR.with(|last| *last.borrow_mut() = text);
+    // During thread teardown the slot may be gone: the code still goes back to the caller.
+    let _ = LAST_ERROR.try_with(|last| *last.borrow_mut() = text);
     e.code
 }
 
 pub(crate) fn last_error_ptr() -> *const std::ffi::c_char {
-    LAST_ERROR.with(|last| last.borrow().as_ptr())
+    LAST_ERROR.try_with(|last| last.borrow().as_ptr()).unwrap_or(c"".as_ptr())
 }
 
 /// Runs `body` behind the panic boundary; a panic becomes `on_panic` and EPANIC's message.

@@ -24,8 +24,21 @@ struct Known {
     waker: Arc<mio::Waker>,
 }
 
+/// The loops of this thread. When the thread (or the process, through exit()) ends with loops
+/// still alive, they are abandoned: sockets close without running handlers, since the host's
+/// handlers could not call back into a registry that is being torn down.
+struct OwnedLoops(RefCell<Vec<Owned>>);
+
+impl Drop for OwnedLoops {
+    fn drop(&mut self) {
+        for owned in self.0.borrow().iter() {
+            owned.core.abandon();
+        }
+    }
+}
+
 thread_local! {
-    static OWNED: RefCell<Vec<Owned>> = const { RefCell::new(Vec::new()) };
+    static OWNED: OwnedLoops = const { OwnedLoops(RefCell::new(Vec::new())) };
 }
 
 static KNOWN: Mutex<Vec<Known>> = Mutex::new(Vec::new());
@@ -38,16 +51,19 @@ fn known() -> std::sync::MutexGuard<'static, Vec<Known>> {
 pub fn add(ptr: *const bun_tcp_loop, core: Rc<EventLoop>) {
     let id = core.id();
     known().push(Known { id, ptr: ptr as usize, waker: core.waker() });
-    OWNED.with(|owned| owned.borrow_mut().push(Owned { id, ptr: ptr as usize, core }));
+    let _ = OWNED.try_with(|owned| owned.0.borrow_mut().push(Owned { id, ptr: ptr as usize, core }));
 }
 
 /// Forgets a loop owned by this thread; returns its core.
 pub fn remove(ptr: *const bun_tcp_loop) -> Option<Rc<EventLoop>> {
-    let core = OWNED.with(|owned| {
-        let mut owned = owned.borrow_mut();
-        let at = owned.iter().position(|o| o.ptr == ptr as usize)?;
-        Some(owned.swap_remove(at).core)
-    })?;
+    let core = OWNED
+        .try_with(|owned| {
+            let mut owned = owned.0.borrow_mut();
+            let at = owned.iter().position(|o| o.ptr == ptr as usize)?;
+            Some(owned.swap_remove(at).core)
+        })
+        .ok()
+        .flatten()?;
     known().retain(|k| k.ptr != ptr as usize);
     Some(core)
 }
@@ -61,7 +77,10 @@ pub fn by_ptr(ptr: *const bun_tcp_loop) -> Result<Rc<EventLoop>, NetError> {
     if ptr.is_null() {
         return Err(NetError::invalid("loop is NULL"));
     }
-    let mine = OWNED.with(|owned| owned.borrow().iter().find(|o| o.ptr == ptr as usize).map(|o| o.core.clone()));
+    let mine = OWNED
+        .try_with(|owned| owned.0.borrow().iter().find(|o| o.ptr == ptr as usize).map(|o| o.core.clone()))
+        .ok()
+        .flatten();
     match mine {
         Some(core) => Ok(core),
         None if known().iter().any(|k| k.ptr == ptr as usize) => Err(wrong_thread()),
@@ -75,7 +94,10 @@ pub fn by_handle(id: u64) -> Result<Rc<EventLoop>, NetError> {
         return Err(NetError::new(ECLOSED, "zero handle"));
     }
     let loop_id = Key::loop_of(id);
-    let mine = OWNED.with(|owned| owned.borrow().iter().find(|o| o.id == loop_id).map(|o| o.core.clone()));
+    let mine = OWNED
+        .try_with(|owned| owned.0.borrow().iter().find(|o| o.id == loop_id).map(|o| o.core.clone()))
+        .ok()
+        .flatten();
     match mine {
         Some(core) => Ok(core),
         None if known().iter().any(|k| k.id == loop_id) => Err(wrong_thread()),

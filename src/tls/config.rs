@@ -123,7 +123,7 @@ fn decrypt_pkcs8(label: &str, text: &str, passphrase: Option<&str>) -> Result<Pr
     };
     let begin = text.find("-----BEGIN ENCRYPTED PRIVATE KEY-----").unwrap_or(0);
     let unreadable = |e: String| tls_error(ETLS_BAD_PEM, format!("{label}: unreadable ENCRYPTED PRIVATE KEY ({e})"));
-    let (_, der) = pkcs8::der::pem::decode_vec(text[begin..].as_bytes()).map_err(|e| unreadable(e.to_string()))?;
+    let (_, der) = pkcs8::der::pem::decode_vec(&text.as_bytes()[begin..]).map_err(|e| unreadable(e.to_string()))?;
     let encrypted = pkcs8::EncryptedPrivateKeyInfo::try_from(der.as_slice()).map_err(|e| unreadable(e.to_string()))?;
     let plain = encrypted
         .decrypt(passphrase)
@@ -261,6 +261,9 @@ pub fn server_config(opts: &TlsOptions) -> Result<ServerTls, NetError> {
     if keys.is_empty() {
         return Err(NetError::invalid("a TLS server needs a certificate chain and its private key (cert + key)"));
     }
+    // A bad `ca` fails listen even when it is not used yet (no request_cert).
+    let cas = gather(&opts.cas, &opts.ca_file, "ca")?;
+    roots_from(&cas)?;
     let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&versions(opts)?)
         .map_err(|e| tls_error(ETLS, format!("TLS versions: {e}")))?;
