@@ -347,6 +347,12 @@ impl EventLoop {
         if phase != Phase::Open {
             return;
         }
+        // EPOLLERR: the connection died (a reset). The error is taken before anything else runs,
+        // so a socket that no longer reads (peer FIN seen, paused) still learns it, and a later
+        // read cannot mistake the reset for a FIN.
+        if event.is_error() && self.close_on_socket_error(id) {
+            return;
+        }
         if event.is_writable() {
             self.on_writable(id);
         }

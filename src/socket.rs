@@ -506,6 +506,25 @@ impl EventLoop {
         }
     }
 
+    /// Closes the socket with its pending SO_ERROR, if it has one; true when it did.
+    pub(crate) fn close_on_socket_error(&self, id: u64) -> bool {
+        let pending = {
+            let st = self.st.borrow();
+            match st.sockets.get(id).and_then(|s| s.stream.as_ref()).map(Stream::take_error) {
+                Some(Ok(Some(e))) => Some(e),
+                _ => None,
+            }
+        };
+        match pending {
+            Some(e) => {
+                // A reset goes to close(err), not to error (SPEC §3.1).
+                let _ = self.close_socket(id, Some(NetError::io(&e, c"read", "")), CloseHow::Fin);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The peer sent FIN.
     pub(crate) fn peer_fin(&self, id: u64) {
         let has_end = {

@@ -314,3 +314,31 @@ fn one_busy_socket_gets_a_bounded_number_of_reads_per_iteration() {
     let cap = 2 * bun_tcp::event_loop::READ_BUDGET as usize;
     assert!(most_per_poll >= 1 && most_per_poll <= cap, "{most_per_poll} reads in one iteration");
 }
+
+#[test]
+fn a_reset_after_the_peers_fin_still_closes_the_socket() {
+    let lp = EventLoop::new().unwrap();
+    let server = Recorder::new(&[]);
+    let client = Recorder::new(&[]);
+    let opts = ListenOptions { allow_half_open: true, ..local() };
+    let l = lp.listen(&opts, server.clone()).unwrap();
+    server.on(|lp, s, e| {
+        if *e == Event::Open {
+            lp.write(s, b"0123456789").unwrap();
+        }
+    });
+    let c = lp
+        .connect(&ConnectOptions { allow_half_open: true, ..to(lp.listener_port(l).unwrap()) }, client.clone())
+        .unwrap();
+    client.on(|lp, s, e| {
+        if *e == Event::Open {
+            lp.pause(s).unwrap();
+            lp.shutdown_socket(s, false).unwrap();
+        }
+    });
+    run_until(&lp, LIMIT, "server saw FIN", || server.count(|e| *e == Event::End) == 1);
+    lp.terminate(c).unwrap();
+    run_until(&lp, LIMIT, "server closed", || closed(&server) == 1);
+    let trace = server.trace();
+    assert!(trace.ends_with("close:EPIPE") || trace.ends_with("close:ECONNRESET"), "{trace}");
+}
