@@ -430,7 +430,9 @@ impl EventLoop {
                 match state.sockets.get_mut(id) {
                     Some(s) if s.phase == Phase::Open || s.phase == Phase::Connecting => {
                         match s.timer.judge(seq, now) {
-                            Due::Fire => Some(id),
+                            // An accepted TLS socket that never finished its handshake has no
+                            // handle in the application: its idle timeout closes it.
+                            Due::Fire => Some((id, !s.opened && s.listener.is_some())),
                             Due::Later(at) => {
                                 state.books.timers.push(at, id, seq);
                                 None
@@ -441,10 +443,17 @@ impl EventLoop {
                     _ => None,
                 }
             };
-            if let Some(id) = fire {
-                self.emit(id, |h, lp, s, d| h.timeout(lp, s, d));
-                self.after_dispatch();
+            match fire {
+                Some((id, false)) => {
+                    self.emit(id, |h, lp, s, d| h.timeout(lp, s, d));
+                }
+                Some((id, true)) => {
+                    let err = NetError::new(-libc::ETIMEDOUT, "the TLS handshake did not complete before the idle timeout");
+                    let _ = self.close_socket(id, Some(err), crate::socket::CloseHow::Fin);
+                }
+                None => continue,
             }
+            self.after_dispatch();
         }
     }
 
