@@ -93,6 +93,8 @@ pub(crate) struct Books {
     pub corked: Vec<u64>,
     /// Closed sockets whose slots are released at the end of the tick.
     pub released: Vec<u64>,
+    /// Listeners that ran out of file descriptors (EMFILE), with the time of their next try.
+    pub accept_retry: Vec<(Instant, u64)>,
     /// Sockets whose both directions are done: they close once the current handler returns.
     pub finishing: Vec<u64>,
     /// TLS handshake steps run in this iteration (see `tls::HANDSHAKE_BUDGET`).
@@ -162,6 +164,7 @@ impl EventLoop {
                     corked: Vec::new(),
                     released: Vec::new(),
                     finishing: Vec::new(),
+                    accept_retry: Vec::new(),
                     handshakes: 0,
                 },
             }),
@@ -272,6 +275,7 @@ impl EventLoop {
         self.resolve_answers();
         self.run_again_lists();
         self.fire_timers();
+        self.retry_accepts();
         self.release_closed();
         Ok(self.calls.get())
     }
@@ -294,7 +298,12 @@ impl EventLoop {
         if has_work {
             return Some(Duration::ZERO);
         }
-        let until_timer = st.books.timers.next().map(|at| at.saturating_duration_since(Instant::now()));
+        let next_retry = st.books.accept_retry.iter().map(|(at, _)| *at).min();
+        let next = match (st.books.timers.next(), next_retry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let until_timer = next.map(|at| at.saturating_duration_since(Instant::now()));
         match (requested, until_timer) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -457,6 +466,24 @@ impl EventLoop {
         }
     }
 
+    /// Listeners that hit EMFILE try again once their back-off passed.
+    fn retry_accepts(&self) {
+        let now = Instant::now();
+        let due: Vec<u64> = {
+            let mut st = self.st.borrow_mut();
+            let (due, later): (Vec<_>, Vec<_>) = st.books.accept_retry.drain(..).partition(|(at, _)| *at <= now);
+            st.books.accept_retry = later;
+            due.into_iter().map(|(_, id)| id).collect()
+        };
+        for id in due {
+            if self.shut.get() {
+                return;
+            }
+            self.on_acceptable(id);
+            self.after_dispatch();
+        }
+    }
+
     /// Releases the slots of sockets closed during the tick: their handles become stale.
     pub(crate) fn release_closed(&self) {
         let mut st = self.st.borrow_mut();
@@ -514,6 +541,7 @@ impl EventLoop {
         st.books.accept_again.clear();
         st.books.failures.clear();
         st.books.finishing.clear();
+        st.books.accept_retry.clear();
         st.books.corked.clear();
         drop(st);
         self.release_closed();

@@ -19,6 +19,10 @@ use mio::net::{TcpListener, UnixListener};
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::time::Duration;
+
+/// Back-off before a listener that ran out of file descriptors tries to accept again.
+const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 
 pub(crate) enum ListenIo {
     Tcp(TcpListener),
@@ -152,9 +156,17 @@ impl EventLoop {
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::ConnectionAborted) => {}
-                // EMFILE/ENFILE/ENOBUFS: leave the connection in the backlog; the next
-                // readiness event (or the next connection) retries.
-                Err(_) => return,
+                // EMFILE/ENFILE/ENOBUFS/ENOMEM: the connection stays in the backlog. Edge-triggered
+                // epoll will not report it again, and retrying at once would spin: try again
+                // after a short back-off, until descriptors are free.
+                Err(_) => {
+                    let mut st = self.st.borrow_mut();
+                    if !st.books.accept_retry.iter().any(|(_, l)| *l == id) {
+                        let at = std::time::Instant::now() + ACCEPT_RETRY;
+                        st.books.accept_retry.push((at, id));
+                    }
+                    return;
+                }
             }
         }
         self.st.borrow_mut().books.accept_again.push(id);
