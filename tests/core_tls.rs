@@ -381,3 +381,28 @@ fn garbage_from_a_client_closes_it_and_the_server_serves_others() {
     assert_eq!(good.trace(), "open data:fine end close");
     assert_eq!(server.trace(), "open data:fine end close", "the garbage client never opened on the server");
 }
+
+#[test]
+fn write_and_drain_move_every_byte_even_when_the_kernel_never_pushes_back() {
+    let lp = EventLoop::new().unwrap();
+    let server = Recorder::new(&[]);
+    let port = listen(&lp, server_tls("server.crt", "server.key"), server.clone());
+    let total = 4 << 20;
+    let sent = Rc::new(std::cell::Cell::new(0usize));
+    let s2 = sent.clone();
+    let client = Recorder::with_handshake(&[]);
+    client.on(move |lp, s, e| {
+        if matches!(e, Event::Handshake(true, None) | Event::Drain) {
+            while s2.get() < total {
+                let chunk = vec![7u8; total - s2.get()];
+                match lp.write(s, &chunk) {
+                    Ok(0) => return,
+                    Ok(n) => s2.set(s2.get() + n),
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        }
+    });
+    connect(&lp, "localhost", port, trusting_ca(), client.clone());
+    run_until(&lp, LIMIT, "all bytes", || server.received().len() == total);
+}

@@ -68,13 +68,23 @@ pub(crate) fn flush_queue_tls(stream: &Stream, tls: &mut TlsState, queue: &mut W
 
 /// One `write` on a TLS socket: the plaintext rustls accepts (0 during the handshake or while
 /// earlier records are still unsent), then as many records as the socket takes.
+///
+/// rustls' buffer bounds memory, not progress: while the kernel takes the records, more
+/// plaintext goes in, so a short return always means the kernel pushed back (EAGAIN), which is
+/// what raises the writable edge that `drain` waits for.
 pub(crate) fn send_tls(stream: &Stream, tls: &mut TlsState, bytes: &[u8]) -> io::Result<usize> {
     if tls.handshaking || !flush_tls(stream, tls)? {
         return Ok(0);
     }
-    let n = tls.conn.writer().write(bytes)?;
-    flush_tls(stream, tls)?;
-    Ok(n)
+    let mut accepted = 0;
+    while accepted < bytes.len() {
+        let n = tls.conn.writer().write(&bytes[accepted..])?;
+        accepted += n;
+        if !flush_tls(stream, tls)? || n == 0 {
+            break;
+        }
+    }
+    Ok(accepted)
 }
 
 /// What one read of ciphertext produced.
