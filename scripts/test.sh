@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # scripts/test.sh: run every test.
 #   1. cargo test --release          (Rust unit + integration tests; checks the committed header)
-#   2. CMake build + ctest           (C test programs, examples, install tree, bench smoke)
-#   3. the C tests again under ASan + UBSan (skip with BUN_TCP_ASAN=0)
+#   2. CMake build + ctest           (C test programs, examples, install tree, bench smoke, and the
+#                                     conformance suite against Bun 1.4.4: tests/conformance)
+#   3. the C tests and the conformance suite again under ASan + UBSan (skip with BUN_TCP_ASAN=0)
 # Installs the tools the tests need (cmake, socat, redis-tools, openssl, pkg-config) if missing,
 # and Bun 1.4.4 (npm package) as a test peer. Exits non-zero on any failure.
 set -euo pipefail
@@ -60,8 +61,8 @@ if [ "${BUN_TCP_ASAN:-1}" = 1 ]; then
   cmake -S . -B "$ASAN_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUN_TCP_SANITIZE=address \
         -DBUN_TCP_BUILD_BENCH=OFF ${BUN_TCP_BUN:+-DBUN_TCP_BUN_EXECUTABLE="$BUN_TCP_BUN"}
   stage "cmake build (asan)" cmake --build "$ASAN_BUILD" -j "$JOBS"
-  step "ctest (ASan + UBSan): C tests and examples"
-  stage "ctest (asan)" ctest --test-dir "$ASAN_BUILD" --output-on-failure -L 'c|example' \
+  step "ctest (ASan + UBSan): C tests, examples, conformance"
+  stage "ctest (asan)" ctest --test-dir "$ASAN_BUILD" --output-on-failure -L 'c|example|conformance' \
         -j "${CTEST_JOBS:-1}"
 fi
 

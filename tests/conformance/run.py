@@ -28,12 +28,19 @@ import concurrent.futures
 import difflib
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import tomllib
+
+try:
+    import tomllib  # Python >= 3.11
+except ImportError:  # pragma: no cover
+    try:
+        import tomli as tomllib
+    except ImportError:
+        sys.stderr.write("run.py needs Python >= 3.11 (tomllib) or the tomli package\n")
+        sys.exit(1)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -47,7 +54,7 @@ PROGRAM_TIMEOUT = 60  # seconds, per program run (each program also has its own 
 # reason cites it); "bun-bug" = Bun 1.4.4 misbehaves and bun_tcp does what SPEC/the header say.
 KINDS = ("beyond-bun", "bun-bug")
 
-DATA_RE = re.compile(r'^(\S+) data "(.*)"$')
+DATA_RE = re.compile(r'^(\S+(?: \S+)*?) data "(.*)"$')  # "<who> data "<bytes>"", who may be "client v2"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -57,21 +64,31 @@ DATA_RE = re.compile(r'^(\S+) data "(.*)"$')
 def parse_trace(text):
     """stdout -> {stream: [lines]}; comments (" # ...") stripped, consecutive data lines joined."""
     streams = {}
-    last_data = {}  # stream -> True when its last line is a data line
     for raw in text.splitlines():
-        line = raw.split(" # ", 1)[0].rstrip()
+        # a comment starts at " # " after the quoted bytes, if any (bytes may contain " # ")
+        cut = raw.find(" # ", raw.rfind('"') + 1)
+        line = (raw if cut < 0 else raw[:cut]).rstrip()
         if not line:
             continue
         stream = line.split(" ", 1)[0]
         lines = streams.setdefault(stream, [])
         m = DATA_RE.match(line)
-        if m and last_data.get(stream):
-            prev = DATA_RE.match(lines[-1])
-            lines[-1] = '%s data "%s%s"' % (stream, prev.group(2), m.group(2))
+        prev = DATA_RE.match(lines[-1]) if m and lines else None
+        if prev and prev.group(1) == m.group(1):
+            lines[-1] = '%s data "%s%s"' % (m.group(1), prev.group(2), m.group(2))
         else:
             lines.append(line)
-        last_data[stream] = bool(m)
     return streams
+
+
+def self_test():
+    """The comparator's own rules, checked on every run (cheap)."""
+    t = parse_trace('server open\nclient data "ab"\nserver data "x\\x00"\nclient data "c # d"\n'
+                    'server data "y"  \nclient write -> -1 # EENDED\nclient data "d"\n'
+                    'client v2 data "e"\nclient v2 data "f"\n')
+    assert t == {"server": ["server open", 'server data "x\\x00y"'],
+                 "client": ['client data "abc # d"', "client write -> -1", 'client data "d"',
+                            'client v2 data "ef"']}, t
 
 
 def load_deviations(path):
@@ -375,6 +392,7 @@ def main():
     args = ap.parse_args()
 
     t_start = time.monotonic()
+    self_test()
     bun = find_bun(args.bun)
     if not bun:
         print("SKIP: no Bun binary (set BUN_TCP_BUN or make scripts/fetch_bun.sh work)")
