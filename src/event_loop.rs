@@ -356,18 +356,24 @@ impl EventLoop {
         if phase != Phase::Open {
             return;
         }
-        // EPOLLERR: the connection died (a reset). The error is taken before anything else runs,
-        // so a socket that no longer reads (peer FIN seen, paused) still learns it, and a later
-        // read cannot mistake the reset for a FIN.
-        if event.is_error() && self.close_on_socket_error(id) {
+        // A reset: the connection is dead. A paused socket still gets the bytes the kernel holds
+        // (then the error), as in Bun. A socket that no longer reads and has nothing queued
+        // closes with the error at once, before `drain` could invite a doomed write.
+        if event.is_error() && self.mark_reset(id) && self.close_on_socket_error(id) {
             return;
         }
+        // Writes first: a queued tail meeting the reset reports through `error` (SPEC §3.2).
         if event.is_writable() {
             self.on_writable(id);
         }
         if event.is_readable() || event.is_read_closed() || event.is_error() {
+            // Reading returns the queued bytes first, then the reset's error (close(err)).
             let edge = !event.is_read_closed() && !event.is_error();
             self.on_readable(id, edge);
+        }
+        // A socket that no longer reads (peer FIN seen, SHUT_RD) learns of the reset here.
+        if event.is_error() {
+            self.close_on_socket_error(id);
         }
     }
 

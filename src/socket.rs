@@ -95,6 +95,11 @@ pub(crate) struct Socket {
     pub opened: bool,
     /// `open` waits for the TLS handshake (no `handshake` handler, or an upgrade).
     pub open_pending: bool,
+    /// The peer reset the connection: read what the kernel still holds even if paused.
+    pub reset_seen: bool,
+    /// A reset found when the connect completed (SO_ERROR is cleared by reading it): reported
+    /// after the bytes that arrived before it, instead of a FIN.
+    pub pending_reset: Option<NetError>,
 }
 
 impl Socket {
@@ -123,6 +128,8 @@ impl Socket {
             tls: None,
             opened: false,
             open_pending: false,
+            reset_seen: false,
+            pending_reset: None,
         }
     }
 
@@ -325,6 +332,16 @@ impl EventLoop {
         match outcome {
             Ok(true) => self.socket_opened(id),
             Ok(false) => {}
+            // Reset after the connection was established (the server accepted, maybe wrote,
+            // then reset before we looked): open, deliver what arrived, then close(err).
+            Err(err) if [-libc::ECONNRESET, -libc::EPIPE, -libc::ECONNABORTED].contains(&err.code) => {
+                let err = NetError::sys(err.code, c"read", "");
+                if let Some(s) = self.st.borrow_mut().sockets.get_mut(id) {
+                    s.pending_reset = Some(err);
+                    s.reset_seen = true;
+                }
+                self.socket_opened(id);
+            }
             Err(err) => self.connect_attempt_failed(id, err),
         }
     }
@@ -452,7 +469,7 @@ impl EventLoop {
                 match st.sockets.get(id) {
                     // A socket whose send failed is reported by report_failure, not read: after
                     // a reset the read would return 0 and look like a FIN.
-                    Some(s) if s.phase == Phase::Open && !s.paused && !s.read_eof && !s.read_shut && s.failure.is_none() => {
+                    Some(s) if s.phase == Phase::Open && (!s.paused || s.reset_seen) && !s.read_eof && !s.read_shut && s.failure.is_none() => {
                         match s.stream.as_ref() {
                             Some(stream) => stream.read(&mut buf),
                             None => Err(io::Error::from(ErrorKind::WouldBlock)),
@@ -464,7 +481,7 @@ impl EventLoop {
             match result {
                 Ok(0) => {
                     *self.recv_buf.borrow_mut() = buf;
-                    return self.peer_fin(id);
+                    return self.eof_or_pending_reset(id);
                 }
                 Ok(n) => {
                     {
@@ -506,12 +523,30 @@ impl EventLoop {
         }
     }
 
-    /// Closes the socket with its pending SO_ERROR, if it has one; true when it did.
+    /// Records a reset; true when the socket has nothing left to do but learn the error: it no
+    /// longer reads (peer FIN seen, SHUT_RD) and has no queued tail to report it through.
+    pub(crate) fn mark_reset(&self, id: u64) -> bool {
+        match self.st.borrow_mut().sockets.get_mut(id) {
+            Some(s) => {
+                s.reset_seen = true;
+                (s.read_eof || s.read_shut) && s.queue.is_empty()
+            }
+            None => false,
+        }
+    }
+
+    /// Closes an open socket that no longer reads with its pending SO_ERROR, if it has one and
+    /// no failure is already on its way; true when it did.
     pub(crate) fn close_on_socket_error(&self, id: u64) -> bool {
         let pending = {
             let st = self.st.borrow();
-            match st.sockets.get(id).and_then(|s| s.stream.as_ref()).map(Stream::take_error) {
-                Some(Ok(Some(e))) => Some(e),
+            match st.sockets.get(id) {
+                Some(s) if s.phase == Phase::Open && s.failure.is_none() && (s.read_eof || s.read_shut) => {
+                    match s.stream.as_ref().map(Stream::take_error) {
+                        Some(Ok(Some(e))) => Some(e),
+                        _ => None,
+                    }
+                }
                 _ => None,
             }
         };
@@ -522,6 +557,17 @@ impl EventLoop {
                 true
             }
             None => false,
+        }
+    }
+
+    /// End of stream: a FIN, unless a reset seen at connect completion is owed.
+    pub(crate) fn eof_or_pending_reset(&self, id: u64) {
+        let reset = self.st.borrow_mut().sockets.get_mut(id).and_then(|s| s.pending_reset.take());
+        match reset {
+            Some(err) => {
+                let _ = self.close_socket(id, Some(err), CloseHow::Fin);
+            }
+            None => self.peer_fin(id),
         }
     }
 

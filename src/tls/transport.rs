@@ -148,7 +148,7 @@ impl EventLoop {
                     let err = NetError::sys(-libc::ECONNRESET, c"read", "(the peer closed the connection during the TLS handshake)");
                     self.tls_failed(id, err, true);
                 } else {
-                    self.peer_fin(id);
+                    self.eof_or_pending_reset(id);
                 }
                 return;
             }
@@ -171,7 +171,7 @@ impl EventLoop {
             step.would_block = true;
             return step;
         };
-        let readable = s.phase == Phase::Open && !s.paused && !s.read_eof && !s.read_shut && s.failure.is_none();
+        let readable = s.phase == Phase::Open && (!s.paused || s.reset_seen) && !s.read_eof && !s.read_shut && s.failure.is_none();
         let (Some(stream), Some(tls)) = (s.stream.as_ref(), s.tls.as_mut()) else {
             step.would_block = true;
             return step;

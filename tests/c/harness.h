@@ -931,7 +931,8 @@ static HARNESS_UNUSED bun_tcp_bytes tls_bytes_of(const uint8_t *p, size_t n) {
   return b;
 }
 
-/* A cached entry by name, or a new one filled by `fill` (NULL = not cached yet). */
+/* The slot of a cached entry by name, or a free slot named `name` (its ptr still NULL): fill it
+ * before the next call. */
 static HARNESS_UNUSED int tls_pem_slot(const char *name) {
   for (int i = 0; i < TLS_PEM_CACHE; i++)
     if (tls_pem_cache[i].ptr && strcmp(tls_pem_cache[i].name, name) == 0) return i;
@@ -969,9 +970,9 @@ static HARNESS_UNUSED bun_tcp_bytes tls_pem(const char *name) {
 static HARNESS_UNUSED bun_tcp_bytes tls_pem_concat(const char *a, const char *b) {
   char key[128];
   snprintf(key, sizeof key, "%s+%s", a, b);
+  bun_tcp_bytes pa = tls_pem(a), pb = tls_pem(b); /* before taking a slot for the result */
   int i = tls_pem_slot(key);
   if (!tls_pem_cache[i].ptr) {
-    bun_tcp_bytes pa = tls_pem(a), pb = tls_pem(b);
     bytebuf_t buf;
     memset(&buf, 0, sizeof buf);
     bytebuf_append(&buf, pa.ptr, pa.len);
@@ -1167,9 +1168,6 @@ typedef struct tls_probe {
   srv_t srv;
   tls_side_t cli_side;
   tls_side_t srv_side[SRV_MAX];
-  int32_t connect_rc;        /* bun_tcp_connect's result */
-  int32_t listen_rc;         /* bun_tcp_listen's result */
-  int32_t upgrade_rc;
 } tls_probe_t;
 
 static HARNESS_UNUSED void tls_side_capture(bun_tcp_socket s, tls_side_t *t) {
