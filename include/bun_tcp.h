@@ -21,45 +21,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// A TLS failure without a more precise code (the message says what rustls reported).
-#define ETLS -10100
-
-// PEM input that holds no usable item, or is malformed.
-#define ETLS_BAD_PEM -10101
-
-// A private key that does not match its certificate.
-#define ETLS_KEY_MISMATCH -10102
-
-// An encrypted private key (decrypt it first).
-#define ETLS_KEY_ENCRYPTED -10103
-
-// The peer sent a fatal TLS alert.
-#define ETLS_ALERT -10104
-
-// The peer broke the TLS protocol (garbage, bad records, unexpected messages).
-#define ETLS_PROTOCOL -10105
-
-// Certificate verdicts, named as OpenSSL (and so Bun and Node) name them.
-#define ECERT_UNTRUSTED -10110
-
-#define ECERT_SELF_SIGNED -10111
-
-#define ECERT_SELF_SIGNED_IN_CHAIN -10112
-
-#define ECERT_EXPIRED -10113
-
-#define ECERT_NOT_YET_VALID -10114
-
-#define ECERT_ALTNAME -10115
-
-#define ECERT_SIGNATURE -10116
-
-#define ECERT_REVOKED -10117
-
-#define ECERT_MISSING -10118
-
-#define ECERT_REJECTED -10119
-
 // Success.
 #define BUN_TCP_OK 0
 
@@ -159,16 +120,6 @@
 
 // `bun_tcp_socket_ready_state`: closed, stale or unknown.
 #define BUN_TCP_STATE_CLOSED -1
-
-// How many TLS handshake steps one loop iteration runs; the rest wait for the next iteration,
-// so a flood of handshakes cannot starve established connections.
-#define HANDSHAKE_BUDGET 32
-
-// TLS 1.2 as a protocol number (`min_version` / `max_version`).
-#define TLS1_2 771
-
-// TLS 1.3 as a protocol number.
-#define TLS1_3 772
 
 // An event loop. Opaque: create with `bun_tcp_loop_new`, free with `bun_tcp_loop_free`.
 typedef struct bun_tcp_loop bun_tcp_loop;
