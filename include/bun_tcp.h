@@ -100,6 +100,10 @@
 // Verdict "CERT_REJECTED": any other certificate problem.
 #define BUN_TCP_ECERT_REJECTED -10119
 
+// TLS handshake steps one `bun_tcp_poll` iteration runs at most; the rest wait for the next
+// iteration, so a flood of handshakes cannot starve established connections.
+#define BUN_TCP_TLS_HANDSHAKE_BUDGET 32
+
 // `min_version` / `max_version`: TLS 1.2.
 #define BUN_TCP_TLS1_2 771
 

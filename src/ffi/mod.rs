@@ -99,6 +99,7 @@ mod tests {
         assert_eq!(BUN_TCP_ECERT_MISSING, error::ECERT_MISSING);
         assert_eq!(BUN_TCP_ECERT_REJECTED, error::ECERT_REJECTED);
         assert_eq!(BUN_TCP_TLS1_2, crate::tls::TLS1_2);
+        assert_eq!(BUN_TCP_TLS_HANDSHAKE_BUDGET, crate::tls::HANDSHAKE_BUDGET);
         assert_eq!(BUN_TCP_TLS1_3, crate::tls::TLS1_3);
         use crate::ReadyState;
         assert_eq!(BUN_TCP_STATE_CONNECTING, ReadyState::Connecting as i32);

@@ -59,6 +59,10 @@ pub const BUN_TCP_ECERT_MISSING: i32 = -10118;
 /// Verdict "CERT_REJECTED": any other certificate problem.
 pub const BUN_TCP_ECERT_REJECTED: i32 = -10119;
 
+/// TLS handshake steps one `bun_tcp_poll` iteration runs at most; the rest wait for the next
+/// iteration, so a flood of handshakes cannot starve established connections.
+pub const BUN_TCP_TLS_HANDSHAKE_BUDGET: u32 = 32;
+
 /// `min_version` / `max_version`: TLS 1.2.
 pub const BUN_TCP_TLS1_2: u16 = 0x0303;
 /// `min_version` / `max_version`: TLS 1.3.

@@ -1,11 +1,11 @@
-/* SPEC §4 (HANDSHAKE_BUDGET in the header): a flood of TLS handshakes does not starve an
+/* SPEC §4 (BUN_TCP_TLS_HANDSHAKE_BUDGET in the header): a flood of TLS handshakes does not starve an
  * established connection.
  *
  * An established TLS pair A (client + accepted socket) plays ping-pong (8-byte messages, each
  * side answers from its data handler). Then 120 TLS clients connect to the same listener at once,
  * on the same loop. Checks:
  *   - no single bun_tcp_poll iteration completes more handshakes (server-side + client-side opens;
- *     no handshake handlers, so open marks the completion) than HANDSHAKE_BUDGET;
+ *     no handshake handlers, so open marks the completion) than BUN_TCP_TLS_HANDSHAKE_BUDGET;
  *   - while the flood is being worked off (more than one iteration), A keeps completing round
  *     trips: at least one for every 4 iterations of the flood, and at least 3 in all;
  *   - every flood client opens exactly once and, after end(), closes cleanly on both sides
@@ -74,7 +74,7 @@ static void a_data(bun_tcp_socket s, void *d, const uint8_t *b, size_t n) {
 
 int main(void) {
   test_init("test_tls_handshake_budget", 60);
-  printf("    HANDSHAKE_BUDGET %d\n", HANDSHAKE_BUDGET);
+  printf("    BUN_TCP_TLS_HANDSHAKE_BUDGET %d\n", BUN_TCP_TLS_HANDSHAKE_BUDGET);
   tls_cfg server, client;
   tls_cfg_server(&server);
   tls_cfg_client(&client);
@@ -127,7 +127,7 @@ int main(void) {
   printf("    %d handshakes (both sides) over %d iterations, at most %d in one; A made %llu round "
          "trips meanwhile\n",
          2 * FLOOD, iterations, max_per_iteration, (unsigned long long)rounds);
-  CHECK_CMP(max_per_iteration, <=, HANDSHAKE_BUDGET);
+  CHECK_CMP(max_per_iteration, <=, BUN_TCP_TLS_HANDSHAKE_BUDGET);
   CHECK_CMP(iterations, >, 1);
   CHECK_CMP(rounds, >=, 3);
   CHECK_CMP(rounds * 4, >=, (uint64_t)iterations);
