@@ -379,7 +379,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("names", nargs="*", help="scenario names (or substrings); default: all")
     ap.add_argument("--bun", help="the Bun binary (default: $BUN_TCP_BUN, else scripts/fetch_bun.sh)")
-    ap.add_argument("--lib", default=os.path.join(ROOT, "target", "release", "libbun_tcp.a"))
+    ap.add_argument("--lib", default=os.path.join(os.environ.get("CARGO_TARGET_DIR") or
+                                                  os.path.join(ROOT, "target"),
+                                                  "release", "libbun_tcp.a"))
     ap.add_argument("--build-dir", default=None, help="where the C programs are built")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
     ap.add_argument("--cflags", default="", help="extra compiler flags (e.g. -fsanitize=address)")

@@ -1,0 +1,52 @@
+/* A backpressured half-open socket whose peer resets (half_open_peer_reset, with backpressure).
+ * The server (allowHalfOpen) floods 4 MiB chunks from open and drain; the client (allowHalfOpen)
+ * pauses and shuts its write side (FIN). When the server's end handler runs, the client
+ * terminates (RST). The server must see end once and then close, not spin. */
+#include "conf.h"
+
+#define BIG (4u * 1024 * 1024)
+
+static bun_tcp_listener server;
+static bun_tcp_socket client;
+static uint8_t big[BIG];
+
+static void s_open(bun_tcp_socket s, void *d) {
+  say("server open");
+  say("server first write short: %s", bun_tcp_socket_write(s, big, BIG) < (int64_t)BIG ? "true" : "false");
+}
+static void s_drain(bun_tcp_socket s, void *d) { bun_tcp_socket_write(s, big, BIG); }
+static void ignore(bun_tcp_socket s, void *d, const uint8_t *b, size_t n) {}
+static void s_end(bun_tcp_socket s, void *d) {
+  say("server end");
+  bun_tcp_socket_terminate(client);
+}
+static void s_error(bun_tcp_socket s, void *d, const bun_tcp_error *e) { say_err("server", "error", e); }
+static void s_close(bun_tcp_socket s, void *d, const bun_tcp_error *e) {
+  say_err("server", "close", e);
+  bun_tcp_listener_stop(server, false);
+}
+
+static void c_open(bun_tcp_socket s, void *d) {
+  say("client open");
+  bun_tcp_socket_pause(s);
+  bun_tcp_socket_shutdown(s, false);
+}
+static void c_end(bun_tcp_socket s, void *d) { say("client end"); }
+static void c_error(bun_tcp_socket s, void *d, const bun_tcp_error *e) { say_err("client", "error", e); }
+static void c_close(bun_tcp_socket s, void *d, const bun_tcp_error *e) { say_err("client", "close", e); }
+
+int main(void) {
+  bun_tcp_loop *loop = conf_init(20);
+  memset(big, 0x78, sizeof big);
+  bun_tcp_handlers sh = {.open = s_open, .drain = s_drain, .data = ignore, .end = s_end,
+                         .error = s_error, .close = s_close};
+  bun_tcp_listen_options lo = {.hostname = "127.0.0.1", .port = 0, .allow_half_open = true};
+  MUST(bun_tcp_listen(loop, &lo, &sh, &server));
+
+  bun_tcp_handlers ch = {.open = c_open, .data = ignore, .end = c_end, .error = c_error,
+                         .close = c_close};
+  bun_tcp_connect_options co = {.hostname = "127.0.0.1", .port = bun_tcp_listener_port(server),
+                                .allow_half_open = true};
+  MUST(bun_tcp_connect(loop, &co, &ch, &client));
+  return conf_finish(loop);
+}
