@@ -64,6 +64,8 @@ int main(void) {
   CHECK_RC(bun_tcp_socket_reload(c.s, NULL), BUN_TCP_EINVAL);
   CHECK_RC(bun_tcp_socket_remote_address(c.s, NULL, 64), BUN_TCP_EINVAL);
   CHECK_RC(bun_tcp_socket_local_address(c.s, NULL, 64), BUN_TCP_EINVAL);
+  char tiny[4];
+  CHECK_RC(bun_tcp_socket_remote_address(c.s, tiny, sizeof tiny), -ENOSPC); /* "127.0.0.1" needs 10 */
   /* none of the failed calls changed the socket: it is still open and writable */
   CHECK_EQ(bun_tcp_socket_ready_state(c.s), 1);
   CHECK_EQ(bun_tcp_socket_write(c.s, (const uint8_t *)"ok", 2), 2);
@@ -76,8 +78,26 @@ int main(void) {
   CHECK_TRACE(&c.tr, "open,end,close");
   CHECK_TRACE(&sv.socks[0].tr, "open,data:ok,end,close");
 
+  test_case("bad option values");
+  bun_tcp_listen_options neg = lo;
+  neg.backlog = -1;
+  bun_tcp_listener l2 = {0};
+  CHECK_RC(bun_tcp_listen(loop, &neg, &h, &l2), BUN_TCP_EINVAL);
+  bun_tcp_tls_options bad_name;
+  memset(&bad_name, 0, sizeof bad_name);
+  bad_name.server_name = "bad name!";
+  co.tls = &bad_name;
+  CHECK_RC(bun_tcp_connect(loop, &co, &h, &s), BUN_TCP_EINVAL);
+  co.tls = NULL;
+  CHECK_EQ(bun_tcp_loop_socket_count(loop), 0);
+
   CHECK_OK(bun_tcp_listener_stop(l, true));
   bun_tcp_loop_free(loop);
+
+  test_case("a freed loop pointer is refused, never dereferenced");
+  CHECK_RC(bun_tcp_poll(loop, 0), BUN_TCP_EINVAL);
+  CHECK(!bun_tcp_loop_alive(loop));
+  CHECK_RC(bun_tcp_loop_wakeup(loop), BUN_TCP_EINVAL);
   rec_free(&c);
   srv_free(&sv);
   return test_pass();
