@@ -73,6 +73,7 @@ fn emfile_neither_spins_nor_stalls_and_accepting_resumes() {
     }
     let cpu = cpu_time() - cpu_before;
     assert_eq!(server.count(|e| *e == Event::Open), 1, "no descriptor: not accepted yet");
+    println!("EMFILE: {cpu:?} of CPU and {iterations} loop iterations in 600 ms while the listener was out of descriptors");
     assert!(cpu < Duration::from_millis(200), "the loop spun: {cpu:?} of CPU in 600 ms");
     assert!(iterations < 100, "{iterations} iterations in 600 ms: busy retrying");
     // Free descriptors: the waiting connection is accepted without any new event.
