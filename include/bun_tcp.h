@@ -347,6 +347,18 @@ bool bun_tcp_loop_alive(const struct bun_tcp_loop *loop_);
 // make. Returns 0, or BUN_TCP_EINVAL for NULL or a freed loop.
 int32_t bun_tcp_loop_wakeup(struct bun_tcp_loop *loop_);
 
+// Thread-safe: queues `func(arg)` to run on the loop's thread during its next `bun_tcp_poll`
+// (and wakes a blocked poll). Calls run in the order posted from one thread; each counts as a
+// handler call. Calls still queued when the loop is freed are dropped without running. Returns
+// 0, or BUN_TCP_EINVAL (NULL loop or func, freed loop).
+int32_t bun_tcp_loop_post(struct bun_tcp_loop *loop_, void (*func)(void *arg), void *arg);
+
+// For a host loop that waits on `bun_tcp_loop_fd`: how long it may wait before it must call
+// `bun_tcp_poll(loop, 0)` again. 0 when work is pending, the milliseconds to the next timer
+// (rounded up), or -1 when only I/O or a wakeup can bring work. Negative codes as bun_tcp_poll
+// (BUN_TCP_EINVAL, BUN_TCP_EWRONGTHREAD) are below -1.
+int32_t bun_tcp_loop_next_timeout_ms(const struct bun_tcp_loop *loop_);
+
 // The loop's epoll file descriptor, readable when `bun_tcp_poll` has work: add it to a host
 // loop (epoll, libuv, GLib) and call `bun_tcp_poll(loop, 0)` when it is readable. Returns the
 // fd, or a negative code.

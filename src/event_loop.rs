@@ -16,8 +16,8 @@ use crate::{SocketId, UserData};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
@@ -126,10 +126,29 @@ pub struct EventLoop {
     waker: Arc<Waker>,
     dns_tx: Sender<Resolved>,
     dns_rx: Receiver<Resolved>,
+    posted: Arc<Mutex<Vec<Task>>>,
     calls: Cell<u32>,
     polling: Cell<bool>,
     shut: Cell<bool>,
     closing_all: Cell<bool>,
+}
+
+/// Work handed to a loop from any thread; it runs on the loop's thread, inside `poll`.
+pub type Task = Box<dyn FnOnce(&EventLoop) + Send>;
+
+/// The thread-safe handle for posting work to a loop (see `EventLoop::poster`).
+#[derive(Clone)]
+pub struct Poster {
+    queue: Arc<Mutex<Vec<Task>>>,
+    waker: Arc<Waker>,
+}
+
+impl Poster {
+    /// Queues `task` and wakes the loop; the task runs during its next `poll`.
+    pub fn post(&self, task: Task) -> Result<(), NetError> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).push(task);
+        self.waker.wake().map_err(|e| NetError::io(&e, c"write", "(eventfd)"))
+    }
 }
 
 /// Resets the re-entrancy flag even when a handler panics.
@@ -178,6 +197,7 @@ impl EventLoop {
             waker: Arc::new(waker),
             dns_tx,
             dns_rx,
+            posted: Arc::new(Mutex::new(Vec::new())),
             calls: Cell::new(0),
             polling: Cell::new(false),
             shut: Cell::new(false),
@@ -188,6 +208,30 @@ impl EventLoop {
     /// The loop's id (the high bits of every handle it mints).
     pub fn id(&self) -> u32 {
         self.id
+    }
+
+    /// A handle other threads use to hand work to this loop.
+    pub fn poster(&self) -> Poster {
+        Poster { queue: self.posted.clone(), waker: self.waker.clone() }
+    }
+
+    /// Runs the tasks posted from other threads (each counts as a handler call).
+    fn run_posted(&self) {
+        let tasks = std::mem::take(&mut *self.posted.lock().unwrap_or_else(|p| p.into_inner()));
+        for task in tasks {
+            if self.shut.get() {
+                return;
+            }
+            self.calls.set(self.calls.get().wrapping_add(1));
+            task(self);
+            self.after_dispatch();
+        }
+    }
+
+    /// How long a host loop may wait before calling `poll(Some(ZERO))` again: Some(ZERO) when
+    /// work is pending, the time to the next timer, or None (only I/O or a wakeup can bring work).
+    pub fn next_timeout(&self) -> Option<Duration> {
+        self.wait_timeout(None)
     }
 
     /// A waker usable from any thread: makes a blocked `poll` return.
@@ -272,6 +316,7 @@ impl EventLoop {
         self.release_closed();
         self.after_dispatch();
         self.wait_and_dispatch(timeout)?;
+        self.run_posted();
         self.resolve_answers();
         self.run_again_lists();
         self.fire_timers();
@@ -295,7 +340,7 @@ impl EventLoop {
             || !st.books.failures.is_empty()
             || !st.books.finishing.is_empty()
             || !st.books.corked.is_empty();
-        if has_work {
+        if has_work || !self.posted.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
             return Some(Duration::ZERO);
         }
         let next_retry = st.books.accept_retry.iter().map(|(at, _)| *at).min();

@@ -26,7 +26,7 @@ mod write_queue;
 
 pub use addr::UnixName;
 pub use error::NetError;
-pub use event_loop::EventLoop;
+pub use event_loop::{EventLoop, Poster, Task};
 pub use handlers::{HandlerSet, Handlers};
 pub use socket::ReadyState;
 pub use tls::TlsOptions;

@@ -96,6 +96,57 @@ pub extern "C" fn bun_tcp_loop_wakeup(loop_: *mut bun_tcp_loop) -> i32 {
     boundary(super::types::BUN_TCP_EPANIC, || code_of(registry::wake(loop_), |()| 0))
 }
 
+/// A C function and its argument, carried to the loop's thread.
+struct PostedCall {
+    func: unsafe extern "C" fn(arg: *mut std::ffi::c_void),
+    arg: *mut std::ffi::c_void,
+}
+
+// SAFETY: the pointer is only carried to the loop's thread and handed back to the host's
+// function there; what it points to is the host's to make safe (the header says so).
+unsafe impl Send for PostedCall {}
+
+/// Thread-safe: queues `func(arg)` to run on the loop's thread during its next `bun_tcp_poll`
+/// (and wakes a blocked poll). Calls run in the order posted from one thread; each counts as a
+/// handler call. Calls still queued when the loop is freed are dropped without running. Returns
+/// 0, or BUN_TCP_EINVAL (NULL loop or func, freed loop).
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_loop_post(
+    loop_: *mut bun_tcp_loop,
+    func: Option<unsafe extern "C" fn(arg: *mut std::ffi::c_void)>,
+    arg: *mut std::ffi::c_void,
+) -> i32 {
+    boundary(super::types::BUN_TCP_EPANIC, || {
+        let Some(func) = func else {
+            return fail(&crate::error::NetError::invalid("func is NULL"));
+        };
+        let call = PostedCall { func, arg };
+        let task: crate::event_loop::Task = Box::new(move |_| {
+            let call = call;
+            // SAFETY: a function pointer of the declared type, called on the loop's thread.
+            unsafe { (call.func)(call.arg) }
+        });
+        code_of(registry::post(loop_, task), |()| 0)
+    })
+}
+
+/// For a host loop that waits on `bun_tcp_loop_fd`: how long it may wait before it must call
+/// `bun_tcp_poll(loop, 0)` again. 0 when work is pending, the milliseconds to the next timer
+/// (rounded up), or -1 when only I/O or a wakeup can bring work. Negative codes as bun_tcp_poll
+/// (BUN_TCP_EINVAL, BUN_TCP_EWRONGTHREAD) are below -1.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_loop_next_timeout_ms(loop_: *const bun_tcp_loop) -> i32 {
+    boundary(super::types::BUN_TCP_EPANIC, || {
+        code_of(registry::by_ptr(loop_), |core| match core.next_timeout() {
+            None => -1,
+            Some(d) => {
+                let ms = d.as_nanos().div_ceil(1_000_000);
+                ms.min(i32::MAX as u128) as i32
+            }
+        })
+    })
+}
+
 /// The loop's epoll file descriptor, readable when `bun_tcp_poll` has work: add it to a host
 /// loop (epoll, libuv, GLib) and call `bun_tcp_poll(loop, 0)` when it is readable. Returns the
 /// fd, or a negative code.

@@ -22,6 +22,7 @@ struct Known {
     id: u32,
     ptr: usize,
     waker: Arc<mio::Waker>,
+    poster: crate::event_loop::Poster,
 }
 
 /// The loops of this thread. When the thread (or the process, through exit()) ends with loops
@@ -50,7 +51,7 @@ fn known() -> std::sync::MutexGuard<'static, Vec<Known>> {
 /// Records a new loop owned by this thread.
 pub fn add(ptr: *const bun_tcp_loop, core: Rc<EventLoop>) {
     let id = core.id();
-    known().push(Known { id, ptr: ptr as usize, waker: core.waker() });
+    known().push(Known { id, ptr: ptr as usize, waker: core.waker(), poster: core.poster() });
     let _ = OWNED.try_with(|owned| owned.0.borrow_mut().push(Owned { id, ptr: ptr as usize, core }));
 }
 
@@ -102,6 +103,18 @@ pub fn by_handle(id: u64) -> Result<Rc<EventLoop>, NetError> {
         Some(core) => Ok(core),
         None if known().iter().any(|k| k.id == loop_id) => Err(wrong_thread()),
         None => Err(NetError::new(ECLOSED, "stale handle: its loop was freed")),
+    }
+}
+
+/// Posts a task to a loop from any thread.
+pub fn post(ptr: *const bun_tcp_loop, task: crate::event_loop::Task) -> Result<(), NetError> {
+    if ptr.is_null() {
+        return Err(NetError::invalid("loop is NULL"));
+    }
+    let poster = known().iter().find(|k| k.ptr == ptr as usize).map(|k| k.poster.clone());
+    match poster {
+        Some(p) => p.post(task),
+        None => Err(NetError::new(EINVAL, "not a live bun_tcp_loop (freed, or never created)")),
     }
 }
 
