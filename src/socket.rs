@@ -184,11 +184,7 @@ impl EventLoop {
         }
     }
 
-    pub(crate) fn with_tls_socket<R>(&self, id: SocketId, f: impl FnOnce(&mut Socket, &mut Books) -> Result<R, NetError>) -> Result<R, NetError> {
-        self.with_live_socket(id, f)
-    }
-
-    fn with_live_socket<R>(&self, id: SocketId, f: impl FnOnce(&mut Socket, &mut Books) -> Result<R, NetError>) -> Result<R, NetError> {
+    pub(crate) fn with_live_socket<R>(&self, id: SocketId, f: impl FnOnce(&mut Socket, &mut Books) -> Result<R, NetError>) -> Result<R, NetError> {
         self.with_socket(id, |s, st| if s.is_live() { f(s, st) } else { Err(NetError::closed()) })
     }
 
@@ -1059,11 +1055,6 @@ impl EventLoop {
                 .map_err(|e| NetError::io(&e, c"setsockopt", "SO_KEEPALIVE")),
             None => Err(NetError::new(-libc::ENOTCONN, "the socket is not connected")),
         })
-    }
-
-    /// Whether the id names a socket of this loop that is not yet released.
-    pub fn is_known_socket(&self, id: SocketId) -> bool {
-        self.st.borrow().sockets.get(id.0).is_some()
     }
 }
 

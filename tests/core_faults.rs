@@ -3,17 +3,11 @@
 
 mod common;
 
-use bun_tcp::{ConnectOptions, EventLoop, ListenOptions};
-use common::{Event, LIMIT, Recorder, run_until};
+use bun_tcp::EventLoop;
+use common::{local, to, Event, LIMIT, Recorder, run_until};
 use std::time::Duration;
 
-fn local() -> ListenOptions {
-    ListenOptions { hostname: Some("127.0.0.1".into()), ..Default::default() }
-}
 
-fn to(port: u16) -> ConnectOptions {
-    ConnectOptions { hostname: Some("127.0.0.1".into()), port, ..Default::default() }
-}
 
 #[test]
 fn a_peer_that_never_reads_does_not_stop_the_server_serving_others() {

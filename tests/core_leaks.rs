@@ -2,16 +2,10 @@
 
 mod common;
 
-use bun_tcp::{ConnectOptions, EventLoop, ListenOptions};
-use common::{Event, LIMIT, Recorder, run_until};
+use bun_tcp::EventLoop;
+use common::{local, to, Event, LIMIT, Recorder, run_until};
 
-fn local() -> ListenOptions {
-    ListenOptions { hostname: Some("127.0.0.1".into()), ..Default::default() }
-}
 
-fn to(port: u16) -> ConnectOptions {
-    ConnectOptions { hostname: Some("127.0.0.1".into()), port, ..Default::default() }
-}
 
 #[test]
 fn failing_connects_leak_no_slot_and_no_fd() {

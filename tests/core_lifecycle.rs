@@ -5,16 +5,10 @@ mod common;
 
 use bun_tcp::error::{EINVAL, EINVALHOST};
 use bun_tcp::{ConnectOptions, EventLoop, ListenOptions, SocketId, UnixName};
-use common::{Event, LIMIT, Recorder, run_until};
+use common::{local, to, Event, LIMIT, Recorder, run_until};
 use std::rc::Rc;
 
-fn local() -> ListenOptions {
-    ListenOptions { hostname: Some("127.0.0.1".into()), ..Default::default() }
-}
 
-fn to(port: u16) -> ConnectOptions {
-    ConnectOptions { hostname: Some("127.0.0.1".into()), port, ..Default::default() }
-}
 
 fn closed(r: &Recorder) -> usize {
     r.count(|e| matches!(e, Event::Close(_)))

@@ -28,8 +28,24 @@ pub use types::*;
 
 use crate::error::{EPANIC, NetError};
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::ffi::CString;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// A static C string with this text, made once per distinct text. The texts are a small, fixed
+/// set (error descriptions, TLS version, cipher and provider names), so the table stays small.
+pub(crate) fn intern(text: &str) -> &'static std::ffi::CStr {
+    static TABLE: Mutex<Option<HashMap<String, &'static std::ffi::CStr>>> = Mutex::new(None);
+    let mut table = TABLE.lock().unwrap_or_else(|p| p.into_inner());
+    let table = table.get_or_insert_with(HashMap::new);
+    if let Some(found) = table.get(text) {
+        return found;
+    }
+    let leaked: &'static std::ffi::CStr = Box::leak(CString::new(text.replace('\0', " ")).unwrap_or_default().into_boxed_c_str());
+    table.insert(text.to_string(), leaked);
+    leaked
+}
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());

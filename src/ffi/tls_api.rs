@@ -2,18 +2,12 @@
 
 use super::socket_api::{copy_out, with_socket};
 use super::types::{BUN_TCP_EPANIC, bun_tcp_handlers, bun_tcp_socket, bun_tcp_tls_options};
-use super::{boundary, input};
+use super::{boundary, input, intern};
 use crate::error::NetError;
-use std::collections::HashMap;
-use std::ffi::{CStr, CString, c_char};
-use std::sync::Mutex;
+use std::ffi::c_char;
 
-/// A static C string for a static Rust name (cipher and version names: a small, fixed set).
 fn static_c(name: &'static str) -> *const c_char {
-    static NAMES: Mutex<Option<HashMap<&'static str, &'static CStr>>> = Mutex::new(None);
-    let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
-    let names = names.get_or_insert_with(HashMap::new);
-    names.entry(name).or_insert_with(|| Box::leak(CString::new(name).unwrap_or_default().into_boxed_c_str())).as_ptr()
+    intern(name).as_ptr()
 }
 
 /// Whether the TLS peer's certificate was verified: true only when it was (after the

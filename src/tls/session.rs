@@ -22,7 +22,7 @@ impl EventLoop {
             TlsState::client(client_config(opts, None)?)?
         };
         let wants_handshake = handlers.present().handshake;
-        self.with_tls_socket(id, |s, books| {
+        self.with_live_socket(id, |s, books| {
             if s.phase != Phase::Open || !s.opened {
                 return Err(NetError::invalid("upgrade_tls needs an open socket"));
             }
@@ -45,7 +45,7 @@ impl EventLoop {
     }
 
     fn tls_query<R>(&self, id: SocketId, f: impl FnOnce(&TlsState) -> Option<R>) -> Result<Option<R>, NetError> {
-        self.with_tls_socket(id, |s, _| Ok(s.tls.as_deref().and_then(f)))
+        self.with_live_socket(id, |s, _| Ok(s.tls.as_deref().and_then(f)))
     }
 
     /// Whether the TLS peer was verified (false for plain sockets and during the handshake).

@@ -162,3 +162,13 @@ pub fn run_until(lp: &EventLoop, limit: Duration, what: &str, done: impl Fn() ->
 }
 
 pub const LIMIT: Duration = Duration::from_secs(20);
+
+/// Listen options for 127.0.0.1 on an ephemeral port.
+pub fn local() -> bun_tcp::ListenOptions {
+    bun_tcp::ListenOptions { hostname: Some("127.0.0.1".into()), ..Default::default() }
+}
+
+/// Connect options for 127.0.0.1:port.
+pub fn to(port: u16) -> bun_tcp::ConnectOptions {
+    bun_tcp::ConnectOptions { hostname: Some("127.0.0.1".into()), port, ..Default::default() }
+}
