@@ -93,6 +93,23 @@ pub fn ip_text(addr: &SocketAddr) -> String {
     }
 }
 
+/// Orders a resolver's answer for Happy Eyeballs (RFC 8305 §4): the families alternate, starting
+/// with the family of the resolver's first (most preferred) address; within a family the
+/// resolver's order is kept.
+pub fn interleave_families(addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
+    let Some(first) = addrs.first() else { return addrs };
+    let first_is_v6 = first.is_ipv6();
+    let (mut preferred, mut other): (std::collections::VecDeque<_>, std::collections::VecDeque<_>) =
+        addrs.into_iter().partition(|a| a.is_ipv6() == first_is_v6);
+    let mut out = Vec::with_capacity(preferred.len() + other.len());
+    loop {
+        match (preferred.pop_front(), other.pop_front()) {
+            (None, None) => return out,
+            (a, b) => out.extend(a.into_iter().chain(b)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +138,15 @@ mod tests {
     fn mapped_ipv4_prints_as_ipv4() {
         let a: SocketAddr = "[::ffff:127.0.0.1]:80".parse().unwrap();
         assert_eq!(ip_text(&a), "127.0.0.1");
+    }
+
+    #[test]
+    fn families_alternate_starting_with_the_resolvers_first() {
+        let a = |t: &str| t.parse::<SocketAddr>().unwrap();
+        let got = interleave_families(vec![a("[::1]:1"), a("[::2]:1"), a("[::3]:1"), a("10.0.0.1:1"), a("10.0.0.2:1")]);
+        assert_eq!(got, vec![a("[::1]:1"), a("10.0.0.1:1"), a("[::2]:1"), a("10.0.0.2:1"), a("[::3]:1")]);
+        let got = interleave_families(vec![a("10.0.0.1:1"), a("10.0.0.2:1"), a("[::1]:1")]);
+        assert_eq!(got, vec![a("10.0.0.1:1"), a("[::1]:1"), a("10.0.0.2:1")]);
+        assert!(interleave_families(vec![]).is_empty());
     }
 }

@@ -30,18 +30,26 @@ pub fn resolve_now(host: &str, port: u16) -> Result<Vec<SocketAddr>, NetError> {
     }
 }
 
-/// Starts a look-up on a new thread; `wake` runs after the answer is sent.
+/// A name resolver: host and port to addresses, most preferred first. Runs on a resolver thread.
+pub type Resolver = Arc<dyn Fn(&str, u16) -> Result<Vec<SocketAddr>, NetError> + Send + Sync>;
+
+/// Starts a look-up on a new thread (getaddrinfo, or `custom`); `wake` runs after the answer
+/// is sent.
 pub fn resolve_async(
     id: u64,
     host: String,
     port: u16,
+    custom: Option<Resolver>,
     answers: Sender<Resolved>,
     waker: Arc<mio::Waker>,
 ) -> Result<(), NetError> {
     std::thread::Builder::new()
         .name("bun_tcp-dns".into())
         .spawn(move || {
-            let result = resolve_now(&host, port);
+            let result = match custom {
+                Some(resolve) => resolve(&host, port),
+                None => resolve_now(&host, port),
+            };
             // The loop may be gone: then nobody waits for the answer.
             if answers.send(Resolved { id, result }).is_ok() {
                 let _ = waker.wake();

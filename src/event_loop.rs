@@ -46,16 +46,33 @@ fn next_loop_id() -> u32 {
 pub(crate) enum TokenTarget {
     Socket(u64),
     Listener(u64),
+    /// An earlier connect attempt of a socket still racing (Happy Eyeballs): socket id, slot.
+    Attempt(u64, usize),
     Waker,
 }
 
+// A token is `attempt slot << 48 | id without the loop bits << 2 | kind`; the waker's token
+// (all ones) has kind 3, which no socket or listener uses.
+const TOKEN_KIND_SOCKET: u64 = 0;
+const TOKEN_KIND_LISTENER: u64 = 1;
+const TOKEN_KIND_ATTEMPT: u64 = 2;
+const TOKEN_SLOT_SHIFT: u32 = 48;
+
 impl EventLoop {
+    fn token(id: u64, kind: u64) -> Token {
+        Token((((id & ((1 << ID_BITS_WITHOUT_LOOP) - 1)) << 2) | kind) as usize)
+    }
+
     pub(crate) fn token_for_socket(id: u64) -> Token {
-        Token(((id & ((1 << ID_BITS_WITHOUT_LOOP) - 1)) << 1) as usize)
+        Self::token(id, TOKEN_KIND_SOCKET)
     }
 
     pub(crate) fn token_for_listener(id: u64) -> Token {
-        Token((((id & ((1 << ID_BITS_WITHOUT_LOOP) - 1)) << 1) | 1) as usize)
+        Self::token(id, TOKEN_KIND_LISTENER)
+    }
+
+    pub(crate) fn token_for_attempt(id: u64, slot: usize) -> Token {
+        Token(Self::token(id, TOKEN_KIND_ATTEMPT).0 | (slot << TOKEN_SLOT_SHIFT))
     }
 
     fn token_target(&self, token: Token) -> TokenTarget {
@@ -63,8 +80,12 @@ impl EventLoop {
             return TokenTarget::Waker;
         }
         let raw = token.0 as u64;
-        let id = (u64::from(self.id) << ID_BITS_WITHOUT_LOOP) | (raw >> 1);
-        if raw & 1 == 1 { TokenTarget::Listener(id) } else { TokenTarget::Socket(id) }
+        let id = (u64::from(self.id) << ID_BITS_WITHOUT_LOOP) | ((raw >> 2) & ((1 << ID_BITS_WITHOUT_LOOP) - 1));
+        match raw & 3 {
+            TOKEN_KIND_LISTENER => TokenTarget::Listener(id),
+            TOKEN_KIND_ATTEMPT => TokenTarget::Attempt(id, (raw >> TOKEN_SLOT_SHIFT) as usize),
+            _ => TokenTarget::Socket(id),
+        }
     }
 }
 
@@ -95,6 +116,9 @@ pub(crate) struct Books {
     pub released: Vec<u64>,
     /// Listeners that ran out of file descriptors (EMFILE), with the time of their next try.
     pub accept_retry: Vec<(Instant, u64)>,
+    /// Connecting sockets with addresses left: when to start the next attempt (Happy Eyeballs),
+    /// and the attempt number it belongs to.
+    pub next_attempts: Vec<(Instant, u64, u32)>,
     /// Sockets whose both directions are done: they close once the current handler returns.
     pub finishing: Vec<u64>,
     /// TLS handshake steps run in this iteration (see `tls::HANDSHAKE_BUDGET`).
@@ -126,6 +150,7 @@ pub struct EventLoop {
     waker: Arc<Waker>,
     dns_tx: Sender<Resolved>,
     dns_rx: Receiver<Resolved>,
+    resolver: RefCell<Option<dns::Resolver>>,
     posted: Arc<Mutex<Vec<Task>>>,
     calls: Cell<u32>,
     polling: Cell<bool>,
@@ -184,6 +209,7 @@ impl EventLoop {
                     released: Vec::new(),
                     finishing: Vec::new(),
                     accept_retry: Vec::new(),
+                    next_attempts: Vec::new(),
                     handshakes: 0,
                 },
             }),
@@ -197,6 +223,7 @@ impl EventLoop {
             waker: Arc::new(waker),
             dns_tx,
             dns_rx,
+            resolver: RefCell::new(None),
             posted: Arc::new(Mutex::new(Vec::new())),
             calls: Cell::new(0),
             polling: Cell::new(false),
@@ -274,7 +301,15 @@ impl EventLoop {
     }
 
     pub(crate) fn start_dns(&self, id: u64, host: String, port: u16) -> Result<(), NetError> {
-        dns::resolve_async(id, host, port, self.dns_tx.clone(), self.waker.clone())
+        let custom = self.resolver.borrow().clone();
+        dns::resolve_async(id, host, port, custom, self.dns_tx.clone(), self.waker.clone())
+    }
+
+    /// Replaces getaddrinfo for the host names that later connects on this loop look up (a
+    /// service directory, a test's fixed answers); None restores getaddrinfo. IP literals and
+    /// `listen` never use it.
+    pub fn set_resolver(&self, resolver: Option<dns::Resolver>) {
+        *self.resolver.borrow_mut() = resolver;
     }
 
     // ---- handler dispatch -------------------------------------------------------------------
@@ -321,6 +356,7 @@ impl EventLoop {
         self.run_again_lists();
         self.fire_timers();
         self.retry_accepts();
+        self.start_due_attempts();
         self.release_closed();
         Ok(self.calls.get())
     }
@@ -343,8 +379,10 @@ impl EventLoop {
         if has_work || !self.posted.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
             return Some(Duration::ZERO);
         }
-        let next_retry = st.books.accept_retry.iter().map(|(at, _)| *at).min();
-        let next = match (st.books.timers.next(), next_retry) {
+        let next_deadline = st.books.accept_retry.iter().map(|(at, _)| *at)
+            .chain(st.books.next_attempts.iter().map(|(at, _, _)| *at))
+            .min();
+        let next = match (st.books.timers.next(), next_deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
@@ -380,6 +418,7 @@ impl EventLoop {
                 TokenTarget::Waker => self.resolve_answers(),
                 TokenTarget::Listener(id) => self.on_acceptable(id),
                 TokenTarget::Socket(id) => self.on_socket_event(id, event),
+                TokenTarget::Attempt(id, slot) => self.finish_racing_attempt(id, slot),
             }
             self.after_dispatch();
         }
@@ -593,6 +632,7 @@ impl EventLoop {
         st.books.failures.clear();
         st.books.finishing.clear();
         st.books.accept_retry.clear();
+        st.books.next_attempts.clear();
         st.books.corked.clear();
         drop(st);
         self.release_closed();

@@ -25,10 +25,11 @@ pub mod tls;
 mod write_queue;
 
 pub use addr::UnixName;
+pub use dns::Resolver;
 pub use error::NetError;
 pub use event_loop::{EventLoop, Poster, Task};
 pub use handlers::{HandlerSet, Handlers};
-pub use socket::ReadyState;
+pub use socket::{CONNECT_ATTEMPT_DELAY, ReadyState};
 pub use tls::TlsOptions;
 
 use std::ffi::c_void;

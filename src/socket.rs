@@ -9,7 +9,7 @@
 //! - failures found inside a call (a write error) are reported after the current handler returns,
 //!   so a socket is never freed under its caller.
 
-use crate::addr::{Host, UnixName, ip_text, parse_host};
+use crate::addr::{Host, UnixName, interleave_families, ip_text, parse_host};
 use crate::error::{EENDED, NetError};
 use crate::event_loop::{Books, EventLoop, READ_BUDGET};
 use crate::handlers::{HandlerCell, Handlers, validate};
@@ -23,7 +23,12 @@ use std::collections::VecDeque;
 use std::io::{self, ErrorKind};
 use std::net::{Shutdown, SocketAddr};
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use mio::Interest;
+
+/// How long a connect attempt runs alone before the next address is tried beside it
+/// (RFC 8305 §5 recommends 250 ms).
+pub const CONNECT_ATTEMPT_DELAY: Duration = Duration::from_millis(250);
 
 /// Where a socket is in its life.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -70,6 +75,11 @@ pub(crate) struct Socket {
     pub allow_half_open: bool,
     /// Addresses still to try, and the host for messages.
     pub addrs: VecDeque<SocketAddr>,
+    /// Earlier connect attempts still in flight beside `stream` (Happy Eyeballs); a slot goes
+    /// None when its attempt fails, so the slot numbers in their tokens stay valid.
+    pub racing: Vec<Option<Stream>>,
+    /// Counts attempts, so a stale "start the next attempt" deadline is ignored.
+    pub attempt_seq: u32,
     pub target: String,
     pub refd: bool,
     pub paused: bool,
@@ -112,6 +122,8 @@ impl Socket {
             listener: None,
             allow_half_open,
             addrs: VecDeque::new(),
+            racing: Vec::new(),
+            attempt_seq: 0,
             target: String::new(),
             refd: true,
             paused: false,
@@ -244,7 +256,7 @@ impl EventLoop {
                 }
             }
             Plan::Addrs(_) => {
-                if let Err(e) = self.start_attempt(id) {
+                if let Err(e) = self.start_attempt(id, false) {
                     immediate_failure = Some(e);
                 }
             }
@@ -275,23 +287,111 @@ impl EventLoop {
         st.books.hold(false);
     }
 
-    /// Connects to the next address; on immediate errors tries the ones after it.
-    fn start_attempt(&self, id: u64) -> Result<(), NetError> {
+    /// Connects to the next address; on immediate errors tries the ones after it. With `race`,
+    /// the attempt in flight keeps going beside the new one (Happy Eyeballs); without, it is
+    /// dropped. While addresses remain, the next one starts after `CONNECT_ATTEMPT_DELAY`.
+    fn start_attempt(&self, id: u64, race: bool) -> Result<(), NetError> {
         let mut st = self.st.borrow_mut();
-        let s = st.sockets.get_mut(id).ok_or_else(NetError::closed)?;
-        s.stream = None;
+        let state = &mut *st;
+        let s = state.sockets.get_mut(id).ok_or_else(NetError::closed)?;
         let mut last = None;
         while let Some(addr) = s.addrs.pop_front() {
-            match os::connect_tcp(addr) {
-                Ok(stream) => {
-                    s.stream = Some(stream);
-                    s.phase = Phase::Connecting;
-                    return self.register_socket(id, s).map_err(|e| NetError::io(&e, c"epoll_ctl", ""));
+            let mut stream = match os::connect_tcp(addr) {
+                Ok(stream) => stream,
+                Err(e) => {
+                    last = Some(NetError::io(&e, c"connect", &addr.to_string()));
+                    continue;
                 }
-                Err(e) => last = Some(NetError::io(&e, c"connect", &addr.to_string())),
+            };
+            if let Err(e) = self.registry.register(stream.source(), EventLoop::token_for_socket(id), Interest::READABLE | Interest::WRITABLE) {
+                last = Some(NetError::io(&e, c"epoll_ctl", ""));
+                continue;
             }
+            if let Some(mut earlier) = s.stream.take() {
+                if race {
+                    let slot = s.racing.len();
+                    // Re-registered under its own token; if that fails it cannot win: drop it.
+                    let token = EventLoop::token_for_attempt(id, slot);
+                    let kept = self.registry.reregister(earlier.source(), token, Interest::READABLE | Interest::WRITABLE);
+                    s.racing.push(kept.ok().map(|()| earlier));
+                }
+            }
+            s.stream = Some(stream);
+            s.phase = Phase::Connecting;
+            s.attempt_seq = s.attempt_seq.wrapping_add(1);
+            if !s.addrs.is_empty() {
+                state.books.next_attempts.push((Instant::now() + CONNECT_ATTEMPT_DELAY, id, s.attempt_seq));
+            }
+            return Ok(());
+        }
+        if race && s.stream.is_some() {
+            return Ok(());
+        }
+        s.stream = None;
+        if s.racing.iter().any(Option::is_some) {
+            // The earlier attempts may still win.
+            return Ok(());
         }
         Err(last.unwrap_or_else(|| NetError::invalid("no address to connect to")))
+    }
+
+    /// Starts the next attempt of every connecting socket whose attempt delay passed.
+    pub(crate) fn start_due_attempts(&self) {
+        let now = Instant::now();
+        let due: Vec<(u64, u32)> = {
+            let mut st = self.st.borrow_mut();
+            let (due, later): (Vec<_>, Vec<_>) = st.books.next_attempts.drain(..).partition(|(at, _, _)| *at <= now);
+            st.books.next_attempts = later;
+            due.into_iter().map(|(_, id, seq)| (id, seq)).collect()
+        };
+        for (id, seq) in due {
+            if self.is_shut() {
+                return;
+            }
+            let current = self.st.borrow().sockets.get(id).is_some_and(|s| s.phase == Phase::Connecting && s.attempt_seq == seq);
+            if current {
+                if let Err(err) = self.start_attempt(id, true) {
+                    self.fail_connect(id, err);
+                }
+            }
+        }
+    }
+
+    /// An event on an earlier attempt that is still racing: it won (becomes the socket's
+    /// stream; the other attempts are dropped), it failed, or it is still in flight.
+    pub(crate) fn finish_racing_attempt(&self, id: u64, slot: usize) {
+        let failed = {
+            let mut st = self.st.borrow_mut();
+            let Some(s) = st.sockets.get_mut(id) else { return };
+            if s.phase != Phase::Connecting {
+                return;
+            }
+            let Some(Some(attempt)) = s.racing.get(slot) else { return };
+            if attempt.is_connected() {
+                let Some(mut winner) = s.racing[slot].take() else { return };
+                s.racing.clear();
+                if self.registry.reregister(winner.source(), EventLoop::token_for_socket(id), Interest::READABLE | Interest::WRITABLE).is_err() {
+                    return;
+                }
+                s.stream = Some(winner);
+                None
+            } else {
+                match attempt.take_error() {
+                    Ok(None) => return,
+                    Ok(Some(e)) | Err(e) => {
+                        let detail = s.target.clone();
+                        s.racing[slot] = None;
+                        let alive = s.stream.is_some() || s.racing.iter().any(Option::is_some);
+                        Some((NetError::io(&e, c"connect", &detail), alive))
+                    }
+                }
+            }
+        };
+        match failed {
+            None => self.finish_connect(id),
+            Some((err, false)) => self.connect_attempt_failed(id, err),
+            Some((_, true)) => {}
+        }
     }
 
     pub(crate) fn on_resolved(&self, id: u64, result: Result<Vec<SocketAddr>, NetError>) {
@@ -300,10 +400,14 @@ impl EventLoop {
             return;
         }
         let outcome = result.and_then(|addrs| {
-            if let Some(s) = self.st.borrow_mut().sockets.get_mut(id) {
-                s.addrs = addrs.into_iter().collect();
+            if addrs.is_empty() {
+                let target = self.st.borrow().sockets.get(id).map(|s| s.target.clone()).unwrap_or_default();
+                return Err(NetError::new(crate::error::ENOTFOUND, format!("no address for {target}")));
             }
-            self.start_attempt(id)
+            if let Some(s) = self.st.borrow_mut().sockets.get_mut(id) {
+                s.addrs = interleave_families(addrs).into_iter().collect();
+            }
+            self.start_attempt(id, false)
         });
         if let Err(err) = outcome {
             self.fail_connect(id, err);
@@ -342,13 +446,21 @@ impl EventLoop {
         }
     }
 
+    /// The newest attempt failed: the next address starts at once (RFC 8305 §5); with none
+    /// left the earlier attempts still race; connect_error fires when every attempt failed.
     fn connect_attempt_failed(&self, id: u64, err: NetError) {
-        let more = self.st.borrow().sockets.get(id).is_some_and(|s| !s.addrs.is_empty());
-        if more {
-            match self.start_attempt(id) {
-                Ok(()) => return,
-                Err(next_err) => return self.fail_connect(id, next_err),
+        let (more, racing) = match self.st.borrow_mut().sockets.get_mut(id) {
+            Some(s) => {
+                s.stream = None;
+                (!s.addrs.is_empty(), s.racing.iter().any(Option::is_some))
             }
+            None => return,
+        };
+        if more || racing {
+            if let Err(next_err) = self.start_attempt(id, false) {
+                self.fail_connect(id, next_err);
+            }
+            return;
         }
         self.fail_connect(id, err);
     }
@@ -363,6 +475,7 @@ impl EventLoop {
             }
             s.phase = Phase::Closed;
             s.stream = None;
+            s.racing.clear();
             s.queue.clear();
             let held = s.refd;
             st.books.released.push(id);
@@ -380,6 +493,7 @@ impl EventLoop {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
             s.phase = Phase::Open;
+            s.racing.clear();
             if let Some(stream) = s.stream.as_ref() {
                 let _ = stream.set_nodelay(true);
             }
