@@ -377,7 +377,11 @@ const char *bun_tcp_version(void);
 // Starts a connect and returns at once: 0 with the socket in state "connecting" written to
 // `*out`; later exactly one of `open` or `connect_error` fires (a refused connect: ECONNREFUSED,
 // syscall "connect"; an unknown host: ENOTFOUND, syscall "getaddrinfo"). Host names resolve off
-// the loop thread; IP literals connect directly; several addresses are tried in turn. Errors
+// the loop thread; IP literals connect directly. A name with several addresses is connected by
+// Happy Eyeballs (RFC 8305): the families alternate (the resolver's first address first); each
+// attempt runs alone for 250 ms, then the next address starts beside it (at once if the attempt
+// fails); the first to connect wins and the others are closed; `connect_error` fires only when
+// every address failed, with the last failure's error. Errors
 // returned here fire nothing: BUN_TCP_EINVAL (NULL loop/options/handlers/out, handlers with
 // neither data nor drain), BUN_TCP_EINVALHOST (malformed hostname), -ENAMETOOLONG (unix path),
 // BUN_TCP_EWRONGTHREAD; with `tls`: the errors of bad TLS options listed for bun_tcp_listen,
