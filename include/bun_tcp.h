@@ -511,6 +511,24 @@ int32_t bun_tcp_socket_fd(struct bun_tcp_socket s);
 // The listener that accepted this socket; `{0}` for client sockets and stale handles.
 struct bun_tcp_listener bun_tcp_socket_listener(struct bun_tcp_socket s);
 
+// Takes an open plain socket out of its loop (beyond Bun): writes its descriptor, still
+// connected, to `*out_fd` and returns 0; the handle is stale from then on and no handler fires
+// for it, not even `close`. The descriptor is the caller's: hand it to `bun_tcp_socket_adopt`
+// on another loop (e.g. through `bun_tcp_loop_post`) or close it. Bytes the kernel holds move
+// with it. Errors: BUN_TCP_EBUSY (bytes wait in the write queue: detach after `drain`),
+// BUN_TCP_ENOTSUP (a TLS socket, or one not open yet), BUN_TCP_ECLOSED, BUN_TCP_EINVAL (NULL
+// out_fd), BUN_TCP_EWRONGTHREAD, or the -errno of a failure waiting to be reported.
+int32_t bun_tcp_socket_detach(struct bun_tcp_socket s, int32_t *out_fd);
+
+// Makes a connected stream socket (TCP or unix-domain; from `bun_tcp_socket_detach`, or made
+// by other code) a socket of `loop` with these handlers and user data (beyond Bun). Returns 0
+// and writes the handle to `*out`; `open` fires from the loop, as after a connect, then data
+// flows. The loop owns the descriptor from then on. On error nothing fires and the descriptor
+// stays the caller's, untouched: BUN_TCP_EINVAL (NULL loop/handlers/out, fd < 0, a listening
+// socket, handlers with neither data nor drain), -ENOTSOCK, -ENOTCONN (not connected),
+// -EPROTOTYPE (not a stream socket), BUN_TCP_EWRONGTHREAD.
+int32_t bun_tcp_socket_adopt(struct bun_tcp_loop *loop_, int32_t fd, const struct bun_tcp_handlers *handlers, void *data, bool allow_half_open, struct bun_tcp_socket *out);
+
 // Whether the TLS peer's certificate was verified: true only when it was (after the
 // handshake). false for plain sockets, during the handshake, with `allow_unauthorized` and a
 // failed verification, for a server that did not request a certificate, and for stale handles.

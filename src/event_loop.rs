@@ -465,6 +465,13 @@ impl EventLoop {
     /// reported (error/close or connect_error).
     pub(crate) fn after_dispatch(&self) {
         loop {
+            {
+                // The common case, after nearly every handler: nothing deferred.
+                let st = self.st.borrow();
+                if st.books.corked.is_empty() && st.books.failures.is_empty() && st.books.finishing.is_empty() {
+                    return;
+                }
+            }
             let corked = std::mem::take(&mut self.st.borrow_mut().books.corked);
             let failures = std::mem::take(&mut self.st.borrow_mut().books.failures);
             let finishing = std::mem::take(&mut self.st.borrow_mut().books.finishing);

@@ -116,7 +116,7 @@ impl EventLoop {
         let id = st
             .listeners
             .insert(listener)
-            .ok_or_else(|| NetError::new(-libc::ENOMEM, "too many listeners in this loop"))?;
+            .map_err(|_| NetError::new(-libc::ENOMEM, "too many listeners in this loop"))?;
         let token = EventLoop::token_for_listener(id);
         let registered = match st.listeners.get_mut(id).and_then(|l| l.io.as_mut()) {
             Some(ListenIo::Tcp(l)) => self.registry.register(l, token, Interest::READABLE),

@@ -112,6 +112,39 @@ impl Stream {
         }
     }
 
+    /// Gives up the descriptor (still registered nowhere, still open).
+    pub fn into_fd(self) -> std::os::fd::OwnedFd {
+        match self {
+            Stream::Tcp(s) => s.into(),
+            Stream::Unix(s) => s.into(),
+        }
+    }
+
+    /// Takes a connected stream socket made elsewhere (another loop, another library): checks
+    /// that it is one, makes it non-blocking, and wraps it by its address family. On error the
+    /// descriptor is handed back untouched.
+    pub fn adopt(fd: std::os::fd::OwnedFd) -> Result<Stream, (io::Error, std::os::fd::OwnedFd)> {
+        let socket = Socket::from(fd);
+        let check = || -> io::Result<Domain> {
+            if socket.r#type()? != Type::STREAM {
+                return Err(io::Error::from_raw_os_error(libc::EPROTOTYPE));
+            }
+            if socket.is_listener()? {
+                return Err(io::Error::from_raw_os_error(libc::EINVAL));
+            }
+            socket.peer_addr().map_err(|_| io::Error::from_raw_os_error(libc::ENOTCONN))?;
+            socket.set_nonblocking(true)?;
+            socket.set_cloexec(true)?;
+            Ok(socket.domain()?)
+        };
+        match check() {
+            Ok(Domain::UNIX) => Ok(Stream::Unix(UnixStream::from_std(std::os::unix::net::UnixStream::from(socket)))),
+            Ok(Domain::IPV4 | Domain::IPV6) => Ok(Stream::Tcp(TcpStream::from_std(std::net::TcpStream::from(socket)))),
+            Ok(_) => Err((io::Error::from_raw_os_error(libc::EAFNOSUPPORT), socket.into())),
+            Err(e) => Err((e, socket.into())),
+        }
+    }
+
     pub fn raw_fd(&self) -> i32 {
         use std::os::fd::AsRawFd;
         match self {

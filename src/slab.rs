@@ -60,12 +60,13 @@ impl<T> Slab<T> {
     }
 
     /// Stores `value` and returns its packed id, or None when every slot is taken.
-    pub fn insert(&mut self, value: T) -> Option<u64> {
+    /// Stores `value` and returns its id; when every slot is taken, hands `value` back.
+    pub fn insert(&mut self, value: T) -> Result<u64, T> {
         let slot = match self.free.pop() {
             Some(slot) => slot,
             None => {
                 if self.entries.len() as u64 > SLOT_MASK {
-                    return None;
+                    return Err(value);
                 }
                 self.entries.push(Entry { generation: 1, value: None });
                 (self.entries.len() - 1) as u32
@@ -74,7 +75,7 @@ impl<T> Slab<T> {
         let entry = &mut self.entries[slot as usize];
         entry.value = Some(value);
         self.len += 1;
-        Some(Key { loop_id: self.loop_id, generation: entry.generation, slot }.pack())
+        Ok(Key { loop_id: self.loop_id, generation: entry.generation, slot }.pack())
     }
 
     fn entry_index(&self, id: u64) -> Option<usize> {
@@ -134,12 +135,12 @@ mod tests {
     #[test]
     fn removed_ids_become_stale_even_when_the_slot_is_reused() {
         let mut slab = Slab::new(7);
-        let a = slab.insert("a").unwrap();
+        let a = slab.insert("a").ok().unwrap();
         assert_eq!(Key::loop_of(a), 7);
         assert_eq!(slab.get(a), Some(&"a"));
         assert_eq!(slab.remove(a), Some("a"));
         assert_eq!(slab.get(a), None);
-        let b = slab.insert("b").unwrap();
+        let b = slab.insert("b").ok().unwrap();
         assert_eq!(Key::unpack(a).slot, Key::unpack(b).slot);
         assert_ne!(a, b);
         assert_eq!(slab.get(a), None);
@@ -151,7 +152,7 @@ mod tests {
     #[test]
     fn ids_of_other_loops_and_zero_are_rejected() {
         let mut slab = Slab::new(1);
-        let a = slab.insert(1).unwrap();
+        let a = slab.insert(1).ok().unwrap();
         let mut key = Key::unpack(a);
         key.loop_id = 2;
         assert_eq!(slab.get(key.pack()), None);

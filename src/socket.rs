@@ -10,7 +10,7 @@
 //!   so a socket is never freed under its caller.
 
 use crate::addr::{Host, UnixName, interleave_families, ip_text, parse_host};
-use crate::error::{EENDED, NetError};
+use crate::error::{EBUSY, EENDED, ENOTSUP, NetError};
 use crate::event_loop::{Books, EventLoop, READ_BUDGET};
 use crate::handlers::{HandlerCell, Handlers, validate};
 use crate::os::{self, Stream};
@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind};
 use std::net::{Shutdown, SocketAddr};
+use std::os::fd::OwnedFd;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 use mio::Interest;
@@ -246,7 +247,7 @@ impl EventLoop {
             .borrow_mut()
             .sockets
             .insert(socket)
-            .ok_or_else(|| NetError::new(-libc::ENOMEM, "too many sockets in this loop"))?;
+            .map_err(|_| NetError::new(-libc::ENOMEM, "too many sockets in this loop"))?;
         self.st.borrow_mut().books.hold(true);
         match plan {
             Plan::Resolve(name) => {
@@ -538,7 +539,7 @@ impl EventLoop {
             let now = st.books.now;
             // Accepted sockets start with Bun's 120 s idle timeout.
             let entry = socket.timer.set(Some(Duration::from_secs(120)), now);
-            let Some(id) = st.sockets.insert(socket) else { return };
+            let Ok(id) = st.sockets.insert(socket) else { return };
             if let Some((at, seq)) = entry {
                 st.books.timers.push(at, id, seq);
             }
@@ -727,6 +728,10 @@ impl EventLoop {
             let state = &mut *st;
             let Some(s) = state.sockets.get_mut(id) else { return };
             if s.phase != Phase::Open || s.corked {
+                return;
+            }
+            // Most writable edges find nothing to send, no FIN to send and no drain owed.
+            if s.queue.is_empty() && s.tls.is_none() && !s.want_drain && (!s.ending || s.write_shut) {
                 return;
             }
             let before = s.bytes_written;
@@ -1000,6 +1005,74 @@ impl EventLoop {
             self.emit(id, |h, lp, s, d| h.close(lp, s, d, err.as_ref()));
         }
         Ok(())
+    }
+
+    /// Takes an open plain socket out of this loop and returns its descriptor, still connected:
+    /// the handle goes stale and no handler fires (not even `close`). For moving a connection
+    /// to another loop (`adopt` there). Bytes the kernel holds move with the descriptor.
+    /// Refused with EBUSY while bytes wait in the write queue (wait for `drain`), with ENOTSUP
+    /// for TLS sockets (the session cannot move) and sockets that are not open.
+    pub fn detach(&self, id: SocketId) -> Result<OwnedFd, NetError> {
+        let mut st = self.st.borrow_mut();
+        let state = &mut *st;
+        let s = state.sockets.get_mut(id.0).ok_or_else(NetError::closed)?;
+        if s.phase != Phase::Open || s.stream.is_none() {
+            return Err(NetError::new(ENOTSUP, "only an open socket can be detached"));
+        }
+        if s.tls.is_some() {
+            return Err(NetError::new(ENOTSUP, "a TLS socket cannot be detached: its session state stays in this loop"));
+        }
+        if let Some(f) = &s.failure {
+            return Err(f.clone());
+        }
+        if !s.queue.is_empty() {
+            return Err(NetError::new(EBUSY, format!("{} bytes wait in the write queue: detach after drain", s.queue.len())));
+        }
+        let Some(mut stream) = s.stream.take() else { return Err(NetError::closed()) };
+        let _ = self.registry.deregister(stream.source());
+        s.phase = Phase::Closed;
+        let held = s.refd;
+        state.books.released.push(id.0);
+        if held {
+            state.books.hold(false);
+        }
+        Ok(stream.into_fd())
+    }
+
+    /// Makes a connected stream socket (from `detach` on another loop, or made elsewhere) a
+    /// socket of this loop. `open` fires from the loop, as for a connect; then data flows. On
+    /// error nothing fires and the descriptor is handed back with the error: EINVAL for a
+    /// listening socket, ENOTCONN for an unconnected one, EPROTOTYPE for a datagram socket,
+    /// ENOTSOCK for a descriptor that is no socket.
+    pub fn adopt(&self, fd: OwnedFd, data: UserData, allow_half_open: bool, handlers: Rc<dyn Handlers>) -> Result<SocketId, (NetError, OwnedFd)> {
+        if let Err(e) = self.refuse_if_shut().and_then(|()| validate(&*handlers)) {
+            return Err((e, fd));
+        }
+        let stream = os::Stream::adopt(fd).map_err(|(e, fd)| (NetError::io(&e, c"adopt", ""), fd))?;
+        let mut st = self.st.borrow_mut();
+        let state = &mut *st;
+        let mut socket = Socket::new(HandlerCell::new(handlers), data, allow_half_open);
+        socket.target = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+        socket.stream = Some(stream);
+        let id = match state.sockets.insert(socket) {
+            Ok(id) => id,
+            Err(mut socket) => {
+                let err = NetError::new(-libc::ENOMEM, "too many sockets in this loop");
+                return Err((err, socket.stream.take().map(os::Stream::into_fd).expect("stream set above")));
+            }
+        };
+        // Registered as a connect in flight: the first writable event finds it connected and
+        // runs the usual open path (open, queued writes, pending bytes).
+        let registered = match state.sockets.get_mut(id) {
+            Some(s) => self.register_socket(id, s),
+            None => Ok(()),
+        };
+        if let Err(e) = registered {
+            let stream = state.sockets.remove(id).and_then(|mut s| s.stream.take());
+            return Err((NetError::io(&e, c"epoll_ctl", ""), stream.map(os::Stream::into_fd).expect("stream set above")));
+        }
+        state.books.hold(true);
+        Ok(SocketId(id))
     }
 
     /// Closes with FIN; queued bytes are discarded. `close` fires before this returns.

@@ -311,3 +311,70 @@ pub extern "C" fn bun_tcp_socket_listener(s: bun_tcp_socket) -> bun_tcp_listener
 }
 
 
+
+/// Takes an open plain socket out of its loop (beyond Bun): writes its descriptor, still
+/// connected, to `*out_fd` and returns 0; the handle is stale from then on and no handler fires
+/// for it, not even `close`. The descriptor is the caller's: hand it to `bun_tcp_socket_adopt`
+/// on another loop (e.g. through `bun_tcp_loop_post`) or close it. Bytes the kernel holds move
+/// with it. Errors: BUN_TCP_EBUSY (bytes wait in the write queue: detach after `drain`),
+/// BUN_TCP_ENOTSUP (a TLS socket, or one not open yet), BUN_TCP_ECLOSED, BUN_TCP_EINVAL (NULL
+/// out_fd), BUN_TCP_EWRONGTHREAD, or the -errno of a failure waiting to be reported.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_detach(s: bun_tcp_socket, out_fd: *mut i32) -> i32 {
+    use std::os::fd::IntoRawFd;
+    status(s, |core, id| {
+        if out_fd.is_null() {
+            return Err(NetError::invalid("out_fd is NULL"));
+        }
+        let fd = core.detach(id)?;
+        // SAFETY: non-NULL output pointer from the caller, written only on success.
+        unsafe { *out_fd = fd.into_raw_fd() };
+        Ok(())
+    })
+}
+
+/// Makes a connected stream socket (TCP or unix-domain; from `bun_tcp_socket_detach`, or made
+/// by other code) a socket of `loop` with these handlers and user data (beyond Bun). Returns 0
+/// and writes the handle to `*out`; `open` fires from the loop, as after a connect, then data
+/// flows. The loop owns the descriptor from then on. On error nothing fires and the descriptor
+/// stays the caller's, untouched: BUN_TCP_EINVAL (NULL loop/handlers/out, fd < 0, a listening
+/// socket, handlers with neither data nor drain), -ENOTSOCK, -ENOTCONN (not connected),
+/// -EPROTOTYPE (not a stream socket), BUN_TCP_EWRONGTHREAD.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_adopt(
+    loop_: *mut bun_tcp_loop,
+    fd: i32,
+    handlers: *const bun_tcp_handlers,
+    data: *mut c_void,
+    allow_half_open: bool,
+    out: *mut bun_tcp_socket,
+) -> i32 {
+    use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
+    boundary(BUN_TCP_EPANIC, || {
+        let result = (|| {
+            let core = registry::by_ptr(loop_)?;
+            let handlers = input::handlers(handlers)?;
+            if out.is_null() {
+                return Err(NetError::invalid("out is NULL"));
+            }
+            if fd < 0 {
+                return Err(NetError::invalid("fd is negative"));
+            }
+            // SAFETY: the caller hands over an open descriptor it owns; on error it is given
+            // back with into_raw_fd, so it is never closed here.
+            let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+            match core.adopt(owned, data, allow_half_open, handlers) {
+                Ok(id) => {
+                    // SAFETY: non-NULL output pointer from the caller, written only on success.
+                    unsafe { *out = bun_tcp_socket { id: id.0 } };
+                    Ok(())
+                }
+                Err((err, back)) => {
+                    let _ = back.into_raw_fd();
+                    Err(err)
+                }
+            }
+        })();
+        code_of(result, |()| 0)
+    })
+}
