@@ -57,5 +57,3 @@ if(BUN_TCP_BUILD_EXAMPLES)
   endif()
 endif()
 
-# (Installed only when the tests are configured, since this file is included only then.)
-install(FILES "${BUN_TCP_INCLUDE_DIR}/bun_tcp.hpp" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")

@@ -1,0 +1,13 @@
+# The Python host (bindings/python/bun_tcp.py, ctypes): its unittest suite runs against the
+# build tree's shared library (lib/libbun_tcp.so.0, the SONAME a program would load).
+find_package(Python3 3.11 COMPONENTS Interpreter)   # the binding uses add_note (3.11)
+if(NOT Python3_Interpreter_FOUND)
+  message(WARNING "python3 not found: the Python host test (python_host) is not registered")
+  return()
+endif()
+
+add_test(NAME python_host
+  COMMAND "${Python3_EXECUTABLE}" "${CMAKE_CURRENT_SOURCE_DIR}/tests/python/test_bun_tcp.py")
+set_tests_properties(python_host PROPERTIES
+  TIMEOUT 120 LABELS "hosts"
+  ENVIRONMENT "${BUN_TCP_TEST_ENV};BUN_TCP_LIB=${BUN_TCP_BUILD_LIB_DIR}/libbun_tcp.so.${BUN_TCP_SOVERSION}")

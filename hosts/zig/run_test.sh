@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# ctest "zig_host": runs `zig build test` in hosts/zig against libbun_tcp.a.
+# Zig comes from PyPI's ziglang package (pinned below), installed once into the build tree.
+# usage: run_test.sh <build dir> <libbun_tcp.a> <include dir>
+set -euo pipefail
+BUILD=$1 STATIC_LIB=$2 INCLUDE_DIR=$3
+HERE=$(cd "$(dirname "$0")" && pwd)
+ZIG_VERSION=0.15.2
+ZIG_HOME=$BUILD/ziglang
+
+PYTHON=${PYTHON:-python3}
+zig() { PYTHONPATH=$ZIG_HOME "$PYTHON" -m ziglang "$@"; }
+
+if [ "$(zig version 2>/dev/null)" != "$ZIG_VERSION" ]; then
+  echo "installing ziglang==$ZIG_VERSION into $ZIG_HOME"
+  "$PYTHON" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+    --upgrade --target "$ZIG_HOME" "ziglang==$ZIG_VERSION"
+fi
+echo "zig $(zig version)"
+
+# Zig writes its caches next to the build, never into the source tree or $HOME.
+export ZIG_GLOBAL_CACHE_DIR=$BUILD/zig-cache/global ZIG_LOCAL_CACHE_DIR=$BUILD/zig-cache/local
+cd "$HERE"
+zig build test --summary all -Dstatic-lib="$STATIC_LIB" -Dinclude-dir="$INCLUDE_DIR"
