@@ -45,7 +45,8 @@
 // An internal error (a Rust panic caught at the ABI boundary).
 #define BUN_TCP_EPANIC -10006
 
-// The feature is not available in this build (TLS options, for now).
+// The operation is not supported for this socket (`bun_tcp_socket_detach` of a TLS socket or
+// of one that is not open).
 #define BUN_TCP_ENOTSUP -10007
 
 // A host name that is neither a valid DNS name nor an IP literal.
@@ -273,7 +274,8 @@ const char *bun_tcp_err_name(int32_t code);
 const char *bun_tcp_strerror(int32_t code);
 
 // The message of this thread's last failed call ("" if none failed yet). Valid until the next
-// failing call on this thread.
+// failing call on this thread: read or copy it after the failing call returns, not in the
+// same expression (C leaves the order of a call's arguments unspecified).
 const char *bun_tcp_last_error_message(void);
 
 // Listens on TCP (IPv4 or IPv6) or a unix-domain socket. `handlers` is copied; it is shared by
@@ -293,8 +295,11 @@ uint16_t bun_tcp_listener_port(struct bun_tcp_listener l);
 
 // Stops accepting and unlinks a unix-socket path. With `close_active`, also closes every
 // socket the listener accepted (their `close` handlers run before this returns); without it,
-// they keep working with the listener's handlers. Idempotent. Returns 0, BUN_TCP_ECLOSED
-// (unknown handle) or BUN_TCP_EWRONGTHREAD.
+// they keep working with the listener's handlers. The handle stays valid (data, reload)
+// while sockets it accepted are open; once none is left it goes stale at the end of the loop
+// tick (its slot is released, so listen/stop cycles do not grow the loop): `data` then gives
+// NULL, `port` 0, reload BUN_TCP_ECLOSED, while stop and ref/unref stay no-ops returning 0.
+// Idempotent. Returns 0, BUN_TCP_ECLOSED (unknown handle) or BUN_TCP_EWRONGTHREAD.
 int32_t bun_tcp_listener_stop(struct bun_tcp_listener l, bool close_active);
 
 // Replaces the handlers of the listener and of every accepted socket still using them, from
@@ -327,6 +332,9 @@ struct bun_tcp_loop *bun_tcp_loop_new(void);
 // Frees a loop: stops every listener and closes every socket still open (their `close`, or
 // `connect_error` for connects in flight, run first). Every handle of the loop becomes stale.
 // NULL is ignored; a call from another thread is refused (see `bun_tcp_last_error_message`).
+// It may be called from inside one of the loop's own handlers: the loop is closed and freed
+// then, and the `bun_tcp_poll` that ran the handler returns normally; the pointer must not be
+// used afterwards.
 void bun_tcp_loop_free(struct bun_tcp_loop *loop_);
 
 // One loop iteration: waits up to `timeout_ms` for readiness (-1 = until something happens,

@@ -23,7 +23,7 @@ pub const ENOTFOUND: i32 = -10004;
 pub const EBUSY: i32 = -10005;
 /// An internal error (a caught panic) at the ABI boundary.
 pub const EPANIC: i32 = -10006;
-/// The feature is not available in this build.
+/// The operation is not supported for this socket.
 pub const ENOTSUP: i32 = -10007;
 /// A host name that is neither a valid DNS name nor an IP literal.
 pub const EINVALHOST: i32 = -10008;

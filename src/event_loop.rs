@@ -119,6 +119,8 @@ pub(crate) struct Books {
     /// Connecting sockets with addresses left: when to start the next attempt (Happy Eyeballs),
     /// and the attempt number it belongs to.
     pub next_attempts: Vec<(Instant, u64, u32)>,
+    /// Stopped listeners to release once no socket they accepted is left.
+    pub stopped_listeners: Vec<u64>,
     /// Sockets whose both directions are done: they close once the current handler returns.
     pub finishing: Vec<u64>,
     /// TLS handshake steps run in this iteration (see `tls::HANDSHAKE_BUDGET`).
@@ -210,6 +212,7 @@ impl EventLoop {
                     finishing: Vec::new(),
                     accept_retry: Vec::new(),
                     next_attempts: Vec::new(),
+                    stopped_listeners: Vec::new(),
                     handshakes: 0,
                 },
             }),
@@ -584,9 +587,23 @@ impl EventLoop {
     /// Releases the slots of sockets closed during the tick: their handles become stale.
     pub(crate) fn release_closed(&self) {
         let mut st = self.st.borrow_mut();
-        let released = std::mem::take(&mut st.books.released);
-        for id in released {
-            st.sockets.remove(id);
+        let state = &mut *st;
+        if state.books.released.is_empty() && state.books.stopped_listeners.is_empty() {
+            return;
+        }
+        for id in state.books.released.drain(..) {
+            let listener = state.sockets.remove(id).and_then(|s| s.listener);
+            if let Some(l) = listener.and_then(|lid| state.listeners.get_mut(lid)) {
+                l.live_sockets = l.live_sockets.saturating_sub(1);
+                if l.live_sockets == 0 && !l.is_listening() {
+                    state.books.stopped_listeners.push(listener.unwrap_or_default());
+                }
+            }
+        }
+        for lid in state.books.stopped_listeners.drain(..) {
+            if state.listeners.get(lid).is_some_and(|l| l.live_sockets == 0 && !l.is_listening()) {
+                state.listeners.remove(lid);
+            }
         }
     }
 

@@ -1,8 +1,8 @@
 //! Listeners: bind, accept, stop, reload.
 //!
-//! A listener's slot outlives `stop` (until the loop is freed), so stop is idempotent and the
-//! listener's data stays readable; the handle of a stopped listener answers queries but accepts
-//! nothing.
+//! A stopped listener's slot lives while sockets it accepted are open (they use its handlers and
+//! may ask for its data), then it is released, so listen/stop cycles do not grow the loop. Its
+//! handle then answers like a stale one, except that `stop` and ref/unref stay harmless no-ops.
 
 use crate::addr::{Host, UnixName, parse_host};
 use crate::dns;
@@ -38,6 +38,8 @@ pub(crate) struct Listener {
     refd: bool,
     port: u16,
     tls: Option<Arc<ServerTls>>,
+    /// Accepted sockets whose slots are not released yet.
+    pub(crate) live_sockets: usize,
 }
 
 impl Listener {
@@ -111,6 +113,7 @@ impl EventLoop {
             refd: true,
             port,
             tls,
+            live_sockets: 0,
         };
         let mut st = self.st.borrow_mut();
         let id = st
@@ -177,6 +180,9 @@ impl EventLoop {
     pub fn stop(&self, id: ListenerId, close_active: bool) -> Result<(), NetError> {
         {
             let mut st = self.st.borrow_mut();
+            if st.listeners.was_released(id.0) {
+                return Ok(());
+            }
             let l = st.listeners.get_mut(id.0).ok_or_else(|| NetError::new(crate::error::ECLOSED, "unknown or stale listener"))?;
             let was_held = l.io.is_some() && l.refd;
             if let Some(mut io) = l.io.take() {
@@ -193,6 +199,7 @@ impl EventLoop {
             if was_held {
                 st.books.hold(false);
             }
+            st.books.stopped_listeners.push(id.0);
         }
         if close_active {
             let accepted: Vec<u64> = {
@@ -240,6 +247,9 @@ impl EventLoop {
     /// Whether the listener keeps the loop alive; a no-op after stop.
     pub fn set_listener_ref(&self, id: ListenerId, on: bool) -> Result<(), NetError> {
         let mut st = self.st.borrow_mut();
+        if st.listeners.was_released(id.0) {
+            return Ok(());
+        }
         let l = st.listeners.get_mut(id.0).ok_or_else(|| NetError::new(crate::error::ECLOSED, "unknown or stale listener"))?;
         if l.io.is_none() || l.refd == on {
             return Ok(());
@@ -255,5 +265,60 @@ fn unlink(io: Option<ListenIo>) {
     if let Some(ListenIo::Unix(listener, UnixName::Path(path))) = io {
         drop(listener);
         let _ = std::fs::remove_file(path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handlers::HandlerSet;
+    use crate::{ConnectOptions, EventLoop};
+
+    struct DataOnly;
+    impl Handlers for DataOnly {
+        fn present(&self) -> HandlerSet {
+            HandlerSet { data: true, ..HandlerSet::default() }
+        }
+    }
+
+    fn local() -> ListenOptions {
+        ListenOptions { hostname: Some("127.0.0.1".into()), ..Default::default() }
+    }
+
+    #[test]
+    fn listen_stop_cycles_release_their_slots_and_stop_stays_idempotent() {
+        let lp = EventLoop::new().unwrap();
+        for _ in 0..2000 {
+            let l = lp.listen(&local(), Rc::new(DataOnly)).unwrap();
+            lp.stop(l, false).unwrap();
+            lp.poll(Some(Duration::ZERO)).unwrap();
+            assert!(lp.stop(l, false).is_ok(), "stop stays a no-op on a released listener");
+            assert!(lp.set_listener_ref(l, true).is_ok());
+        }
+        assert_eq!(lp.st.borrow().listeners.len(), 0);
+    }
+
+    #[test]
+    fn a_stopped_listener_lives_while_a_socket_it_accepted_is_open() {
+        let lp = EventLoop::new().unwrap();
+        let l = lp.listen(&local(), Rc::new(DataOnly)).unwrap();
+        let port = lp.listener_port(l).unwrap();
+        let opts = ConnectOptions { hostname: Some("127.0.0.1".into()), port, ..Default::default() };
+        let c = lp.connect(&opts, Rc::new(DataOnly)).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while lp.socket_count() < 2 {
+            assert!(std::time::Instant::now() < deadline, "no accept");
+            lp.poll(Some(Duration::from_millis(10))).unwrap();
+        }
+        lp.stop(l, false).unwrap();
+        lp.poll(Some(Duration::ZERO)).unwrap();
+        assert!(lp.listener_data(l).is_ok(), "kept while its socket is open");
+        lp.close(c).unwrap();
+        while lp.socket_count() > 0 {
+            assert!(std::time::Instant::now() < deadline, "the accepted socket did not close");
+            lp.poll(Some(Duration::from_millis(10))).unwrap();
+        }
+        assert!(lp.listener_data(l).is_err(), "released with its last socket");
+        assert!(lp.stop(l, true).is_ok());
     }
 }

@@ -97,6 +97,14 @@ impl<T> Slab<T> {
         self.entries[index].value.as_mut()
     }
 
+    /// Whether `id` names a slot of this slab that has been released since (a stale id of
+    /// ours, not an unknown one).
+    pub fn was_released(&self, id: u64) -> bool {
+        let key = Key::unpack(id);
+        key.loop_id == self.loop_id
+            && self.entries.get(key.slot as usize).is_some_and(|e| e.generation != key.generation || e.value.is_none())
+    }
+
     /// Releases the slot: the id and every copy of it become stale.
     pub fn remove(&mut self, id: u64) -> Option<T> {
         let index = self.entry_index(id)?;

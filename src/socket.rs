@@ -540,6 +540,9 @@ impl EventLoop {
             // Accepted sockets start with Bun's 120 s idle timeout.
             let entry = socket.timer.set(Some(Duration::from_secs(120)), now);
             let Ok(id) = st.sockets.insert(socket) else { return };
+            if let Some(l) = st.listeners.get_mut(listener) {
+                l.live_sockets += 1;
+            }
             if let Some((at, seq)) = entry {
                 st.books.timers.push(at, id, seq);
             }

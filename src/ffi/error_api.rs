@@ -18,7 +18,8 @@ pub extern "C" fn bun_tcp_strerror(code: i32) -> *const c_char {
 }
 
 /// The message of this thread's last failed call ("" if none failed yet). Valid until the next
-/// failing call on this thread.
+/// failing call on this thread: read or copy it after the failing call returns, not in the
+/// same expression (C leaves the order of a call's arguments unspecified).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_last_error_message() -> *const c_char {
     boundary(c"".as_ptr(), last_error_ptr)

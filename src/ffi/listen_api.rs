@@ -72,8 +72,11 @@ pub extern "C" fn bun_tcp_listener_port(l: bun_tcp_listener) -> u16 {
 
 /// Stops accepting and unlinks a unix-socket path. With `close_active`, also closes every
 /// socket the listener accepted (their `close` handlers run before this returns); without it,
-/// they keep working with the listener's handlers. Idempotent. Returns 0, BUN_TCP_ECLOSED
-/// (unknown handle) or BUN_TCP_EWRONGTHREAD.
+/// they keep working with the listener's handlers. The handle stays valid (data, reload)
+/// while sockets it accepted are open; once none is left it goes stale at the end of the loop
+/// tick (its slot is released, so listen/stop cycles do not grow the loop): `data` then gives
+/// NULL, `port` 0, reload BUN_TCP_ECLOSED, while stop and ref/unref stay no-ops returning 0.
+/// Idempotent. Returns 0, BUN_TCP_ECLOSED (unknown handle) or BUN_TCP_EWRONGTHREAD.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listener_stop(l: bun_tcp_listener, close_active: bool) -> i32 {
     boundary(BUN_TCP_EPANIC, || with_listener(l, |c| c, |core, id| core.stop(id, close_active).map(|()| 0)))

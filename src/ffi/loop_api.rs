@@ -30,6 +30,9 @@ pub extern "C" fn bun_tcp_loop_new() -> *mut bun_tcp_loop {
 /// Frees a loop: stops every listener and closes every socket still open (their `close`, or
 /// `connect_error` for connects in flight, run first). Every handle of the loop becomes stale.
 /// NULL is ignored; a call from another thread is refused (see `bun_tcp_last_error_message`).
+/// It may be called from inside one of the loop's own handlers: the loop is closed and freed
+/// then, and the `bun_tcp_poll` that ran the handler returns normally; the pointer must not be
+/// used afterwards.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_free(loop_: *mut bun_tcp_loop) {
     boundary((), || {

@@ -20,7 +20,8 @@ pub const BUN_TCP_ENOTFOUND: i32 = -10004;
 pub const BUN_TCP_EBUSY: i32 = -10005;
 /// An internal error (a Rust panic caught at the ABI boundary).
 pub const BUN_TCP_EPANIC: i32 = -10006;
-/// The feature is not available in this build (TLS options, for now).
+/// The operation is not supported for this socket (`bun_tcp_socket_detach` of a TLS socket or
+/// of one that is not open).
 pub const BUN_TCP_ENOTSUP: i32 = -10007;
 /// A host name that is neither a valid DNS name nor an IP literal.
 pub const BUN_TCP_EINVALHOST: i32 = -10008;
