@@ -4,8 +4,10 @@
 #   2. CMake build + ctest           (C test programs, examples, install tree, bench smoke, and the
 #                                     conformance suite against Bun 1.4.4: tests/conformance)
 #   3. the C tests and the conformance suite again under ASan + UBSan (skip with BUN_TCP_ASAN=0)
-# Installs the tools the tests need (cmake, socat, redis-tools, openssl, pkg-config) if missing,
-# and Bun 1.4.4 (npm package) as a test peer. Exits non-zero on any failure.
+# Installs the tools the tests need from apt if missing (cmake, g++, socat, redis-tools, openssl,
+# pkg-config, libuv1-dev, curl; for the benchmark's smoke run redis-server, nginx, wrk, iperf3,
+# valgrind), Bun 1.4.4 (npm package) as a test peer, and, inside its test, Zig from PyPI.
+# Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
@@ -26,6 +28,16 @@ command -v socat >/dev/null || missing+=(socat)
 command -v redis-benchmark >/dev/null || missing+=(redis-tools)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
+command -v c++ >/dev/null || missing+=(g++)                   # include/bun_tcp.hpp tests
+[ -e /usr/include/uv.h ] || missing+=(libuv1-dev)              # uv_poll host, bench libuv server
+command -v curl >/dev/null || missing+=(curl)                  # HTTP example test
+# The benchmark's smoke run (every contender, tiny sizes): servers and load generators.
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v nginx >/dev/null || missing+=(nginx)
+command -v wrk >/dev/null || missing+=(wrk)
+command -v iperf3 >/dev/null || missing+=(iperf3)
+command -v valgrind >/dev/null || missing+=(valgrind)
+command -v ss >/dev/null || missing+=(iproute2)
 if [ ${#missing[@]} -gt 0 ]; then
   step "apt-get install ${missing[*]}"
   as_root apt-get update -qq

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# bench/scale/run.sh: many connections. Two workloads, against the PING servers:
+#
+#   bash bench/scale/run.sh --out FILE [--rounds N] [--smoke] [--bun PATH]
+#
+#   "idle 10k"  bench/scale/hold_clients.c opens 10,000 connections (each does one PING/PONG, so
+#               the server has set it up) and holds them. Row KiB/conn = growth of the server's
+#               VmRSS (/proc/PID/status) from before the clients to 1 s after all answered,
+#               / 10,000. Contenders: bun_tcp (bench/ping/ping_server.c), bun
+#               (bench/ping/server.js), epoll (bench/servers/epoll_server.c ping).
+#   "churn"     redis-benchmark -k 0 -t ping_inline -c 50 -n N: a new connection per request
+#               (connect, PING, PONG, close). Rows conn/s (= its requests/s) and cpu_us/req
+#               (server CPU per connection). Contenders: the three above and redis
+#               (redis-server --save '' --appendonly no, its own instance).
+# Contenders interleaved round by round; each server started fresh per run.
+# --smoke: 200 connections held, 500 for churn, one round. Env: IDLE_CONNS (10000), CHURN_N (30000).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/workload.sh"
+parse_args "$@"
+IDLE_CONNS=${IDLE_CONNS:-10000} CHURN_N=${CHURN_N:-30000}
+if [ "$SMOKE" = 1 ]; then IDLE_CONNS=200 CHURN_N=500; fi
+need redis-benchmark redis-tools; need redis-server; need ss iproute2; need python3
+find_bun
+PING_SERVER=$(build_c ping_server "$ROOT/bench/ping/ping_server.c")
+EPOLL_SERVER=$(build_c epoll_server "$ROOT/bench/servers/epoll_server.c" 0)
+HOLD=$(build_c hold_clients "$ROOT/bench/scale/hold_clients.c" 0)
+# every server and the client need an fd per connection
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+[ "$(ulimit -n)" -gt $((IDLE_CONNS + 100)) ] || die "ulimit -n $(ulimit -n) is too low for $IDLE_CONNS connections"
+LOGDIR=$(mktemp -d)
+HOLD_PID=
+trap 'stop_server; [ -z "$HOLD_PID" ] || kill "$HOLD_PID" 2>/dev/null; rm -rf "$LOGDIR"' EXIT
+
+start() { # start CONTENDER: a fresh PING server on a free port
+  PORT=$(free_port)
+  case $1 in
+    bun_tcp) start_server "$LOGDIR/$1.log" "$PING_SERVER" "$PORT" 127.0.0.1 ;;
+    bun) start_server "$LOGDIR/$1.log" "$BUN_BIN" "$ROOT/bench/ping/server.js" "$PORT" 127.0.0.1 ;;
+    epoll) start_server "$LOGDIR/$1.log" "$EPOLL_SERVER" ping "$PORT" 127.0.0.1 ;;
+    redis) start_server "$LOGDIR/$1.log" redis-server --port "$PORT" --bind 127.0.0.1 --save '' \
+             --appendonly no --maxclients $((IDLE_CONNS + 100)) ;;
+  esac
+}
+
+# idle CONTENDER ROUND: hold IDLE_CONNS connections, one KiB/conn row.
+idle() {
+  local rss0 rss1
+  start "$1"
+  sleep 0.5 # let the server settle (Bun's JIT and GC) before the baseline
+  rss0=$(rss_kib)
+  "${CLIENT_CPU[@]}" "$HOLD" "$PORT" "$IDLE_CONNS" >"$LOGDIR/hold.out" 2>"$LOGDIR/hold.err" &
+  HOLD_PID=$!
+  for _ in $(seq 1200); do # up to 60 s
+    grep -q '^ready' "$LOGDIR/hold.out" && break
+    kill -0 "$HOLD_PID" 2>/dev/null || { cat "$LOGDIR/hold.err" >&2; die "$1: hold_clients failed"; }
+    sleep 0.05
+  done
+  grep -q "^ready $IDLE_CONNS\$" "$LOGDIR/hold.out" || die "$1: $IDLE_CONNS connections not ready in 60 s"
+  sleep 1
+  rss1=$(rss_kib)
+  kill -0 "$HOLD_PID" 2>/dev/null || { cat "$LOGDIR/hold.err" >&2; die "$1: a held connection failed"; }
+  kill "$HOLD_PID"; wait "$HOLD_PID" 2>/dev/null || true; HOLD_PID=
+  stop_server
+  row "idle 10k" "$1" KiB/conn "$2" "$(awk -v a="$rss0" -v b="$rss1" -v n="$IDLE_CONNS" 'BEGIN { printf "%.3f", (b - a) / n }')"
+}
+
+# churn CONTENDER ROUND: redis-benchmark -k 0, two rows.
+churn() {
+  local t0 t1 out rps
+  start "$1"
+  t0=$(cpu_ticks)
+  out=$(timeout 300 "${CLIENT_CPU[@]}" redis-benchmark -h 127.0.0.1 -p "$PORT" -k 0 -t ping_inline \
+          -c 50 -n "$CHURN_N" -q --csv 2>/dev/null) || die "$1: redis-benchmark failed"
+  t1=$(cpu_ticks)
+  stop_server
+  rps=$(echo "$out" | awk -F'"' '/^"PING_INLINE"/ { print $4; f = 1 } END { exit !f }') ||
+    die "$1: unexpected redis-benchmark output: $out"
+  row churn "$1" conn/s "$2" "$rps"
+  row churn "$1" cpu_us/req "$2" "$(cpu_us_per "$t0" "$t1" "$CHURN_N")"
+}
+
+# smoke_check CONTENDER: the server answers PING (redis-benchmark does not check replies).
+smoke_check() {
+  start "$1"
+  [ "$(redis-cli -h 127.0.0.1 -p "$PORT" PING)" = PONG ] || die "$1: no PONG"
+  stop_server
+}
+
+log "scale: $IDLE_CONNS idle connections, churn -n $CHURN_N, $ROUNDS round(s), Bun $("$BUN_BIN" --version), $(nproc) CPUs"
+if [ "$SMOKE" = 1 ]; then for c in bun_tcp bun epoll redis; do smoke_check "$c"; done; fi
+for round in $(seq "$ROUNDS"); do
+  for c in bun_tcp bun epoll; do idle "$c" "$round"; done
+  for c in bun_tcp bun epoll redis; do churn "$c" "$round"; done
+done
+log "scale: OK"
