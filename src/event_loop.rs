@@ -154,7 +154,7 @@ pub struct EventLoop {
     dns_rx: Receiver<Resolved>,
     resolver: RefCell<Option<dns::Resolver>>,
     posted: Arc<Mutex<Vec<Task>>>,
-    calls: Cell<u32>,
+    pub(crate) calls: Cell<u32>,
     polling: Cell<bool>,
     shut: Cell<bool>,
     closing_all: Cell<bool>,
@@ -430,8 +430,8 @@ impl EventLoop {
     }
 
     fn on_socket_event(&self, id: u64, event: &mio::event::Event) {
-        let phase = match self.st.borrow().sockets.get(id) {
-            Some(s) => s.phase,
+        let (phase, write_work) = match self.st.borrow().sockets.get(id) {
+            Some(s) => (s.phase, s.has_write_work()),
             None => return,
         };
         if phase == Phase::Connecting {
@@ -450,7 +450,7 @@ impl EventLoop {
             return;
         }
         // Writes first: a queued tail meeting the reset reports through `error` (SPEC §3.2).
-        if event.is_writable() {
+        if event.is_writable() && write_work {
             self.on_writable(id);
         }
         if event.is_readable() || event.is_read_closed() || event.is_error() {
@@ -466,15 +466,21 @@ impl EventLoop {
 
     /// Work that waits for the current handler to return: corked bytes leave, failures are
     /// reported (error/close or connect_error).
+    #[inline]
     pub(crate) fn after_dispatch(&self) {
+        // The common case, after nearly every handler: nothing deferred.
+        let pending = {
+            let st = self.st.borrow();
+            !(st.books.corked.is_empty() && st.books.failures.is_empty() && st.books.finishing.is_empty())
+        };
+        if pending {
+            self.run_deferred();
+        }
+    }
+
+    #[inline(never)]
+    fn run_deferred(&self) {
         loop {
-            {
-                // The common case, after nearly every handler: nothing deferred.
-                let st = self.st.borrow();
-                if st.books.corked.is_empty() && st.books.failures.is_empty() && st.books.finishing.is_empty() {
-                    return;
-                }
-            }
             let corked = std::mem::take(&mut self.st.borrow_mut().books.corked);
             let failures = std::mem::take(&mut self.st.borrow_mut().books.failures);
             let finishing = std::mem::take(&mut self.st.borrow_mut().books.finishing);

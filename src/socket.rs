@@ -146,6 +146,12 @@ impl Socket {
         }
     }
 
+    /// Whether a writable edge has anything to do: bytes queued, TLS records, a FIN to send or
+    /// a `drain` owed.
+    pub(crate) fn has_write_work(&self) -> bool {
+        !self.queue.is_empty() || self.tls.is_some() || self.want_drain || (self.ending && !self.write_shut)
+    }
+
     fn handshaking(&self) -> bool {
         self.tls.as_ref().is_some_and(|t| t.handshaking)
     }
@@ -572,20 +578,29 @@ impl EventLoop {
     /// FIN) raises a new edge, so the extra read that would only return EAGAIN is skipped. Calls
     /// without such an event (resume, the fairness list) read until EAGAIN.
     pub(crate) fn on_readable(&self, id: u64, edge: bool) {
-        if self.st.borrow().sockets.get(id).is_some_and(|s| s.tls.is_some()) {
-            return self.on_readable_tls(id, edge);
-        }
         let mut reads = 0;
         loop {
             let mut buf = self.recv_buf.take();
+            // One borrow per read: the read itself, the idle timer, and the handler to call.
             let result = {
-                let st = self.st.borrow();
-                match st.sockets.get(id) {
+                let mut st = self.st.borrow_mut();
+                let state = &mut *st;
+                match state.sockets.get_mut(id) {
+                    Some(s) if s.tls.is_some() => {
+                        drop(st);
+                        *self.recv_buf.borrow_mut() = buf;
+                        return self.on_readable_tls(id, edge);
+                    }
                     // A socket whose send failed is reported by report_failure, not read: after
                     // a reset the read would return 0 and look like a FIN.
                     Some(s) if s.phase == Phase::Open && (!s.paused || s.reset_seen) && !s.read_eof && !s.read_shut && s.failure.is_none() => {
-                        match s.stream.as_ref() {
-                            Some(stream) => stream.read(&mut buf),
+                        match s.stream.as_ref().map(|stream| stream.read(&mut buf)) {
+                            Some(Ok(n)) if n > 0 => {
+                                s.touch(id, &mut state.books.timers, state.books.now);
+                                Ok((n, Some((s.handlers.get(), s.data))))
+                            }
+                            Some(Ok(_)) => Ok((0, None)),
+                            Some(Err(e)) => Err(e),
                             None => Err(io::Error::from(ErrorKind::WouldBlock)),
                         }
                     }
@@ -593,21 +608,15 @@ impl EventLoop {
                 }
             };
             match result {
-                Ok(0) => {
+                Ok((0, _)) | Ok((_, None)) => {
                     *self.recv_buf.borrow_mut() = buf;
                     return self.eof_or_pending_reset(id);
                 }
-                Ok(n) => {
-                    {
-                        let mut st = self.st.borrow_mut();
-                        let now = st.books.now;
-                        let state = &mut *st;
-                        if let Some(s) = state.sockets.get_mut(id) {
-                            s.touch(id, &mut state.books.timers, now);
-                        }
-                    }
+                Ok((n, Some((handlers, data)))) => {
                     let short = n < buf.len();
-                    self.emit(id, |h, lp, s, d| h.data(lp, s, d, &buf[..n]));
+                    self.calls.set(self.calls.get().wrapping_add(1));
+                    handlers.data(self, SocketId(id), data, &buf[..n]);
+                    drop(handlers);
                     *self.recv_buf.borrow_mut() = buf;
                     self.after_dispatch();
                     if short && edge {
@@ -734,7 +743,7 @@ impl EventLoop {
                 return;
             }
             // Most writable edges find nothing to send, no FIN to send and no drain owed.
-            if s.queue.is_empty() && s.tls.is_none() && !s.want_drain && (!s.ending || s.write_shut) {
+            if !s.has_write_work() {
                 return;
             }
             let before = s.bytes_written;

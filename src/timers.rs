@@ -13,8 +13,11 @@ use std::time::{Duration, Instant};
 pub struct IdleTimer {
     /// The idle period; None = disabled.
     pub period: Option<Duration>,
-    /// When it fires if nothing happens; None after it fired (re-armed by the next activity).
-    pub deadline: Option<Instant>,
+    /// The last activity; the deadline is this plus `period`, worked out only when the heap
+    /// entry comes due, so that activity costs one store.
+    pub last_activity: Option<Instant>,
+    /// A heap entry is live (false after the timeout fired, until the next activity).
+    pub armed: bool,
     /// Matches the live heap entry.
     pub seq: u32,
 }
@@ -24,20 +27,28 @@ impl IdleTimer {
     pub fn set(&mut self, period: Option<Duration>, now: Instant) -> Option<(Instant, u32)> {
         self.period = period;
         self.seq = self.seq.wrapping_add(1);
-        self.deadline = period.map(|p| now + p);
-        self.deadline.map(|d| (d, self.seq))
+        self.last_activity = Some(now);
+        self.armed = period.is_some();
+        period.map(|p| (now + p, self.seq))
     }
 
     /// Records activity; returns a heap entry to push when the timer had fired and re-arms now.
     pub fn touch(&mut self, now: Instant) -> Option<(Instant, u32)> {
         let period = self.period?;
-        let rearm = self.deadline.is_none();
-        self.deadline = Some(now + period);
-        if rearm {
-            self.seq = self.seq.wrapping_add(1);
-            self.deadline.map(|d| (d, self.seq))
-        } else {
-            None
+        self.last_activity = Some(now);
+        if self.armed {
+            return None;
+        }
+        self.armed = true;
+        self.seq = self.seq.wrapping_add(1);
+        Some((now + period, self.seq))
+    }
+
+    /// When it fires if nothing happens; None when disabled or after it fired.
+    pub fn deadline(&self) -> Option<Instant> {
+        match (self.armed, self.last_activity, self.period) {
+            (true, Some(at), Some(p)) => Some(at + p),
+            _ => None,
         }
     }
 }
@@ -59,10 +70,10 @@ impl IdleTimer {
         if seq != self.seq {
             return Due::Drop;
         }
-        match self.deadline {
+        match self.deadline() {
             None => Due::Drop,
             Some(d) if d <= now => {
-                self.deadline = None;
+                self.armed = false;
                 Due::Fire
             }
             Some(d) => Due::Later(d),
