@@ -36,6 +36,7 @@ static void on_data(bun_tcp_socket s, void *data, const uint8_t *bytes, size_t l
 }
 
 static void on_close(bun_tcp_socket s, void *data, const bun_tcp_error *err) {
+  if (data) ping_state_release(data);
   free(data); /* NULL if open never got to allocate: fine */
 }
 

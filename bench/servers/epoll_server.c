@@ -40,6 +40,7 @@ static void on_signal(int sig) { stopping = 1; }
 
 static void conn_close(conn *c) {
   close(c->fd); /* also removes it from the epoll set */
+  ping_state_release(&c->ping);
   free(c->pending.data);
   free(c);
 }

@@ -32,7 +32,10 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   *buf = uv_buf_init(rbuf, sizeof rbuf);
 }
 
-static void on_closed(uv_handle_t *h) { free(h); }
+static void on_closed(uv_handle_t *h) { /* connections only */
+  ping_state_release(&((conn *)h)->ping);
+  free(h);
+}
 
 static void on_written(uv_write_t *req, int status) { free(req); }
 

@@ -40,7 +40,8 @@ static inline void out_append(out_buf *o, const char *s, size_t n) {
 /* ---- ping ------------------------------------------------------------------------------------ */
 
 typedef struct {
-  char line[PING_MAX_LINE]; /* unfinished line from the previous read */
+  char *line; /* unfinished line from the previous read; allocated when a line is first split,
+                 so an idle connection costs a few words, not a line buffer */
   size_t line_len;
   long array_left;  /* lines still to come of a RESP array ("$len" + payload per element) */
   long array_index; /* lines of the current array seen so far */
@@ -76,6 +77,12 @@ static inline void ping_line(ping_state *st, const char *s, size_t n, out_buf *o
   }
 }
 
+/* Frees what ping_feed allocated (the state itself is the caller's). */
+static inline void ping_state_release(ping_state *st) {
+  free(st->line);
+  st->line = NULL;
+}
+
 /* Feeds one read; returns -1 on a line longer than PING_MAX_LINE (close the connection). */
 static inline int ping_feed(ping_state *st, const char *p, size_t len, out_buf *o) {
   const char *end = p + len;
@@ -84,6 +91,7 @@ static inline int ping_feed(ping_state *st, const char *p, size_t len, out_buf *
     size_t n = (size_t)((nl ? nl : end) - p);
     if (st->line_len || !nl) { /* a line split across reads: gather it in st->line */
       if (st->line_len + n > PING_MAX_LINE) return -1;
+      if (!st->line && !(st->line = malloc(PING_MAX_LINE))) abort();
       memcpy(st->line + st->line_len, p, n);
       st->line_len += n;
       if (!nl) break;
