@@ -420,7 +420,9 @@ int64_t bun_tcp_socket_write_all(struct bun_tcp_socket s, const uint8_t *bytes, 
 // BUN_TCP_ECLOSED, a -errno from the send, BUN_TCP_EWRONGTHREAD.
 int64_t bun_tcp_socket_end(struct bun_tcp_socket s, const uint8_t *bytes, size_t len);
 
-// shutdown(2). `read_side` true: SHUT_RD, no more `data`. false: SHUT_WR now (queued bytes are
+// shutdown(2). `read_side` true: SHUT_RD, no more `data`; no `end` fires and the socket stays
+// open and writable (ready_state 1) until its write side is shut too (Bun fires `end` and
+// closes instead). false: SHUT_WR now (queued bytes are
 // dropped; `end` flushes first). When both sides are shut the socket closes once the current
 // handler returns (or at the next poll), never inside this call. Returns 0,
 // BUN_TCP_ECLOSED, -ENOTCONN (still connecting) or BUN_TCP_EWRONGTHREAD.

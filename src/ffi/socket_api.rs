@@ -109,7 +109,9 @@ pub extern "C" fn bun_tcp_socket_end(s: bun_tcp_socket, bytes: *const u8, len: u
     count(s, bytes, len, |core, id, b| core.end(id, b))
 }
 
-/// shutdown(2). `read_side` true: SHUT_RD, no more `data`. false: SHUT_WR now (queued bytes are
+/// shutdown(2). `read_side` true: SHUT_RD, no more `data`; no `end` fires and the socket stays
+/// open and writable (ready_state 1) until its write side is shut too (Bun fires `end` and
+/// closes instead). false: SHUT_WR now (queued bytes are
 /// dropped; `end` flushes first). When both sides are shut the socket closes once the current
 /// handler returns (or at the next poll), never inside this call. Returns 0,
 /// BUN_TCP_ECLOSED, -ENOTCONN (still connecting) or BUN_TCP_EWRONGTHREAD.
