@@ -19,7 +19,7 @@ static side srv1, cli1, srv2, cli2;
 
 static void note(side *x, const char *ev, const uint8_t *bytes, size_t len) {
   char item[64];
-  snprintf(item, sizeof item, "%s%s%.*s", x->trace[0] ? " " : "", ev, (int)len, (const char *)bytes);
+  snprintf(item, sizeof item, "%s%s%.*s", x->trace[0] ? " " : "", ev, (int)len, bytes ? (const char *)bytes : "");
   strcat(x->trace, item);
 }
 static void on_data(bun_tcp_socket s, void *d, const uint8_t *b, size_t n) { note(d, "data:", b, n); }

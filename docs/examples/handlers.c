@@ -13,7 +13,7 @@
 
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "FAIL line %d: %s\n", __LINE__, #c); exit(1); } } while (0)
 
-typedef struct { char name[16]; char trace[128]; } conn;       /* one per socket */
+typedef struct { char name[24]; char trace[128]; } conn;       /* one per socket */
 typedef struct { int accepted; conn conns[2]; } server;        /* the listener's data */
 
 static server srv;
