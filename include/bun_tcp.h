@@ -553,6 +553,12 @@ int32_t bun_tcp_socket_verify_error(struct bun_tcp_socket s);
 // none was negotiated (or plain TCP), or -ENOSPC, BUN_TCP_EINVAL, BUN_TCP_ECLOSED.
 int32_t bun_tcp_socket_alpn_protocol(struct bun_tcp_socket s, char *buf, size_t buf_len);
 
+// On a TLS server socket, writes the host name the client asked for with SNI, NUL-terminated,
+// into `buf` (beyond Bun): for picking per-name behaviour in `handshake` or later. Returns its
+// length; 0 when the client sent none, the ClientHello has not arrived yet, on client and plain
+// sockets; or -ENOSPC, BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED.
+int32_t bun_tcp_socket_server_name(struct bun_tcp_socket s, char *buf, size_t buf_len);
+
 // "TLSv1.2" or "TLSv1.3" once the handshake has negotiated it (static); NULL for plain
 // sockets, during the handshake, and for stale handles.
 const char *bun_tcp_socket_tls_version(struct bun_tcp_socket s);

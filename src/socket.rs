@@ -74,14 +74,9 @@ pub(crate) struct Socket {
     pub data: UserData,
     pub listener: Option<u64>,
     pub allow_half_open: bool,
-    /// Addresses still to try, and the host for messages.
-    pub addrs: VecDeque<SocketAddr>,
-    /// Earlier connect attempts still in flight beside `stream` (Happy Eyeballs); a slot goes
-    /// None when its attempt fails, so the slot numbers in their tokens stay valid.
-    pub racing: Vec<Option<Stream>>,
-    /// Counts attempts, so a stale "start the next attempt" deadline is ignored.
-    pub attempt_seq: u32,
-    pub target: String,
+    /// What a connect in flight needs; dropped once the socket is open, so an established
+    /// socket does not carry it.
+    pub dial: Option<Box<Dial>>,
     pub refd: bool,
     pub paused: bool,
     /// Peer FIN seen.
@@ -96,7 +91,7 @@ pub(crate) struct Socket {
     /// A short write (or a queued tail) happened: `drain` fires when the socket can take more.
     pub want_drain: bool,
     /// A failure waiting in `State::failures`.
-    pub failure: Option<NetError>,
+    pub failure: Option<Box<NetError>>,
     pub queue: WriteQueue,
     pub timer: IdleTimer,
     pub bytes_written: u64,
@@ -110,10 +105,40 @@ pub(crate) struct Socket {
     pub reset_seen: bool,
     /// A reset found when the connect completed (SO_ERROR is cleared by reading it): reported
     /// after the bytes that arrived before it, instead of a FIN.
-    pub pending_reset: Option<NetError>,
+    pub pending_reset: Option<Box<NetError>>,
+}
+
+/// The state of a connect in flight.
+#[derive(Default)]
+pub(crate) struct Dial {
+    /// Addresses still to try.
+    pub addrs: VecDeque<SocketAddr>,
+    /// Earlier connect attempts still in flight beside `stream` (Happy Eyeballs); a slot goes
+    /// None when its attempt fails, so the slot numbers in their tokens stay valid.
+    pub racing: Vec<Option<Stream>>,
+    /// Counts attempts, so a stale "start the next attempt" deadline is ignored.
+    pub attempt_seq: u32,
+    /// The host and port (or path) for messages.
+    pub target: String,
 }
 
 impl Socket {
+    fn dial(&mut self) -> &mut Dial {
+        self.dial.get_or_insert_with(Box::default)
+    }
+
+    fn target(&self) -> String {
+        self.dial.as_ref().map(|d| d.target.clone()).unwrap_or_default()
+    }
+
+    fn racing(&self) -> bool {
+        self.dial.as_ref().is_some_and(|d| d.racing.iter().any(Option::is_some))
+    }
+
+    fn addrs_left(&self) -> bool {
+        self.dial.as_ref().is_some_and(|d| !d.addrs.is_empty())
+    }
+
     pub(crate) fn new(handlers: HandlerCell, data: UserData, allow_half_open: bool) -> Socket {
         Socket {
             phase: Phase::Connecting,
@@ -122,10 +147,7 @@ impl Socket {
             data,
             listener: None,
             allow_half_open,
-            addrs: VecDeque::new(),
-            racing: Vec::new(),
-            attempt_seq: 0,
-            target: String::new(),
+            dial: None,
             refd: true,
             paused: false,
             read_eof: false,
@@ -235,7 +257,7 @@ impl EventLoop {
             };
             socket.tls = Some(Box::new(TlsState::client(tls::client_config(tls_opts, host)?)?));
         }
-        socket.target = match &plan {
+        socket.dial().target = match &plan {
             Plan::Unix(name) => name.display(),
             _ => format!("{host_text}:{}", opts.port),
         };
@@ -245,7 +267,7 @@ impl EventLoop {
                 Ok(stream) => socket.stream = Some(stream),
                 Err(e) => immediate_failure = Some(NetError::io(&e, c"connect", &name.display())),
             },
-            Plan::Addrs(addrs) => socket.addrs = addrs.iter().copied().collect(),
+            Plan::Addrs(addrs) => socket.dial().addrs = addrs.iter().copied().collect(),
             Plan::Resolve(_) => socket.phase = Phase::Resolving,
         }
         let id = self
@@ -280,7 +302,7 @@ impl EventLoop {
             // Reported from the loop, never from inside this call.
             let mut st = self.st.borrow_mut();
             if let Some(s) = st.sockets.get_mut(id) {
-                s.failure = Some(err);
+                s.failure = Some(Box::new(err));
             }
             st.books.failures.push(id);
         }
@@ -302,7 +324,7 @@ impl EventLoop {
         let state = &mut *st;
         let s = state.sockets.get_mut(id).ok_or_else(NetError::closed)?;
         let mut last = None;
-        while let Some(addr) = s.addrs.pop_front() {
+        while let Some(addr) = s.dial().addrs.pop_front() {
             let mut stream = match os::connect_tcp(addr) {
                 Ok(stream) => stream,
                 Err(e) => {
@@ -316,18 +338,19 @@ impl EventLoop {
             }
             if let Some(mut earlier) = s.stream.take() {
                 if race {
-                    let slot = s.racing.len();
+                    let slot = s.dial().racing.len();
                     // Re-registered under its own token; if that fails it cannot win: drop it.
                     let token = EventLoop::token_for_attempt(id, slot);
                     let kept = self.registry.reregister(earlier.source(), token, Interest::READABLE | Interest::WRITABLE);
-                    s.racing.push(kept.ok().map(|()| earlier));
+                    s.dial().racing.push(kept.ok().map(|()| earlier));
                 }
             }
             s.stream = Some(stream);
             s.phase = Phase::Connecting;
-            s.attempt_seq = s.attempt_seq.wrapping_add(1);
-            if !s.addrs.is_empty() {
-                state.books.next_attempts.push((Instant::now() + CONNECT_ATTEMPT_DELAY, id, s.attempt_seq));
+            let dial = s.dial();
+            dial.attempt_seq = dial.attempt_seq.wrapping_add(1);
+            if !dial.addrs.is_empty() {
+                state.books.next_attempts.push((Instant::now() + CONNECT_ATTEMPT_DELAY, id, dial.attempt_seq));
             }
             return Ok(());
         }
@@ -335,7 +358,7 @@ impl EventLoop {
             return Ok(());
         }
         s.stream = None;
-        if s.racing.iter().any(Option::is_some) {
+        if s.racing() {
             // The earlier attempts may still win.
             return Ok(());
         }
@@ -355,7 +378,7 @@ impl EventLoop {
             if self.is_shut() {
                 return;
             }
-            let current = self.st.borrow().sockets.get(id).is_some_and(|s| s.phase == Phase::Connecting && s.attempt_seq == seq);
+            let current = self.st.borrow().sockets.get(id).is_some_and(|s| s.phase == Phase::Connecting && s.dial.as_ref().is_some_and(|d| d.attempt_seq == seq));
             if current {
                 if let Err(err) = self.start_attempt(id, true) {
                     self.fail_connect(id, err);
@@ -373,10 +396,11 @@ impl EventLoop {
             if s.phase != Phase::Connecting {
                 return;
             }
-            let Some(Some(attempt)) = s.racing.get(slot) else { return };
+            let Some(dial) = s.dial.as_mut() else { return };
+            let Some(Some(attempt)) = dial.racing.get(slot) else { return };
             if attempt.is_connected() {
-                let Some(mut winner) = s.racing[slot].take() else { return };
-                s.racing.clear();
+                let Some(mut winner) = dial.racing[slot].take() else { return };
+                dial.racing.clear();
                 if self.registry.reregister(winner.source(), EventLoop::token_for_socket(id), Interest::READABLE | Interest::WRITABLE).is_err() {
                     return;
                 }
@@ -386,9 +410,9 @@ impl EventLoop {
                 match attempt.take_error() {
                     Ok(None) => return,
                     Ok(Some(e)) | Err(e) => {
-                        let detail = s.target.clone();
-                        s.racing[slot] = None;
-                        let alive = s.stream.is_some() || s.racing.iter().any(Option::is_some);
+                        let detail = dial.target.clone();
+                        dial.racing[slot] = None;
+                        let alive = s.stream.is_some() || s.racing();
                         Some((NetError::io(&e, c"connect", &detail), alive))
                     }
                 }
@@ -408,11 +432,11 @@ impl EventLoop {
         }
         let outcome = result.and_then(|addrs| {
             if addrs.is_empty() {
-                let target = self.st.borrow().sockets.get(id).map(|s| s.target.clone()).unwrap_or_default();
+                let target = self.st.borrow().sockets.get(id).map(Socket::target).unwrap_or_default();
                 return Err(NetError::new(crate::error::ENOTFOUND, format!("no address for {target}")));
             }
             if let Some(s) = self.st.borrow_mut().sockets.get_mut(id) {
-                s.addrs = interleave_families(addrs).into_iter().collect();
+                s.dial().addrs = interleave_families(addrs).into_iter().collect();
             }
             self.start_attempt(id, false)
         });
@@ -430,7 +454,7 @@ impl EventLoop {
             match stream.take_error() {
                 Ok(Some(e)) | Err(e) => {
                     let detail = stream.peer_addr().map(|a| a.to_string());
-                    Err(NetError::io(&e, c"connect", &detail.unwrap_or_else(|| s.target.clone())))
+                    Err(NetError::io(&e, c"connect", &detail.unwrap_or_else(|| s.target())))
                 }
                 Ok(None) if stream.is_connected() => Ok(true),
                 Ok(None) => Ok(false),
@@ -444,7 +468,7 @@ impl EventLoop {
             Err(err) if [-libc::ECONNRESET, -libc::EPIPE, -libc::ECONNABORTED].contains(&err.code) => {
                 let err = NetError::sys(err.code, c"read", "");
                 if let Some(s) = self.st.borrow_mut().sockets.get_mut(id) {
-                    s.pending_reset = Some(err);
+                    s.pending_reset = Some(Box::new(err));
                     s.reset_seen = true;
                 }
                 self.socket_opened(id);
@@ -459,7 +483,7 @@ impl EventLoop {
         let (more, racing) = match self.st.borrow_mut().sockets.get_mut(id) {
             Some(s) => {
                 s.stream = None;
-                (!s.addrs.is_empty(), s.racing.iter().any(Option::is_some))
+                (s.addrs_left(), s.racing())
             }
             None => return,
         };
@@ -482,7 +506,7 @@ impl EventLoop {
             }
             s.phase = Phase::Closed;
             s.stream = None;
-            s.racing.clear();
+            s.dial = None;
             s.queue.clear();
             let held = s.refd;
             st.books.released.push(id);
@@ -500,7 +524,7 @@ impl EventLoop {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
             s.phase = Phase::Open;
-            s.racing.clear();
+            s.dial = None;
             if let Some(stream) = s.stream.as_ref() {
                 let _ = stream.set_nodelay(true);
             }
@@ -685,7 +709,7 @@ impl EventLoop {
 
     /// End of stream: a FIN, unless a reset seen at connect completion is owed.
     pub(crate) fn eof_or_pending_reset(&self, id: u64) {
-        let reset = self.st.borrow_mut().sockets.get_mut(id).and_then(|s| s.pending_reset.take());
+        let reset = self.st.borrow_mut().sockets.get_mut(id).and_then(|s| s.pending_reset.take()).map(|b| *b);
         match reset {
             Some(err) => {
                 let _ = self.close_socket(id, Some(err), CloseHow::Fin);
@@ -758,7 +782,7 @@ impl EventLoop {
                 Err(e) => {
                     let err = NetError::io(&e, c"write", "");
                     if s.failure.is_none() {
-                        s.failure = Some(err);
+                        s.failure = Some(Box::new(err));
                         state.books.failures.push(id);
                     }
                     return;
@@ -781,7 +805,7 @@ impl EventLoop {
                         Ok(false) => return,
                         Err(e) => {
                             if s.failure.is_none() {
-                                s.failure = Some(NetError::io(&e, c"write", ""));
+                                s.failure = Some(Box::new(NetError::io(&e, c"write", "")));
                                 state.books.failures.push(id);
                             }
                             return;
@@ -806,7 +830,7 @@ impl EventLoop {
     /// Checks that a socket can take writes; Ok(false) = not yet (connecting).
     fn writable_now(s: &Socket) -> Result<bool, NetError> {
         if let Some(f) = &s.failure {
-            return Err(f.clone());
+            return Err((**f).clone());
         }
         if s.ending || s.write_shut {
             return Err(NetError::new(EENDED, "write after end or shutdown"));
@@ -1035,7 +1059,7 @@ impl EventLoop {
             return Err(NetError::new(ENOTSUP, "a TLS socket cannot be detached: its session state stays in this loop"));
         }
         if let Some(f) = &s.failure {
-            return Err(f.clone());
+            return Err((**f).clone());
         }
         if !s.queue.is_empty() {
             return Err(NetError::new(EBUSY, format!("{} bytes wait in the write queue: detach after drain", s.queue.len())));
@@ -1064,7 +1088,7 @@ impl EventLoop {
         let mut st = self.st.borrow_mut();
         let state = &mut *st;
         let mut socket = Socket::new(HandlerCell::new(handlers), data, allow_half_open);
-        socket.target = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+        socket.dial().target = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
         socket.stream = Some(stream);
         let id = match state.sockets.insert(socket) {
             Ok(id) => id,
@@ -1102,7 +1126,7 @@ impl EventLoop {
         let (phase, err, has_error_handler) = {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
-            let Some(err) = s.failure.take() else { return };
+            let Some(err) = s.failure.take().map(|b| *b) else { return };
             (s.phase, err, s.handlers.get().present().error)
         };
         match phase {
@@ -1283,7 +1307,7 @@ fn send_now(id: u64, s: &mut Socket, st: &mut Books, bytes: &[u8]) -> Result<usi
         Err(e) => {
             let err = NetError::io(&e, c"write", "");
             if s.failure.is_none() {
-                s.failure = Some(err.clone());
+                s.failure = Some(Box::new(err.clone()));
                 st.failures.push(id);
             }
             Err(err)

@@ -38,6 +38,17 @@ pub extern "C" fn bun_tcp_socket_alpn_protocol(s: bun_tcp_socket, buf: *mut c_ch
     })
 }
 
+/// On a TLS server socket, writes the host name the client asked for with SNI, NUL-terminated,
+/// into `buf` (beyond Bun): for picking per-name behaviour in `handshake` or later. Returns its
+/// length; 0 when the client sent none, the ClientHello has not arrived yet, on client and plain
+/// sockets; or -ENOSPC, BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_server_name(s: bun_tcp_socket, buf: *mut c_char, buf_len: usize) -> i32 {
+    boundary(BUN_TCP_EPANIC, || {
+        with_socket(s, |c| c, |core, id| copy_out(&core.server_name(id)?.unwrap_or_default(), buf, buf_len))
+    })
+}
+
 /// "TLSv1.2" or "TLSv1.3" once the handshake has negotiated it (static); NULL for plain
 /// sockets, during the handshake, and for stale handles.
 #[unsafe(no_mangle)]

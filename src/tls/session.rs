@@ -73,6 +73,14 @@ impl EventLoop {
         self.tls_query(id, TlsState::cipher)
     }
 
+    /// On a server, the host name the client asked for (SNI), once its ClientHello arrived.
+    pub fn server_name(&self, id: SocketId) -> Result<Option<String>, NetError> {
+        self.tls_query(id, |t| match &t.conn {
+            rustls::Connection::Server(server) => server.server_name().map(str::to_string),
+            rustls::Connection::Client(_) => None,
+        })
+    }
+
     /// The peer's end-entity certificate (DER).
     pub fn peer_certificate(&self, id: SocketId) -> Result<Option<Vec<u8>>, NetError> {
         self.tls_query(id, |t| t.conn.peer_certificates().and_then(|c| c.first()).map(|c| c.to_vec()))

@@ -280,7 +280,7 @@ impl EventLoop {
                 return;
             }
             // Writes from the handlers below fail with the error: nothing can be sent any more.
-            s.failure = Some(err.clone());
+            s.failure = Some(Box::new(err.clone()));
             (s.opened, s.handlers.get().present())
         };
         if opened {

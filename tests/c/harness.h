@@ -1160,6 +1160,7 @@ typedef struct tls_side {
   char version[16];
   char cipher[64];
   char alpn[64];
+  char sni[256];          /* bun_tcp_socket_server_name: the client's SNI, on the server side */
   bytebuf_t peer_der;
 } tls_side_t;
 
@@ -1179,6 +1180,9 @@ static HARNESS_UNUSED void tls_side_capture(bun_tcp_socket s, tls_side_t *t) {
   int32_t n = bun_tcp_socket_alpn_protocol(s, t->alpn, sizeof t->alpn);
   if (n < 0) FAIL("bun_tcp_socket_alpn_protocol: %d (%s)", (int)n, bun_tcp_err_name(n));
   CHECK_EQ(strlen(t->alpn), n);
+  n = bun_tcp_socket_server_name(s, t->sni, sizeof t->sni);
+  if (n < 0) FAIL("bun_tcp_socket_server_name: %d (%s)", (int)n, bun_tcp_err_name(n));
+  CHECK_EQ(strlen(t->sni), n);
   int32_t len = bun_tcp_socket_peer_certificate(s, NULL, 0);
   CHECK_CMP(len, >=, 0);
   if (len > 0) {

@@ -9,6 +9,7 @@
  *     server.crt; an IP gets the first chain, other.crt, so an enforcing client fails with
  *     ERR_TLS_CERT_ALTNAME_INVALID (connect_error) and an allowing one sees the verdict;
  *   - an unknown SNI ("unknown.example", allow_unauthorized) gets the first chain.
+ * Each time the server reads the client's name back with bun_tcp_socket_server_name.
  */
 #include "harness.h"
 
@@ -38,6 +39,9 @@ static void pick(const char *what, bool other_first, const char *server_name, bo
     CHECK_EQ(p->cli_side.authorized, want_verdict == 0);
     CHECK_MSG(tls_side_peer_is(&p->cli_side, want_cert), "the client saw another certificate than %s",
               want_cert);
+    /* The server can read the name the client asked for; the client side reads "". */
+    CHECK_STR(p->srv_side[0].sni, server_name ? server_name : "");
+    CHECK_STR(p->cli_side.sni, "");
   }
   tls_probe_free(p);
 }
