@@ -16,13 +16,14 @@ CLK_TCK=$(getconf CLK_TCK)
 log() { echo "[bench] $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# need_tool COMMAND PACKAGE: a missing tool is an error (the package name tells how to get it).
-need_tool() { command -v "$1" >/dev/null || die "$1 not found (apt-get install $2)"; }
+# need_tool COMMAND [PACKAGE]: a missing tool is an error (the package name tells how to get it).
+need_tool() { command -v "$1" >/dev/null || die "$1 not found (apt-get install ${2:-$1})"; }
 
-# find_bun [PATH]: sets BUN_BIN (PATH, $BUN_TCP_BUN or scripts/fetch_bun.sh). Without Bun the
-# script exits 77 in --smoke mode (ctest: skipped) and 1 otherwise.
+# find_bun [PATH]: sets BUN_BIN (PATH, BUN_BIN already set, $BUN_TCP_BUN or
+# scripts/fetch_bun.sh). Without Bun the script exits 77 in --smoke mode (ctest: skipped) and 1
+# otherwise.
 find_bun() {
-  BUN_BIN=${1:-${BUN_TCP_BUN:-}}
+  BUN_BIN=${1:-${BUN_BIN:-${BUN_TCP_BUN:-}}}
   if [ -z "$BUN_BIN" ] || [ ! -x "$BUN_BIN" ]; then
     if ! BUN_BIN=$(bash "$BENCH_ROOT/scripts/fetch_bun.sh"); then
       [ "${SMOKE:-0}" = 1 ] && { log "SKIP: no Bun $BUN_VERSION binary"; exit 77; }
@@ -77,13 +78,15 @@ stop_server() {
   SERVER_PID=
 }
 
-# cpu_ticks: user + system clock ticks of $SERVER_PID and its children (fields 14, 15).
+# cpu_ticks: user + system clock ticks of $SERVER_PID (all threads) and its children (fields 14
+# and 15 of /proc/PID/stat, counted after the ")" that closes the command name, which may contain
+# spaces).
 cpu_ticks() {
   local pids=("$SERVER_PID") p
   for p in $(cat /proc/"$SERVER_PID"/task/*/children 2>/dev/null); do pids+=("$p"); done
   local total=0 t
   for p in "${pids[@]}"; do
-    t=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null) || t=0
+    t=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }') || t=0
     total=$((total + ${t:-0}))
   done
   echo "$total"

@@ -18,7 +18,7 @@ parse_args "$@"
 BYTES=${BULK_BYTES:-$((4 << 30))} IPERF_SECONDS=${IPERF_SECONDS:-5}
 if [ "$SMOKE" = 1 ]; then BYTES=$((64 << 20)) IPERF_SECONDS=1; fi
 WORKLOAD="bulk 4GiB"
-need socat; need iperf3; need ss iproute2; need python3
+need_tool socat; need_tool iperf3; need_tool ss iproute2; need_tool python3
 find_bun
 BULK_SERVER=$(build_c bulk_server "$ROOT/bench/bulk/bulk_server.c")
 EPOLL_BULK=$(build_c epoll_bulk "$ROOT/bench/bulk/epoll_bulk.c" 0)

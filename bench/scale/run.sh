@@ -19,7 +19,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/workload.sh"
 parse_args "$@"
 IDLE_CONNS=${IDLE_CONNS:-10000} CHURN_N=${CHURN_N:-30000}
 if [ "$SMOKE" = 1 ]; then IDLE_CONNS=200 CHURN_N=500; fi
-need redis-benchmark redis-tools; need redis-server; need ss iproute2; need python3
+need_tool redis-benchmark redis-tools; need_tool redis-server; need_tool ss iproute2; need_tool python3
 find_bun
 PING_SERVER=$(build_c ping_server "$ROOT/bench/ping/ping_server.c")
 EPOLL_SERVER=$(build_c epoll_server "$ROOT/bench/servers/epoll_server.c" 0)

@@ -24,8 +24,8 @@ parse_args "$@"
 CLIENTS=${CLIENTS:-50} N_P1=${N_P1:-100000} N_P16=${N_P16:-1000000}
 BULK=${TLS_BULK_BYTES:-$((1 << 30))} HS_SECONDS=${HS_SECONDS:-5}
 if [ "$SMOKE" = 1 ]; then CLIENTS=10 N_P1=2000 N_P16=2000 BULK=$((16 << 20)) HS_SECONDS=1; fi
-need redis-benchmark redis-tools; need redis-cli redis-tools; need socat; need openssl
-need ss iproute2; need python3
+need_tool redis-benchmark redis-tools; need_tool redis-cli redis-tools; need_tool socat; need_tool openssl
+need_tool ss iproute2; need_tool python3
 find_bun
 PING_SERVER=$(build_c tls_ping_server "$ROOT/bench/tls/tls_ping_server.c")
 BULK_SERVER=$(build_c bulk_server "$ROOT/bench/bulk/bulk_server.c")
