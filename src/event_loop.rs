@@ -118,7 +118,7 @@ pub(crate) struct Books {
     pub accept_retry: Vec<(Instant, u64)>,
     /// Connecting sockets with addresses left: when to start the next attempt (Happy Eyeballs),
     /// and the attempt number it belongs to.
-    pub next_attempts: Vec<(Instant, u64, u32)>,
+    pub next_attempts: Vec<(Instant, (u64, u32))>,
     /// Stopped listeners to release once no socket they accepted is left.
     pub stopped_listeners: Vec<u64>,
     /// Sockets whose both directions are done: they close once the current handler returns.
@@ -383,7 +383,7 @@ impl EventLoop {
             return Some(Duration::ZERO);
         }
         let next_deadline = st.books.accept_retry.iter().map(|(at, _)| *at)
-            .chain(st.books.next_attempts.iter().map(|(at, _, _)| *at))
+            .chain(st.books.next_attempts.iter().map(|(at, _)| *at))
             .min();
         let next = match (st.books.timers.next(), next_deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -574,13 +574,7 @@ impl EventLoop {
 
     /// Listeners that hit EMFILE try again once their back-off passed.
     fn retry_accepts(&self) {
-        let now = Instant::now();
-        let due: Vec<u64> = {
-            let mut st = self.st.borrow_mut();
-            let (due, later): (Vec<_>, Vec<_>) = st.books.accept_retry.drain(..).partition(|(at, _)| *at <= now);
-            st.books.accept_retry = later;
-            due.into_iter().map(|(_, id)| id).collect()
-        };
+        let due = take_due(&mut self.st.borrow_mut().books.accept_retry);
         for id in due {
             if self.shut.get() {
                 return;
@@ -598,11 +592,11 @@ impl EventLoop {
             return;
         }
         for id in state.books.released.drain(..) {
-            let listener = state.sockets.remove(id).and_then(|s| s.listener);
-            if let Some(l) = listener.and_then(|lid| state.listeners.get_mut(lid)) {
+            let Some(lid) = state.sockets.remove(id).and_then(|s| s.listener) else { continue };
+            if let Some(l) = state.listeners.get_mut(lid) {
                 l.live_sockets = l.live_sockets.saturating_sub(1);
                 if l.live_sockets == 0 && !l.is_listening() {
-                    state.books.stopped_listeners.push(listener.unwrap_or_default());
+                    state.books.stopped_listeners.push(lid);
                 }
             }
         }
@@ -680,6 +674,18 @@ impl EventLoop {
     }
 }
 
+
+/// Removes the entries of a deadline list that are due now and returns what they carry; the
+/// others stay. An empty list (the usual case) costs no clock read.
+pub(crate) fn take_due<T>(list: &mut Vec<(Instant, T)>) -> Vec<T> {
+    if list.is_empty() {
+        return Vec::new();
+    }
+    let now = Instant::now();
+    let (due, later): (Vec<_>, Vec<_>) = std::mem::take(list).into_iter().partition(|(at, _)| *at <= now);
+    *list = later;
+    due.into_iter().map(|(_, item)| item).collect()
+}
 
 impl Drop for EventLoop {
     /// Dropping a loop closes what is still open, as `close_all` does (handlers run).

@@ -350,7 +350,7 @@ impl EventLoop {
             let dial = s.dial();
             dial.attempt_seq = dial.attempt_seq.wrapping_add(1);
             if !dial.addrs.is_empty() {
-                state.books.next_attempts.push((Instant::now() + CONNECT_ATTEMPT_DELAY, id, dial.attempt_seq));
+                state.books.next_attempts.push((Instant::now() + CONNECT_ATTEMPT_DELAY, (id, dial.attempt_seq)));
             }
             return Ok(());
         }
@@ -367,13 +367,7 @@ impl EventLoop {
 
     /// Starts the next attempt of every connecting socket whose attempt delay passed.
     pub(crate) fn start_due_attempts(&self) {
-        let now = Instant::now();
-        let due: Vec<(u64, u32)> = {
-            let mut st = self.st.borrow_mut();
-            let (due, later): (Vec<_>, Vec<_>) = st.books.next_attempts.drain(..).partition(|(at, _, _)| *at <= now);
-            st.books.next_attempts = later;
-            due.into_iter().map(|(_, id, seq)| (id, seq)).collect()
-        };
+        let due = crate::event_loop::take_due(&mut self.st.borrow_mut().books.next_attempts);
         for (id, seq) in due {
             if self.is_shut() {
                 return;
