@@ -17,8 +17,8 @@ use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
 use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Size of the loop-shared receive buffer (as uSockets): every `data` call points into it.
@@ -382,7 +382,11 @@ impl EventLoop {
         if has_work || !self.posted.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
             return Some(Duration::ZERO);
         }
-        let next_deadline = st.books.accept_retry.iter().map(|(at, _)| *at)
+        let next_deadline = st
+            .books
+            .accept_retry
+            .iter()
+            .map(|(at, _)| *at)
             .chain(st.books.next_attempts.iter().map(|(at, _)| *at))
             .min();
         let next = match (st.books.timers.next(), next_deadline) {
@@ -563,7 +567,8 @@ impl EventLoop {
                     self.emit(id, |h, lp, s, d| h.timeout(lp, s, d));
                 }
                 Some((id, true)) => {
-                    let err = NetError::new(-libc::ETIMEDOUT, "the TLS handshake did not complete before the idle timeout");
+                    let err =
+                        NetError::new(-libc::ETIMEDOUT, "the TLS handshake did not complete before the idle timeout");
                     let _ = self.close_socket(id, Some(err), crate::socket::CloseHow::Fin);
                 }
                 None => continue,
@@ -639,7 +644,11 @@ impl EventLoop {
         loop {
             let ids: Vec<u64> = {
                 let st = self.st.borrow();
-                st.sockets.ids().into_iter().filter(|id| st.sockets.get(*id).is_some_and(|s| s.phase != Phase::Closed)).collect()
+                st.sockets
+                    .ids()
+                    .into_iter()
+                    .filter(|id| st.sockets.get(*id).is_some_and(|s| s.phase != Phase::Closed))
+                    .collect()
             };
             if ids.is_empty() {
                 break;
@@ -673,7 +682,6 @@ impl EventLoop {
         }
     }
 }
-
 
 /// Removes the entries of a deadline list that are due now and returns what they carry; the
 /// others stay. An empty list (the usual case) costs no clock read.

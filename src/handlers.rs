@@ -71,9 +71,5 @@ impl HandlerCell {
 /// Checks the one rule every table must satisfy: as in Bun, `data` or `drain` must be set.
 pub fn validate(table: &dyn Handlers) -> Result<(), NetError> {
     let set = table.present();
-    if set.data || set.drain {
-        Ok(())
-    } else {
-        Err(NetError::invalid("handlers must set at least `data` or `drain`"))
-    }
+    if set.data || set.drain { Ok(()) } else { Err(NetError::invalid("handlers must set at least `data` or `drain`")) }
 }

@@ -12,13 +12,13 @@ use crate::handlers::{HandlerCell, Handlers, validate};
 use crate::os::{self, ListenSpec, Stream};
 use crate::socket::{CloseHow, Phase};
 use crate::tls::{ServerTls, server_config};
-use std::sync::Arc;
 use crate::{ListenOptions, ListenerId, UserData};
 use mio::Interest;
 use mio::net::{TcpListener, UnixListener};
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Back-off before a listener that ran out of file descriptors tries to accept again.
@@ -183,7 +183,10 @@ impl EventLoop {
             if st.listeners.was_released(id.0) {
                 return Ok(());
             }
-            let l = st.listeners.get_mut(id.0).ok_or_else(|| NetError::new(crate::error::ECLOSED, "unknown or stale listener"))?;
+            let l = st
+                .listeners
+                .get_mut(id.0)
+                .ok_or_else(|| NetError::new(crate::error::ECLOSED, "unknown or stale listener"))?;
             let was_held = l.io.is_some() && l.refd;
             if let Some(mut io) = l.io.take() {
                 match &mut io {
@@ -221,7 +224,10 @@ impl EventLoop {
 
     fn with_listener<R>(&self, id: ListenerId, f: impl FnOnce(&mut Listener) -> R) -> Result<R, NetError> {
         let mut st = self.st.borrow_mut();
-        let l = st.listeners.get_mut(id.0).ok_or_else(|| NetError::new(crate::error::ECLOSED, "unknown or stale listener"))?;
+        let l = st
+            .listeners
+            .get_mut(id.0)
+            .ok_or_else(|| NetError::new(crate::error::ECLOSED, "unknown or stale listener"))?;
         Ok(f(l))
     }
 
@@ -250,7 +256,10 @@ impl EventLoop {
         if st.listeners.was_released(id.0) {
             return Ok(());
         }
-        let l = st.listeners.get_mut(id.0).ok_or_else(|| NetError::new(crate::error::ECLOSED, "unknown or stale listener"))?;
+        let l = st
+            .listeners
+            .get_mut(id.0)
+            .ok_or_else(|| NetError::new(crate::error::ECLOSED, "unknown or stale listener"))?;
         if l.io.is_none() || l.refd == on {
             return Ok(());
         }

@@ -7,8 +7,8 @@ use crate::addr::UnixName;
 use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use socket2::{Domain, SockAddr, SockRef, Socket, TcpKeepalive, Type};
 use std::io::{self, IoSlice, Read};
-use std::os::unix::ffi::OsStrExt;
 use std::net::{Shutdown, SocketAddr};
+use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
 /// A connected stream: TCP or unix-domain. (The TLS transport, when it lands, wraps one of these.)
@@ -199,8 +199,7 @@ fn unix_sockaddr(name: &UnixName) -> io::Result<SockAddr> {
 /// Binds and listens on a unix-domain name.
 pub fn listen_unix(name: &UnixName, spec: &ListenSpec) -> Result<UnixListener, (io::Error, &'static str)> {
     let addr = unix_sockaddr(name).map_err(|e| (e, "listen"))?;
-    let socket = Socket::new(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)
-        .map_err(|e| (e, "socket"))?;
+    let socket = Socket::new(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None).map_err(|e| (e, "socket"))?;
     socket.bind(&addr).map_err(|e| (e, "listen"))?;
     socket.listen(backlog_of(spec)).map_err(|e| (e, "listen"))?;
     Ok(UnixListener::from_std(std::os::unix::net::UnixListener::from(socket)))

@@ -129,9 +129,7 @@ impl<T> Slab<T> {
             .iter()
             .enumerate()
             .filter(|(_, e)| e.value.is_some())
-            .map(|(slot, e)| {
-                Key { loop_id: self.loop_id, generation: e.generation, slot: slot as u32 }.pack()
-            })
+            .map(|(slot, e)| Key { loop_id: self.loop_id, generation: e.generation, slot: slot as u32 }.pack())
             .collect()
     }
 }

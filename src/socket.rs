@@ -18,14 +18,14 @@ use crate::timers::IdleTimer;
 use crate::tls::{self, ServerTls, TlsState};
 use crate::write_queue::WriteQueue;
 use crate::{ConnectOptions, ListenerId, SocketId, UserData};
-use std::sync::Arc;
+use mio::Interest;
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::OwnedFd;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use mio::Interest;
 
 /// How long a connect attempt runs alone before the next address is tried beside it
 /// (RFC 8305 §5 recommends 250 ms).
@@ -216,7 +216,11 @@ fn flush_queue(s: &mut Socket) -> io::Result<bool> {
 }
 
 impl EventLoop {
-    fn with_socket<R>(&self, id: SocketId, f: impl FnOnce(&mut Socket, &mut Books) -> Result<R, NetError>) -> Result<R, NetError> {
+    fn with_socket<R>(
+        &self,
+        id: SocketId,
+        f: impl FnOnce(&mut Socket, &mut Books) -> Result<R, NetError>,
+    ) -> Result<R, NetError> {
         let mut st = self.st.borrow_mut();
         let state = &mut *st;
         match state.sockets.get_mut(id.0) {
@@ -225,7 +229,11 @@ impl EventLoop {
         }
     }
 
-    pub(crate) fn with_live_socket<R>(&self, id: SocketId, f: impl FnOnce(&mut Socket, &mut Books) -> Result<R, NetError>) -> Result<R, NetError> {
+    pub(crate) fn with_live_socket<R>(
+        &self,
+        id: SocketId,
+        f: impl FnOnce(&mut Socket, &mut Books) -> Result<R, NetError>,
+    ) -> Result<R, NetError> {
         self.with_socket(id, |s, st| if s.is_live() { f(s, st) } else { Err(NetError::closed()) })
     }
 
@@ -332,7 +340,11 @@ impl EventLoop {
                     continue;
                 }
             };
-            if let Err(e) = self.registry.register(stream.source(), EventLoop::token_for_socket(id), Interest::READABLE | Interest::WRITABLE) {
+            if let Err(e) = self.registry.register(
+                stream.source(),
+                EventLoop::token_for_socket(id),
+                Interest::READABLE | Interest::WRITABLE,
+            ) {
                 last = Some(NetError::io(&e, c"epoll_ctl", ""));
                 continue;
             }
@@ -341,7 +353,8 @@ impl EventLoop {
                     let slot = s.dial().racing.len();
                     // Re-registered under its own token; if that fails it cannot win: drop it.
                     let token = EventLoop::token_for_attempt(id, slot);
-                    let kept = self.registry.reregister(earlier.source(), token, Interest::READABLE | Interest::WRITABLE);
+                    let kept =
+                        self.registry.reregister(earlier.source(), token, Interest::READABLE | Interest::WRITABLE);
                     s.dial().racing.push(kept.ok().map(|()| earlier));
                 }
             }
@@ -372,7 +385,10 @@ impl EventLoop {
             if self.is_shut() {
                 return;
             }
-            let current = self.st.borrow().sockets.get(id).is_some_and(|s| s.phase == Phase::Connecting && s.dial.as_ref().is_some_and(|d| d.attempt_seq == seq));
+            let current =
+                self.st.borrow().sockets.get(id).is_some_and(|s| {
+                    s.phase == Phase::Connecting && s.dial.as_ref().is_some_and(|d| d.attempt_seq == seq)
+                });
             if current {
                 if let Err(err) = self.start_attempt(id, true) {
                     self.fail_connect(id, err);
@@ -395,7 +411,15 @@ impl EventLoop {
             if attempt.is_connected() {
                 let Some(mut winner) = dial.racing[slot].take() else { return };
                 dial.racing.clear();
-                if self.registry.reregister(winner.source(), EventLoop::token_for_socket(id), Interest::READABLE | Interest::WRITABLE).is_err() {
+                if self
+                    .registry
+                    .reregister(
+                        winner.source(),
+                        EventLoop::token_for_socket(id),
+                        Interest::READABLE | Interest::WRITABLE,
+                    )
+                    .is_err()
+                {
                     return;
                 }
                 s.stream = Some(winner);
@@ -611,7 +635,13 @@ impl EventLoop {
                     }
                     // A socket whose send failed is reported by report_failure, not read: after
                     // a reset the read would return 0 and look like a FIN.
-                    Some(s) if s.phase == Phase::Open && (!s.paused || s.reset_seen) && !s.read_eof && !s.read_shut && s.failure.is_none() => {
+                    Some(s)
+                        if s.phase == Phase::Open
+                            && (!s.paused || s.reset_seen)
+                            && !s.read_eof
+                            && !s.read_shut
+                            && s.failure.is_none() =>
+                    {
                         match s.stream.as_ref().map(|stream| stream.read(&mut buf)) {
                             Some(Ok(n)) if n > 0 => {
                                 s.touch(id, &mut state.books.timers, state.books.now);
@@ -731,7 +761,11 @@ impl EventLoop {
     }
 
     fn both_sides_done(&self, id: u64) -> bool {
-        self.st.borrow().sockets.get(id).is_some_and(|s| s.phase == Phase::Open && (s.read_eof || s.read_shut) && s.write_shut)
+        self.st
+            .borrow()
+            .sockets
+            .get(id)
+            .is_some_and(|s| s.phase == Phase::Open && (s.read_eof || s.read_shut) && s.write_shut)
     }
 
     /// A socket whose both directions are done closes once the current handler returns (as in
@@ -1001,7 +1035,8 @@ impl EventLoop {
             if !s.opened && s.listener.is_none() {
                 // A client that never opened ends with connect_error, never close.
                 drop(st);
-                let err = err.unwrap_or_else(|| NetError::sys(-libc::ECANCELED, c"connect", "(closed while connecting)"));
+                let err =
+                    err.unwrap_or_else(|| NetError::sys(-libc::ECANCELED, c"connect", "(closed while connecting)"));
                 self.fail_connect(id, err);
                 return Ok(());
             }
@@ -1050,13 +1085,19 @@ impl EventLoop {
             return Err(NetError::new(ENOTSUP, "only an open socket can be detached"));
         }
         if s.tls.is_some() {
-            return Err(NetError::new(ENOTSUP, "a TLS socket cannot be detached: its session state stays in this loop"));
+            return Err(NetError::new(
+                ENOTSUP,
+                "a TLS socket cannot be detached: its session state stays in this loop",
+            ));
         }
         if let Some(f) = &s.failure {
             return Err((**f).clone());
         }
         if !s.queue.is_empty() {
-            return Err(NetError::new(EBUSY, format!("{} bytes wait in the write queue: detach after drain", s.queue.len())));
+            return Err(NetError::new(
+                EBUSY,
+                format!("{} bytes wait in the write queue: detach after drain", s.queue.len()),
+            ));
         }
         let Some(mut stream) = s.stream.take() else { return Err(NetError::closed()) };
         let _ = self.registry.deregister(stream.source());
@@ -1074,7 +1115,13 @@ impl EventLoop {
     /// error nothing fires and the descriptor is handed back with the error: EINVAL for a
     /// listening socket, ENOTCONN for an unconnected one, EPROTOTYPE for a datagram socket,
     /// ENOTSOCK for a descriptor that is no socket.
-    pub fn adopt(&self, fd: OwnedFd, data: UserData, allow_half_open: bool, handlers: Rc<dyn Handlers>) -> Result<SocketId, (NetError, OwnedFd)> {
+    pub fn adopt(
+        &self,
+        fd: OwnedFd,
+        data: UserData,
+        allow_half_open: bool,
+        handlers: Rc<dyn Handlers>,
+    ) -> Result<SocketId, (NetError, OwnedFd)> {
         if let Err(e) = self.refuse_if_shut().and_then(|()| validate(&*handlers)) {
             return Err((e, fd));
         }
@@ -1099,7 +1146,10 @@ impl EventLoop {
         };
         if let Err(e) = registered {
             let stream = state.sockets.remove(id).and_then(|mut s| s.stream.take());
-            return Err((NetError::io(&e, c"epoll_ctl", ""), stream.map(os::Stream::into_fd).expect("stream set above")));
+            return Err((
+                NetError::io(&e, c"epoll_ctl", ""),
+                stream.map(os::Stream::into_fd).expect("stream set above"),
+            ));
         }
         state.books.hold(true);
         Ok(SocketId(id))
@@ -1219,7 +1269,8 @@ impl EventLoop {
 
     fn stream_query<R>(&self, id: SocketId, f: impl FnOnce(&Stream) -> Option<R>) -> Result<R, NetError> {
         self.with_live_socket(id, |s, _| {
-            let stream = s.stream.as_ref().ok_or_else(|| NetError::new(-libc::ENOTCONN, "the socket is not connected"))?;
+            let stream =
+                s.stream.as_ref().ok_or_else(|| NetError::new(-libc::ENOTCONN, "the socket is not connected"))?;
             f(stream).ok_or_else(|| NetError::new(-libc::ENOTCONN, "no such address for this socket"))
         })
     }
@@ -1267,9 +1318,9 @@ impl EventLoop {
 
     pub fn set_keep_alive(&self, id: SocketId, on: bool, initial_delay: Duration) -> Result<(), NetError> {
         self.with_live_socket(id, |s, _| match s.stream.as_ref() {
-            Some(stream) => stream
-                .set_keepalive(on, initial_delay)
-                .map_err(|e| NetError::io(&e, c"setsockopt", "SO_KEEPALIVE")),
+            Some(stream) => {
+                stream.set_keepalive(on, initial_delay).map_err(|e| NetError::io(&e, c"setsockopt", "SO_KEEPALIVE"))
+            }
             None => Err(NetError::new(-libc::ENOTCONN, "the socket is not connected")),
         })
     }

@@ -100,9 +100,7 @@ impl TimerHeap {
     /// Removes and returns the earliest entry if it is due at `now`.
     pub fn pop_due(&mut self, now: Instant) -> Option<(u64, u32)> {
         match self.heap.peek() {
-            Some(Reverse((at, _, _))) if *at <= now => {
-                self.heap.pop().map(|Reverse((_, id, seq))| (id, seq))
-            }
+            Some(Reverse((at, _, _))) if *at <= now => self.heap.pop().map(|Reverse((_, id, seq))| (id, seq)),
             _ => None,
         }
     }

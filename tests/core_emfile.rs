@@ -50,7 +50,8 @@ fn set_fd_limit(n: u64) {
 fn emfile_neither_spins_nor_stalls_and_accepting_resumes() {
     let lp = EventLoop::new().unwrap();
     let server = Recorder::new(&[]);
-    let l = lp.listen(&ListenOptions { hostname: Some("127.0.0.1".into()), ..Default::default() }, server.clone()).unwrap();
+    let l =
+        lp.listen(&ListenOptions { hostname: Some("127.0.0.1".into()), ..Default::default() }, server.clone()).unwrap();
     let port = lp.listener_port(l).unwrap();
     // Use up every descriptor under a lowered limit, then free exactly three: one connection
     // (client side + accepted side) fits, the next client takes the last one and its accept
@@ -73,7 +74,9 @@ fn emfile_neither_spins_nor_stalls_and_accepting_resumes() {
     }
     let cpu = cpu_time() - cpu_before;
     assert_eq!(server.count(|e| *e == Event::Open), 1, "no descriptor: not accepted yet");
-    println!("EMFILE: {cpu:?} of CPU and {iterations} loop iterations in 600 ms while the listener was out of descriptors");
+    println!(
+        "EMFILE: {cpu:?} of CPU and {iterations} loop iterations in 600 ms while the listener was out of descriptors"
+    );
     assert!(cpu < Duration::from_millis(200), "the loop spun: {cpu:?} of CPU in 600 ms");
     assert!(iterations < 100, "{iterations} iterations in 600 ms: busy retrying");
     // Free descriptors: the waiting connection is accepted without any new event.

@@ -4,10 +4,8 @@
 mod common;
 
 use bun_tcp::EventLoop;
-use common::{local, to, Event, LIMIT, Recorder, run_until};
+use common::{Event, LIMIT, Recorder, local, run_until, to};
 use std::time::Duration;
-
-
 
 #[test]
 fn a_peer_that_never_reads_does_not_stop_the_server_serving_others() {

@@ -3,9 +3,7 @@
 mod common;
 
 use bun_tcp::EventLoop;
-use common::{local, to, Event, LIMIT, Recorder, run_until};
-
-
+use common::{Event, LIMIT, Recorder, local, run_until, to};
 
 #[test]
 fn failing_connects_leak_no_slot_and_no_fd() {
@@ -25,4 +23,3 @@ fn failing_connects_leak_no_slot_and_no_fd() {
     assert_eq!(fds(), before);
     assert_eq!(client.count(|e| matches!(e, Event::Open | Event::Close(_))), 0);
 }
-

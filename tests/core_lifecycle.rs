@@ -5,10 +5,8 @@ mod common;
 
 use bun_tcp::error::{EINVAL, EINVALHOST};
 use bun_tcp::{ConnectOptions, EventLoop, ListenOptions, SocketId, UnixName};
-use common::{local, to, Event, LIMIT, Recorder, run_until};
+use common::{Event, LIMIT, Recorder, local, run_until, to};
 use std::rc::Rc;
-
-
 
 fn closed(r: &Recorder) -> usize {
     r.count(|e| matches!(e, Event::Close(_)))
@@ -80,7 +78,9 @@ fn pause_defers_data_and_fin_until_resume() {
         }
     });
     let c = lp.connect(&to(lp.listener_port(l).unwrap()), client.clone()).unwrap();
-    run_until(&lp, LIMIT, "both open", || server.count(|e| *e == Event::Open) == 1 && client.count(|e| *e == Event::Open) == 1);
+    run_until(&lp, LIMIT, "both open", || {
+        server.count(|e| *e == Event::Open) == 1 && client.count(|e| *e == Event::Open) == 1
+    });
     lp.end(c, b"held").unwrap();
     for _ in 0..5 {
         lp.poll(Some(std::time::Duration::from_millis(20))).unwrap();
@@ -197,7 +197,8 @@ fn unix_socket_lifecycle() {
     lp.stop(again, false).unwrap();
 
     let abstract_name = UnixName::new(format!("bun_tcp_test_{}", std::process::id()).as_bytes(), true).unwrap();
-    let a = lp.listen(&ListenOptions { unix: Some(abstract_name.clone()), ..Default::default() }, server.clone()).unwrap();
+    let a =
+        lp.listen(&ListenOptions { unix: Some(abstract_name.clone()), ..Default::default() }, server.clone()).unwrap();
     let c = Recorder::new(&[]);
     lp.connect(&ConnectOptions { unix: Some(abstract_name), ..Default::default() }, c.clone()).unwrap();
     run_until(&lp, LIMIT, "abstract open", || c.count(|e| *e == Event::Open) == 1);
@@ -212,8 +213,12 @@ fn ipv6_loopback_and_addresses() {
     let client = Recorder::new(&[]);
     let l = lp.listen(&ListenOptions { hostname: Some("::1".into()), ..Default::default() }, server.clone()).unwrap();
     let port = lp.listener_port(l).unwrap();
-    let c = lp.connect(&ConnectOptions { hostname: Some("::1".into()), port, ..Default::default() }, client.clone()).unwrap();
-    run_until(&lp, LIMIT, "open", || server.count(|e| *e == Event::Open) == 1 && client.count(|e| *e == Event::Open) == 1);
+    let c = lp
+        .connect(&ConnectOptions { hostname: Some("::1".into()), port, ..Default::default() }, client.clone())
+        .unwrap();
+    run_until(&lp, LIMIT, "open", || {
+        server.count(|e| *e == Event::Open) == 1 && client.count(|e| *e == Event::Open) == 1
+    });
     let s = server.log.borrow()[0].0;
     assert_eq!(lp.remote_address(c).unwrap(), "::1");
     assert_eq!(lp.remote_port(c).unwrap(), port);
@@ -230,7 +235,9 @@ fn bad_listen_options_fail_at_once() {
     let port = lp.listener_port(l).unwrap();
     let e = lp.listen(&ListenOptions { port, ..local() }, h.clone()).unwrap_err();
     assert_eq!((e.name.to_str().unwrap(), e.syscall), ("EADDRINUSE", Some(c"listen")));
-    let e = lp.listen(&ListenOptions { hostname: Some("no such host!".into()), ..Default::default() }, h.clone()).unwrap_err();
+    let e = lp
+        .listen(&ListenOptions { hostname: Some("no such host!".into()), ..Default::default() }, h.clone())
+        .unwrap_err();
     assert_eq!(e.code, EINVALHOST);
     let none = Recorder::new(&["data", "drain"]);
     assert_eq!(lp.listen(&local(), none.clone()).unwrap_err().code, EINVAL);
@@ -249,7 +256,12 @@ fn close_all_runs_close_handlers_and_refuses_new_work() {
         lp.connect(&to(port), client.clone()).unwrap();
     }
     run_until(&lp, LIMIT, "accepted", || server.count(|e| *e == Event::Open) == 3);
-    let pending = lp.connect(&ConnectOptions { hostname: Some("nonexistent.invalid".into()), port, ..Default::default() }, client.clone()).unwrap();
+    let pending = lp
+        .connect(
+            &ConnectOptions { hostname: Some("nonexistent.invalid".into()), port, ..Default::default() },
+            client.clone(),
+        )
+        .unwrap();
     lp.close_all();
     assert_eq!(closed(&server), 3);
     assert_eq!(closed(&client), 3);

@@ -71,7 +71,13 @@ fn check_lifecycle(name: &str, log: &[(SocketId, Event)]) -> Result<(), TestCase
         }
         prop_assert!(matches!(events[0], Event::Open), "{} {:?}: first event {:?}", name, s, events[0]);
         prop_assert_eq!(closes, 1, "{} {:?}: close count in {:?}", name, s, events);
-        prop_assert!(matches!(events.last(), Some(Event::Close(_))), "{} {:?}: close is not last: {:?}", name, s, events);
+        prop_assert!(
+            matches!(events.last(), Some(Event::Close(_))),
+            "{} {:?}: close is not last: {:?}",
+            name,
+            s,
+            events
+        );
     }
     Ok(())
 }
@@ -80,12 +86,14 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     let lp = EventLoop::new().unwrap();
     let server = Recorder::new(&[]);
     let client_h = Recorder::new(&[]);
-    let l = lp.listen(&ListenOptions { hostname: Some("127.0.0.1".into()), ..Default::default() }, server.clone()).unwrap();
+    let l =
+        lp.listen(&ListenOptions { hostname: Some("127.0.0.1".into()), ..Default::default() }, server.clone()).unwrap();
     let port = lp.listener_port(l).unwrap();
     let mut clients: Vec<Client> = Vec::new();
     let mut next_seed = 1u8;
     for op in ops {
-        let client = |i: usize, clients: &mut Vec<Client>| -> Option<usize> { (!clients.is_empty()).then(|| i % clients.len()) };
+        let client =
+            |i: usize, clients: &mut Vec<Client>| -> Option<usize> { (!clients.is_empty()).then(|| i % clients.len()) };
         match op.clone() {
             Op::Connect => {
                 if clients.len() < 8 {
@@ -166,7 +174,10 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     let client_events: usize = clients.len();
     let resolved = {
         let log = client_h.log.borrow();
-        clients.iter().filter(|c| log.iter().any(|(s, e)| *s == c.id && matches!(e, Event::Open | Event::ConnectError(_)))).count()
+        clients
+            .iter()
+            .filter(|c| log.iter().any(|(s, e)| *s == c.id && matches!(e, Event::Open | Event::ConnectError(_))))
+            .count()
     };
     prop_assert_eq!(resolved, client_events, "every connect ends in open or connect_error");
     // Each server socket received a prefix of one client's stream, in order.

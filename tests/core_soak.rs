@@ -161,8 +161,14 @@ fn soak_echo_then_churn() {
     let churn = env_or("BUN_TCP_SOAK_CHURN", 2000);
     let max_len = env_or("BUN_TCP_SOAK_MAX_BYTES", 256 * 1024);
     let lp = EventLoop::new().unwrap();
-    let l = lp.listen(&ListenOptions { hostname: Some("127.0.0.1".into()), backlog: 4096, ..Default::default() }, Rc::new(Echo)).unwrap();
-    let to = ConnectOptions { hostname: Some("127.0.0.1".into()), port: lp.listener_port(l).unwrap(), ..Default::default() };
+    let l = lp
+        .listen(
+            &ListenOptions { hostname: Some("127.0.0.1".into()), backlog: 4096, ..Default::default() },
+            Rc::new(Echo),
+        )
+        .unwrap();
+    let to =
+        ConnectOptions { hostname: Some("127.0.0.1".into()), port: lp.listener_port(l).unwrap(), ..Default::default() };
     let fds_before = fds();
 
     let clients = Rc::new(Clients {
@@ -179,7 +185,10 @@ fn soak_echo_then_churn() {
         let data: Vec<u8> = (0..len).map(|_| clients.rng.borrow_mut().next() as u8).collect();
         total += len;
         let s = lp.connect(&to, clients.clone()).unwrap();
-        clients.streams.borrow_mut().insert(s, Stream { data, sent: 0, corked: i % 2 == 1, received: 0, hash: Sha256::new() });
+        clients
+            .streams
+            .borrow_mut()
+            .insert(s, Stream { data, sent: 0, corked: i % 2 == 1, received: 0, hash: Sha256::new() });
     }
     let deadline = Instant::now() + Duration::from_secs(120);
     while clients.closed.get() < connections {
@@ -211,7 +220,10 @@ fn soak_echo_then_churn() {
     assert_eq!(fds(), fds_before, "descriptors leaked by churn");
     assert_eq!(lp.socket_count(), 0);
     // Bound: the allocator may keep some freed pages, but churn must not grow memory per cycle.
-    assert!(rss_after <= rss_before + 8 * 1024, "RSS grew from {rss_before} KiB to {rss_after} KiB over {churn} cycles");
+    assert!(
+        rss_after <= rss_before + 8 * 1024,
+        "RSS grew from {rss_before} KiB to {rss_after} KiB over {churn} cycles"
+    );
     println!(
         "soak: {connections} connections, {} MiB echoed in {:.2?}, 0 mismatches; churn: {churn} cycles in {:.2?}; fds {fds_before} -> {}; RSS {rss_before} -> {rss_after} KiB",
         total >> 20,

@@ -117,7 +117,10 @@ fn failing_handshake(cert: &str, key: &str, host: &str, tls: TlsOptions) -> (Str
 #[test]
 fn self_signed_server_is_rejected_with_its_name() {
     let (with_hs, without) = failing_handshake("self.crt", "self.key", "localhost", TlsOptions::default());
-    assert_eq!(with_hs, "open handshake:false:DEPTH_ZERO_SELF_SIGNED_CERT error:DEPTH_ZERO_SELF_SIGNED_CERT close:DEPTH_ZERO_SELF_SIGNED_CERT");
+    assert_eq!(
+        with_hs,
+        "open handshake:false:DEPTH_ZERO_SELF_SIGNED_CERT error:DEPTH_ZERO_SELF_SIGNED_CERT close:DEPTH_ZERO_SELF_SIGNED_CERT"
+    );
     assert_eq!(without, "connect_error:DEPTH_ZERO_SELF_SIGNED_CERT");
 }
 
@@ -297,7 +300,9 @@ fn starttls_upgrades_both_ends() {
             lp.upgrade_tls(s, &server_tls("server.crt", "server.key"), ts.clone(), true).unwrap();
         }
     });
-    let l = lp.listen(&ListenOptions { hostname: Some("127.0.0.1".into()), ..Default::default() }, plain_server.clone()).unwrap();
+    let l = lp
+        .listen(&ListenOptions { hostname: Some("127.0.0.1".into()), ..Default::default() }, plain_server.clone())
+        .unwrap();
     let tls_client = Recorder::with_handshake(&[]);
     tls_client.on(|lp, s, e| {
         if let Event::Handshake(true, None) = e {
@@ -318,7 +323,11 @@ fn starttls_upgrades_both_ends() {
         _ => {}
     });
     let port = lp.listener_port(l).unwrap();
-    lp.connect(&ConnectOptions { hostname: Some("127.0.0.1".into()), port, ..Default::default() }, plain_client.clone()).unwrap();
+    lp.connect(
+        &ConnectOptions { hostname: Some("127.0.0.1".into()), port, ..Default::default() },
+        plain_client.clone(),
+    )
+    .unwrap();
     run_until(&lp, LIMIT, "tls client closed", || closed(&tls_client));
     assert_eq!(tls_client.trace(), "handshake:true data:secret end close");
     assert_eq!(plain_client.trace(), "open data:GO\r\n");
@@ -329,27 +338,61 @@ fn bad_tls_options_fail_at_once_with_clear_errors() {
     let lp = EventLoop::new().unwrap();
     let h = Recorder::new(&[]);
     let try_listen = |tls: TlsOptions| {
-        lp.listen(&ListenOptions { hostname: Some("127.0.0.1".into()), tls: Some(tls), ..Default::default() }, h.clone()).unwrap_err()
+        lp.listen(
+            &ListenOptions { hostname: Some("127.0.0.1".into()), tls: Some(tls), ..Default::default() },
+            h.clone(),
+        )
+        .unwrap_err()
     };
-    let e = try_listen(TlsOptions { certs: vec![pem("garbage.pem")], keys: vec![pem("server.key")], ..Default::default() });
+    let e =
+        try_listen(TlsOptions { certs: vec![pem("garbage.pem")], keys: vec![pem("server.key")], ..Default::default() });
     assert_eq!(e.code, ETLS_BAD_PEM, "{e}");
     let e = try_listen(server_tls("server.crt", "other.key"));
     assert_eq!(e.code, ETLS_KEY_MISMATCH, "{e}");
-    let e = try_listen(TlsOptions { certs: vec![pem("server.crt")], keys: vec![pem("encrypted.key")], ..Default::default() });
+    let e = try_listen(TlsOptions {
+        certs: vec![pem("server.crt")],
+        keys: vec![pem("encrypted.key")],
+        ..Default::default()
+    });
     assert_eq!(e.code, ETLS_KEY_ENCRYPTED, "{e}");
     assert!(e.message.contains("no passphrase"), "{e}");
-    let wrong = TlsOptions { passphrase: Some("wrong".into()), ..TlsOptions { certs: vec![pem("server.crt")], keys: vec![pem("encrypted.key")], ..Default::default() } };
+    let wrong = TlsOptions {
+        passphrase: Some("wrong".into()),
+        ..TlsOptions { certs: vec![pem("server.crt")], keys: vec![pem("encrypted.key")], ..Default::default() }
+    };
     assert_eq!(try_listen(wrong).code, ETLS_KEY_ENCRYPTED);
-    let e = try_listen(TlsOptions { cert_file: Some("/nonexistent/cert.pem".into()), key_file: Some(fixtures().join("server.key")), ..Default::default() });
+    let e = try_listen(TlsOptions {
+        cert_file: Some("/nonexistent/cert.pem".into()),
+        key_file: Some(fixtures().join("server.key")),
+        ..Default::default()
+    });
     assert_eq!(e.code, -libc::ENOENT, "{e}");
     assert!(e.message.contains("/nonexistent/cert.pem"), "{e}");
-    let e = try_listen(TlsOptions { cert_file: Some(fixtures().clone()), key_file: Some(fixtures().join("server.key")), ..Default::default() });
+    let e = try_listen(TlsOptions {
+        cert_file: Some(fixtures().clone()),
+        key_file: Some(fixtures().join("server.key")),
+        ..Default::default()
+    });
     assert_eq!(e.code, -libc::EISDIR, "{e}");
     assert!(h.log.borrow().is_empty());
-    let decrypted = TlsOptions { passphrase: Some("secret".into()), certs: vec![pem("server.crt")], keys: vec![pem("encrypted.key")], ..Default::default() };
-    lp.listen(&ListenOptions { hostname: Some("127.0.0.1".into()), tls: Some(decrypted), ..Default::default() }, h.clone()).unwrap();
-    let files = TlsOptions { cert_file: Some(fixtures().join("server.crt")), key_file: Some(fixtures().join("server.key")), ..Default::default() };
-    lp.listen(&ListenOptions { hostname: Some("127.0.0.1".into()), tls: Some(files), ..Default::default() }, h.clone()).unwrap();
+    let decrypted = TlsOptions {
+        passphrase: Some("secret".into()),
+        certs: vec![pem("server.crt")],
+        keys: vec![pem("encrypted.key")],
+        ..Default::default()
+    };
+    lp.listen(
+        &ListenOptions { hostname: Some("127.0.0.1".into()), tls: Some(decrypted), ..Default::default() },
+        h.clone(),
+    )
+    .unwrap();
+    let files = TlsOptions {
+        cert_file: Some(fixtures().join("server.crt")),
+        key_file: Some(fixtures().join("server.key")),
+        ..Default::default()
+    };
+    lp.listen(&ListenOptions { hostname: Some("127.0.0.1".into()), tls: Some(files), ..Default::default() }, h.clone())
+        .unwrap();
 }
 
 #[test]
@@ -368,7 +411,8 @@ fn garbage_from_a_client_closes_it_and_the_server_serves_others() {
             lp.write(s, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
         }
     });
-    lp.connect(&ConnectOptions { hostname: Some("127.0.0.1".into()), port, ..Default::default() }, garbage.clone()).unwrap();
+    lp.connect(&ConnectOptions { hostname: Some("127.0.0.1".into()), port, ..Default::default() }, garbage.clone())
+        .unwrap();
     run_until(&lp, LIMIT, "garbage client closed", || closed(&garbage));
     let good = Recorder::new(&[]);
     good.on(|lp, s, e| {

@@ -14,7 +14,9 @@ fn a_detached_socket_fires_nothing_more_and_its_adopter_gets_open_then_the_bytes
     let client = Recorder::new(&[]);
     let c = a.connect(&to(a.listener_port(l).unwrap()), client.clone()).unwrap();
     assert_eq!(a.detach(c).unwrap_err().code, ENOTSUP, "a connecting socket cannot move");
-    run_until(&a, LIMIT, "both open", || client.count(|e| *e == Event::Open) == 1 && server.count(|e| *e == Event::Open) == 1);
+    run_until(&a, LIMIT, "both open", || {
+        client.count(|e| *e == Event::Open) == 1 && server.count(|e| *e == Event::Open) == 1
+    });
     let accepted = server.log.borrow()[0].0;
 
     let fd = a.detach(accepted).unwrap();
@@ -39,7 +41,11 @@ fn a_detached_socket_fires_nothing_more_and_its_adopter_gets_open_then_the_bytes
 fn queued_bytes_keep_a_socket_in_its_loop() {
     let a = EventLoop::new().unwrap();
     let server = Recorder::new(&[]);
-    server.on(|lp, s, e| if *e == Event::Open { lp.pause(s).unwrap() });
+    server.on(|lp, s, e| {
+        if *e == Event::Open {
+            lp.pause(s).unwrap()
+        }
+    });
     let l = a.listen(&local(), server.clone()).unwrap();
     let client = Recorder::new(&[]);
     let c = a.connect(&to(a.listener_port(l).unwrap()), client.clone()).unwrap();

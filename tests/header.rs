@@ -2,7 +2,8 @@
 
 #[test]
 fn header_is_in_sync() {
-    let fresh = std::fs::read_to_string(concat!(env!("OUT_DIR"), "/bun_tcp.h")).expect("build.rs writes OUT_DIR/bun_tcp.h");
+    let fresh =
+        std::fs::read_to_string(concat!(env!("OUT_DIR"), "/bun_tcp.h")).expect("build.rs writes OUT_DIR/bun_tcp.h");
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/bun_tcp.h"))
         .expect("include/bun_tcp.h exists");
     assert!(
@@ -17,7 +18,10 @@ fn every_exported_function_is_documented() {
     let lines: Vec<&str> = header.lines().collect();
     let mut checked = 0;
     for (i, line) in lines.iter().enumerate() {
-        let is_decl = !line.starts_with(' ') && line.contains("bun_tcp_") && line.trim_end().ends_with(");") && line.contains('(');
+        let is_decl = !line.starts_with(' ')
+            && line.contains("bun_tcp_")
+            && line.trim_end().ends_with(");")
+            && line.contains('(');
         if is_decl && !line.starts_with("//") && !line.starts_with("typedef") {
             assert!(i > 0 && lines[i - 1].starts_with("//"), "undocumented declaration: {line}");
             checked += 1;

@@ -4,7 +4,9 @@
 //!
 //!   cargo run --release --example tls_provider [-- HANDSHAKES BULK_MIB]
 
-use bun_tcp::{ConnectOptions, EventLoop, HandlerSet, Handlers, ListenOptions, NetError, SocketId, TlsOptions, UserData};
+use bun_tcp::{
+    ConnectOptions, EventLoop, HandlerSet, Handlers, ListenOptions, NetError, SocketId, TlsOptions, UserData,
+};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -80,16 +82,25 @@ fn main() {
         .expect("bash");
     assert!(status.success(), "fixtures");
     let read = |n: &str| std::fs::read(dir.join(n)).unwrap();
-    let server_tls = TlsOptions { certs: vec![read("server.crt")], keys: vec![read("server.key")], ..Default::default() };
+    let server_tls =
+        TlsOptions { certs: vec![read("server.crt")], keys: vec![read("server.key")], ..Default::default() };
     let client_tls = TlsOptions { cas: vec![read("ca.crt")], ..Default::default() };
 
     let lp = EventLoop::new().unwrap();
     let server = counter(false, None);
     let l = lp
-        .listen(&ListenOptions { hostname: Some("127.0.0.1".into()), tls: Some(server_tls.clone()), ..Default::default() }, server.clone())
+        .listen(
+            &ListenOptions { hostname: Some("127.0.0.1".into()), tls: Some(server_tls.clone()), ..Default::default() },
+            server.clone(),
+        )
         .unwrap();
     let port = lp.listener_port(l).unwrap();
-    let to = ConnectOptions { hostname: Some("127.0.0.1".into()), port, tls: Some(client_tls.clone()), ..Default::default() };
+    let to = ConnectOptions {
+        hostname: Some("127.0.0.1".into()),
+        port,
+        tls: Some(client_tls.clone()),
+        ..Default::default()
+    };
 
     // Handshakes: 8 in flight at a time, each client closes once its handshake verified.
     let clients = counter(true, None);

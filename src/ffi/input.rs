@@ -76,7 +76,11 @@ fn byte_list(p: *const bun_tcp_bytes, count: usize, what: &str) -> Result<Vec<Ve
     items
         .iter()
         .enumerate()
-        .map(|(i, b)| bytes(b.ptr, b.len).map(<[u8]>::to_vec).map_err(|_| NetError::invalid(format!("{what}[{i}].ptr is NULL but its len is not 0"))))
+        .map(|(i, b)| {
+            bytes(b.ptr, b.len)
+                .map(<[u8]>::to_vec)
+                .map_err(|_| NetError::invalid(format!("{what}[{i}].ptr is NULL but its len is not 0")))
+        })
         .collect()
 }
 

@@ -56,7 +56,11 @@ pub extern "C" fn bun_tcp_listen(
 }
 
 /// Runs `f` on the listener's loop; errors become `on_err(code)`.
-fn with_listener<T>(l: bun_tcp_listener, on_err: impl FnOnce(i32) -> T, f: impl FnOnce(&EventLoop, ListenerId) -> Result<T, NetError>) -> T {
+fn with_listener<T>(
+    l: bun_tcp_listener,
+    on_err: impl FnOnce(i32) -> T,
+    f: impl FnOnce(&EventLoop, ListenerId) -> Result<T, NetError>,
+) -> T {
     match registry::by_handle(l.id).and_then(|core: Rc<EventLoop>| f(&core, ListenerId(l.id))) {
         Ok(v) => v,
         Err(e) => on_err(fail(&e)),
@@ -88,10 +92,14 @@ pub extern "C" fn bun_tcp_listener_stop(l: bun_tcp_listener, close_active: bool)
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listener_reload(l: bun_tcp_listener, handlers: *const bun_tcp_handlers) -> i32 {
     boundary(BUN_TCP_EPANIC, || {
-        with_listener(l, |c| c, |core, id| {
-            let table = input::handlers(handlers)?;
-            core.reload_listener(id, table).map(|()| 0)
-        })
+        with_listener(
+            l,
+            |c| c,
+            |core, id| {
+                let table = input::handlers(handlers)?;
+                core.reload_listener(id, table).map(|()| 0)
+            },
+        )
     })
 }
 
@@ -122,4 +130,3 @@ pub extern "C" fn bun_tcp_listener_data(l: bun_tcp_listener) -> *mut c_void {
 pub extern "C" fn bun_tcp_listener_set_data(l: bun_tcp_listener, data: *mut c_void) -> i32 {
     boundary(BUN_TCP_EPANIC, || with_listener(l, |c| c, |core, id| core.set_listener_data(id, data).map(|()| 0)))
 }
-

@@ -74,9 +74,7 @@ pub extern "C" fn bun_tcp_poll(loop_: *mut bun_tcp_loop, timeout_ms: i32) -> i32
 /// gone or unref'd). Returns 0, or a negative code as `bun_tcp_poll`.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_run(loop_: *mut bun_tcp_loop) -> i32 {
-    boundary(super::types::BUN_TCP_EPANIC, || {
-        code_of(registry::by_ptr(loop_).and_then(|core| core.run()), |()| 0)
-    })
+    boundary(super::types::BUN_TCP_EPANIC, || code_of(registry::by_ptr(loop_).and_then(|core| core.run()), |()| 0))
 }
 
 /// Whether any ref'd listener, open socket or pending connect keeps the loop alive. false for
@@ -176,4 +174,3 @@ pub extern "C" fn bun_tcp_loop_listener_count(loop_: *const bun_tcp_loop) -> usi
 pub extern "C" fn bun_tcp_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
-

@@ -29,9 +29,9 @@ pub use types::*;
 use crate::error::{EPANIC, NetError};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::ffi::CString;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
 
 /// A static C string with this text, made once per distinct text. The texts are a small, fixed
 /// set (error descriptions, TLS version, cipher and provider names), so the table stays small.
@@ -42,7 +42,8 @@ pub(crate) fn intern(text: &str) -> &'static std::ffi::CStr {
     if let Some(found) = table.get(text) {
         return found;
     }
-    let leaked: &'static std::ffi::CStr = Box::leak(CString::new(text.replace('\0', " ")).unwrap_or_default().into_boxed_c_str());
+    let leaked: &'static std::ffi::CStr =
+        Box::leak(CString::new(text.replace('\0', " ")).unwrap_or_default().into_boxed_c_str());
     table.insert(text.to_string(), leaked);
     leaked
 }

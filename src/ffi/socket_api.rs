@@ -1,6 +1,8 @@
 //! Connect and socket functions.
 
-use super::types::{BUN_TCP_EPANIC, bun_tcp_connect_options, bun_tcp_handlers, bun_tcp_listener, bun_tcp_loop, bun_tcp_socket};
+use super::types::{
+    BUN_TCP_EPANIC, bun_tcp_connect_options, bun_tcp_handlers, bun_tcp_listener, bun_tcp_loop, bun_tcp_socket,
+};
 use super::{boundary, code_of, fail, input, registry};
 use crate::error::NetError;
 use crate::event_loop::EventLoop;
@@ -60,7 +62,11 @@ pub extern "C" fn bun_tcp_connect(
 }
 
 /// Runs `f` on the socket's loop; errors become `on_err(code)` after being recorded.
-pub(super) fn with_socket<T>(s: bun_tcp_socket, on_err: impl FnOnce(i32) -> T, f: impl FnOnce(&EventLoop, SocketId) -> Result<T, NetError>) -> T {
+pub(super) fn with_socket<T>(
+    s: bun_tcp_socket,
+    on_err: impl FnOnce(i32) -> T,
+    f: impl FnOnce(&EventLoop, SocketId) -> Result<T, NetError>,
+) -> T {
     match registry::by_handle(s.id).and_then(|core| f(&core, SocketId(s.id))) {
         Ok(v) => v,
         Err(e) => on_err(fail(&e)),
@@ -71,7 +77,12 @@ fn status(s: bun_tcp_socket, f: impl FnOnce(&EventLoop, SocketId) -> Result<(), 
     boundary(BUN_TCP_EPANIC, || with_socket(s, |c| c, |core, id| f(core, id).map(|()| 0)))
 }
 
-fn count(s: bun_tcp_socket, bytes: *const u8, len: usize, f: impl FnOnce(&EventLoop, SocketId, &[u8]) -> Result<usize, NetError>) -> i64 {
+fn count(
+    s: bun_tcp_socket,
+    bytes: *const u8,
+    len: usize,
+    f: impl FnOnce(&EventLoop, SocketId, &[u8]) -> Result<usize, NetError>,
+) -> i64 {
     boundary(i64::from(BUN_TCP_EPANIC), || {
         with_socket(s, i64::from, |core, id| {
             let bytes = input::bytes(bytes, len)?;
@@ -306,13 +317,13 @@ pub extern "C" fn bun_tcp_socket_fd(s: bun_tcp_socket) -> i32 {
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_listener(s: bun_tcp_socket) -> bun_tcp_listener {
     boundary(bun_tcp_listener { id: 0 }, || {
-        with_socket(s, |_| bun_tcp_listener { id: 0 }, |core, id| {
-            Ok(bun_tcp_listener { id: core.socket_listener(id)?.map_or(0, |l| l.0) })
-        })
+        with_socket(
+            s,
+            |_| bun_tcp_listener { id: 0 },
+            |core, id| Ok(bun_tcp_listener { id: core.socket_listener(id)?.map_or(0, |l| l.0) }),
+        )
     })
 }
-
-
 
 /// Takes an open plain socket out of its loop (beyond Bun): writes its descriptor, still
 /// connected, to `*out_fd` and returns 0; the handle is stale from then on and no handler fires

@@ -31,10 +31,14 @@ pub extern "C" fn bun_tcp_socket_verify_error(s: bun_tcp_socket) -> i32 {
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_alpn_protocol(s: bun_tcp_socket, buf: *mut c_char, buf_len: usize) -> i32 {
     boundary(BUN_TCP_EPANIC, || {
-        with_socket(s, |c| c, |core, id| {
-            let proto = core.alpn_protocol(id)?.unwrap_or_default();
-            copy_out(&String::from_utf8_lossy(&proto), buf, buf_len)
-        })
+        with_socket(
+            s,
+            |c| c,
+            |core, id| {
+                let proto = core.alpn_protocol(id)?.unwrap_or_default();
+                copy_out(&String::from_utf8_lossy(&proto), buf, buf_len)
+            },
+        )
     })
 }
 
@@ -73,21 +77,25 @@ pub extern "C" fn bun_tcp_socket_cipher(s: bun_tcp_socket) -> *const c_char {
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_peer_certificate(s: bun_tcp_socket, buf: *mut u8, buf_len: usize) -> i32 {
     boundary(BUN_TCP_EPANIC, || {
-        with_socket(s, |c| c, |core, id| {
-            let der = core.peer_certificate(id)?.unwrap_or_default();
-            if buf.is_null() && buf_len == 0 {
-                return Ok(der.len() as i32);
-            }
-            if buf.is_null() {
-                return Err(NetError::invalid("buf is NULL"));
-            }
-            if der.len() > buf_len {
-                return Err(NetError::new(-libc::ENOSPC, format!("the certificate needs {} bytes", der.len())));
-            }
-            // SAFETY: `buf` has `buf_len` writable bytes (the header's contract); der.len() fits.
-            unsafe { std::ptr::copy_nonoverlapping(der.as_ptr(), buf, der.len()) };
-            Ok(der.len() as i32)
-        })
+        with_socket(
+            s,
+            |c| c,
+            |core, id| {
+                let der = core.peer_certificate(id)?.unwrap_or_default();
+                if buf.is_null() && buf_len == 0 {
+                    return Ok(der.len() as i32);
+                }
+                if buf.is_null() {
+                    return Err(NetError::invalid("buf is NULL"));
+                }
+                if der.len() > buf_len {
+                    return Err(NetError::new(-libc::ENOSPC, format!("the certificate needs {} bytes", der.len())));
+                }
+                // SAFETY: `buf` has `buf_len` writable bytes (the header's contract); der.len() fits.
+                unsafe { std::ptr::copy_nonoverlapping(der.as_ptr(), buf, der.len()) };
+                Ok(der.len() as i32)
+            },
+        )
     })
 }
 
@@ -106,11 +114,15 @@ pub extern "C" fn bun_tcp_socket_upgrade_tls(
     is_server: bool,
 ) -> i32 {
     boundary(BUN_TCP_EPANIC, || {
-        with_socket(s, |c| c, |core, id| {
-            let opts = input::tls_options(tls)?.ok_or_else(|| NetError::invalid("tls is NULL"))?;
-            let table = input::handlers(handlers)?;
-            core.upgrade_tls(id, &opts, table, is_server).map(|()| 0)
-        })
+        with_socket(
+            s,
+            |c| c,
+            |core, id| {
+                let opts = input::tls_options(tls)?.ok_or_else(|| NetError::invalid("tls is NULL"))?;
+                let table = input::handlers(handlers)?;
+                core.upgrade_tls(id, &opts, table, is_server).map(|()| 0)
+            },
+        )
     })
 }
 

@@ -114,27 +114,36 @@ fn parse_key(label: &str, pem: &[u8], passphrase: Option<&str>) -> Result<Privat
     if text.contains("Proc-Type: 4,ENCRYPTED") {
         return Err(tls_error(
             ETLS_KEY_ENCRYPTED,
-            format!("{label}: legacy OpenSSL key encryption (Proc-Type: 4,ENCRYPTED) is not supported; convert it with `openssl pkcs8 -topk8`"),
+            format!(
+                "{label}: legacy OpenSSL key encryption (Proc-Type: 4,ENCRYPTED) is not supported; convert it with `openssl pkcs8 -topk8`"
+            ),
         ));
     }
     if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
         return decrypt_pkcs8(label, &text, passphrase);
     }
-    PrivateKeyDer::from_pem_slice(pem).map_err(|e| tls_error(ETLS_BAD_PEM, format!("{label}: no usable private key in the PEM ({e})")))
+    PrivateKeyDer::from_pem_slice(pem)
+        .map_err(|e| tls_error(ETLS_BAD_PEM, format!("{label}: no usable private key in the PEM ({e})")))
 }
 
 /// An "ENCRYPTED PRIVATE KEY" (PKCS#8 with PBES2) opened with the passphrase.
 fn decrypt_pkcs8(label: &str, text: &str, passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, NetError> {
     let Some(passphrase) = passphrase else {
-        return Err(tls_error(ETLS_KEY_ENCRYPTED, format!("{label}: the private key is encrypted and no passphrase was given")));
+        return Err(tls_error(
+            ETLS_KEY_ENCRYPTED,
+            format!("{label}: the private key is encrypted and no passphrase was given"),
+        ));
     };
     let begin = text.find("-----BEGIN ENCRYPTED PRIVATE KEY-----").unwrap_or(0);
     let unreadable = |e: String| tls_error(ETLS_BAD_PEM, format!("{label}: unreadable ENCRYPTED PRIVATE KEY ({e})"));
     let (_, der) = pkcs8::der::pem::decode_vec(&text.as_bytes()[begin..]).map_err(|e| unreadable(e.to_string()))?;
     let encrypted = pkcs8::EncryptedPrivateKeyInfo::try_from(der.as_slice()).map_err(|e| unreadable(e.to_string()))?;
-    let plain = encrypted
-        .decrypt(passphrase)
-        .map_err(|_| tls_error(ETLS_KEY_ENCRYPTED, format!("{label}: cannot decrypt the private key: wrong passphrase or unsupported cipher")))?;
+    let plain = encrypted.decrypt(passphrase).map_err(|_| {
+        tls_error(
+            ETLS_KEY_ENCRYPTED,
+            format!("{label}: cannot decrypt the private key: wrong passphrase or unsupported cipher"),
+        )
+    })?;
     Ok(PrivateKeyDer::Pkcs8(plain.as_bytes().to_vec().into()))
 }
 
@@ -142,7 +151,9 @@ fn roots_from(cas: &[(String, Vec<u8>)]) -> Result<RootCertStore, NetError> {
     let mut roots = RootCertStore::empty();
     for (label, pem) in cas {
         for cert in parse_certs(label, pem)? {
-            roots.add(cert).map_err(|e| tls_error(ETLS_BAD_PEM, format!("{label}: not a usable CA certificate ({e})")))?;
+            roots
+                .add(cert)
+                .map_err(|e| tls_error(ETLS_BAD_PEM, format!("{label}: not a usable CA certificate ({e})")))?;
         }
     }
     Ok(roots)
@@ -173,7 +184,9 @@ fn versions(opts: &TlsOptions) -> Result<Vec<&'static SupportedProtocolVersion>,
     let max = if opts.max_version == 0 { TLS1_3 } else { opts.max_version };
     for v in [min, max] {
         if v != TLS1_2 && v != TLS1_3 {
-            return Err(NetError::invalid(format!("unsupported TLS version 0x{v:04x} (use 0x0303 for TLS 1.2 or 0x0304 for TLS 1.3)")));
+            return Err(NetError::invalid(format!(
+                "unsupported TLS version 0x{v:04x} (use 0x0303 for TLS 1.2 or 0x0304 for TLS 1.3)"
+            )));
         }
     }
     if min > max {
@@ -210,7 +223,10 @@ fn certified_keys(opts: &TlsOptions, provider: &CryptoProvider) -> Result<Vec<Ar
             .map_err(|e| tls_error(ETLS_BAD_PEM, format!("{key_label}: unsupported private key ({e})")))?;
         let certified = CertifiedKey::new(chain, signing);
         if let Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) = certified.keys_match() {
-            return Err(tls_error(ETLS_KEY_MISMATCH, format!("{key_label} does not match the certificate in {cert_label}")));
+            return Err(tls_error(
+                ETLS_KEY_MISMATCH,
+                format!("{key_label} does not match the certificate in {cert_label}"),
+            ));
         }
         out.push(Arc::new(certified));
     }

@@ -8,8 +8,8 @@ mod session;
 mod transport;
 mod verify;
 
-pub use config::{TLS1_2, TLS1_3, TlsOptions, provider_name};
 pub(crate) use config::{ServerTls, client_config, server_config};
+pub use config::{TLS1_2, TLS1_3, TlsOptions, provider_name};
 pub(crate) use transport::{flush_queue_tls, flush_tls, send_tls};
 
 use crate::error::{ECERT_MISSING, ETLS, ETLS_ALERT, ETLS_PROTOCOL, NetError};
@@ -61,8 +61,8 @@ impl TlsState {
     }
 
     pub fn server(tls: &ServerTls) -> Result<TlsState, NetError> {
-        let mut conn = ServerConnection::new(tls.config.clone())
-            .map_err(|e| NetError::new(ETLS, format!("TLS server: {e}")))?;
+        let mut conn =
+            ServerConnection::new(tls.config.clone()).map_err(|e| NetError::new(ETLS, format!("TLS server: {e}")))?;
         conn.set_buffer_limit(Some(TLS_BUFFER_LIMIT));
         Ok(TlsState {
             conn: Connection::Server(conn),
@@ -122,12 +122,16 @@ pub(crate) fn tls_failure(err: &rustls::Error) -> NetError {
             Some(e) => e.clone(),
             None => NetError::new(crate::error::ECERT_REJECTED, format!("certificate rejected: {other}")),
         },
-        E::InvalidCertificate(_) => verify::classify(err, &rustls::pki_types::CertificateDer::from(Vec::new()), &[], "peer"),
+        E::InvalidCertificate(_) => {
+            verify::classify(err, &rustls::pki_types::CertificateDer::from(Vec::new()), &[], "peer")
+        }
         E::NoCertificatesPresented => NetError::new(ECERT_MISSING, "the peer sent no certificate"),
         E::AlertReceived(alert) => NetError::new(ETLS_ALERT, format!("the peer sent a fatal TLS alert: {alert:?}")),
-        E::InvalidMessage(_) | E::PeerMisbehaved(_) | E::InappropriateMessage { .. } | E::InappropriateHandshakeMessage { .. } | E::DecryptError => {
-            NetError::new(ETLS_PROTOCOL, format!("TLS protocol error: {err}"))
-        }
+        E::InvalidMessage(_)
+        | E::PeerMisbehaved(_)
+        | E::InappropriateMessage { .. }
+        | E::InappropriateHandshakeMessage { .. }
+        | E::DecryptError => NetError::new(ETLS_PROTOCOL, format!("TLS protocol error: {err}")),
         other => NetError::new(ETLS, format!("TLS error: {other}")),
     }
 }

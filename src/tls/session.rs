@@ -1,11 +1,11 @@
 //! STARTTLS (upgrading an open plain socket) and the TLS queries of a socket.
 
 use super::{TlsOptions, TlsState, client_config, server_config};
+use crate::SocketId;
 use crate::error::NetError;
 use crate::event_loop::EventLoop;
 use crate::handlers::{HandlerCell, Handlers, validate};
 use crate::socket::Phase;
-use crate::SocketId;
 use std::rc::Rc;
 
 impl EventLoop {
@@ -14,7 +14,13 @@ impl EventLoop {
     /// `open` fires again after the handshake. Nothing may be queued or ended. Bytes the peer
     /// sent after its last plaintext message and before the upgrade were already delivered as
     /// plaintext: protocols wait for the answer to their STARTTLS command before the handshake.
-    pub fn upgrade_tls(&self, id: SocketId, opts: &TlsOptions, handlers: Rc<dyn Handlers>, is_server: bool) -> Result<(), NetError> {
+    pub fn upgrade_tls(
+        &self,
+        id: SocketId,
+        opts: &TlsOptions,
+        handlers: Rc<dyn Handlers>,
+        is_server: bool,
+    ) -> Result<(), NetError> {
         validate(&*handlers)?;
         let state = if is_server {
             TlsState::server(&server_config(opts)?)?

@@ -40,7 +40,12 @@ pub(crate) fn flush_tls(stream: &Stream, tls: &mut TlsState) -> io::Result<bool>
 
 /// Moves queued plaintext into rustls (as much as its buffer takes) and sends the records.
 /// Ok(true) when the queue and rustls are both empty.
-pub(crate) fn flush_queue_tls(stream: &Stream, tls: &mut TlsState, queue: &mut WriteQueue, written: &mut u64) -> io::Result<bool> {
+pub(crate) fn flush_queue_tls(
+    stream: &Stream,
+    tls: &mut TlsState,
+    queue: &mut WriteQueue,
+    written: &mut u64,
+) -> io::Result<bool> {
     loop {
         let mut moved = 0;
         if !tls.handshaking {
@@ -143,9 +148,14 @@ impl EventLoop {
             *self.plain_buf.borrow_mut() = plain;
             self.after_dispatch();
             if step.eof || step.peer_closed {
-                let handshaking = self.st.borrow().sockets.get(id).and_then(|s| s.tls.as_ref()).is_some_and(|t| t.handshaking);
+                let handshaking =
+                    self.st.borrow().sockets.get(id).and_then(|s| s.tls.as_ref()).is_some_and(|t| t.handshaking);
                 if handshaking {
-                    let err = NetError::sys(-libc::ECONNRESET, c"read", "(the peer closed the connection during the TLS handshake)");
+                    let err = NetError::sys(
+                        -libc::ECONNRESET,
+                        c"read",
+                        "(the peer closed the connection during the TLS handshake)",
+                    );
                     self.tls_failed(id, err, true);
                 } else {
                     self.eof_or_pending_reset(id);
@@ -171,7 +181,8 @@ impl EventLoop {
             step.would_block = true;
             return step;
         };
-        let readable = s.phase == Phase::Open && (!s.paused || s.reset_seen) && !s.read_eof && !s.read_shut && s.failure.is_none();
+        let readable =
+            s.phase == Phase::Open && (!s.paused || s.reset_seen) && !s.read_eof && !s.read_shut && s.failure.is_none();
         let (Some(stream), Some(tls)) = (s.stream.as_ref(), s.tls.as_mut()) else {
             step.would_block = true;
             return step;

@@ -4,8 +4,8 @@
 
 use super::der::is_self_issued;
 use crate::error::{
-    ECERT_ALTNAME, ECERT_EXPIRED, ECERT_MISSING, ECERT_NOT_YET_VALID, ECERT_REJECTED, ECERT_REVOKED,
-    ECERT_SELF_SIGNED, ECERT_SELF_SIGNED_IN_CHAIN, ECERT_SIGNATURE, ECERT_UNTRUSTED, NetError,
+    ECERT_ALTNAME, ECERT_EXPIRED, ECERT_MISSING, ECERT_NOT_YET_VALID, ECERT_REJECTED, ECERT_REVOKED, ECERT_SELF_SIGNED,
+    ECERT_SELF_SIGNED_IN_CHAIN, ECERT_SIGNATURE, ECERT_UNTRUSTED, NetError,
 };
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -14,7 +14,12 @@ use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Error, 
 use std::sync::{Arc, Mutex};
 
 /// Names a verification failure as OpenSSL would.
-pub fn classify(err: &Error, end_entity: &CertificateDer<'_>, intermediates: &[CertificateDer<'_>], peer: &str) -> NetError {
+pub fn classify(
+    err: &Error,
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    peer: &str,
+) -> NetError {
     let verdict = |code: i32, detail: String| {
         let mut e = NetError::new(code, detail);
         e.syscall = None;
@@ -112,11 +117,21 @@ impl ServerCertVerifier for ServerVerifier {
         }
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, Error> {
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
         self.inner.verify_tls12_signature(message, cert, dss)
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, Error> {
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
         self.inner.verify_tls13_signature(message, cert, dss)
     }
 
@@ -163,7 +178,12 @@ impl ClientCertVerifier for ClientVerifier {
         self.inner.root_hint_subjects()
     }
 
-    fn verify_client_cert(&self, end_entity: &CertificateDer<'_>, intermediates: &[CertificateDer<'_>], now: UnixTime) -> Result<ClientCertVerified, Error> {
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, Error> {
         match self.inner.verify_client_cert(end_entity, intermediates, now) {
             Ok(v) => Ok(v),
             Err(_) if !self.enforce => Ok(ClientCertVerified::assertion()),
@@ -171,11 +191,21 @@ impl ClientCertVerifier for ClientVerifier {
         }
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, Error> {
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
         self.inner.verify_tls12_signature(message, cert, dss)
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, Error> {
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
         self.inner.verify_tls13_signature(message, cert, dss)
     }
 
