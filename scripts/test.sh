@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh: run every test.
-#   1. cargo test --release          (Rust unit + integration tests; checks the committed header)
+#   1. cargo fmt --check, cargo clippy -D warnings, cargo test --release (Rust unit + integration
+#      tests; checks the committed header)
 #   2. CMake build + ctest           (C test programs, examples, install tree, bench smoke, and the
 #                                     conformance suite against Bun 1.4.4: tests/conformance)
 #   3. the C tests and the conformance suite again under ASan + UBSan (skip with BUN_TCP_ASAN=0)
@@ -53,6 +54,13 @@ fi
 JOBS=${JOBS:-2}
 
 # ---- 1. Rust -------------------------------------------------------------------------------
+for tool in rustfmt clippy; do
+  cargo "${tool/rustfmt/fmt}" --version >/dev/null 2>&1 || rustup component add "$tool"
+done
+step "cargo fmt --check"
+stage "cargo fmt" cargo fmt --check
+step "cargo clippy --all-targets -- -D warnings"
+stage "cargo clippy" cargo clippy --release --all-targets -j "$JOBS" -- -D warnings
 step "cargo test --release"
 export BUN_TCP_CHECK_HEADER=1
 stage "cargo test" cargo test --release -j "$JOBS"

@@ -9,6 +9,12 @@
 
 #![deny(unsafe_code)]
 
+// Linux only: edge-triggered epoll (a short read skips the read that would return EAGAIN),
+// MSG_NOSIGNAL, accept4, abstract unix sockets and the TCP_KEEP* options. A port replaces the
+// OS-edge code (src/os.rs, the poll backend in src/event_loop.rs) and lifts this line.
+#[cfg(not(target_os = "linux"))]
+compile_error!("bun_tcp supports Linux only: a port to another OS changes src/os.rs and the poll backend");
+
 pub mod addr;
 mod dns;
 pub mod error;
