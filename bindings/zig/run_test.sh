@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ctest "zig_host": runs `zig build test` in hosts/zig against libbun_tcp.a.
+# ctest "zig_host": runs `zig build test` in bindings/zig against libbun_tcp.a.
 # Zig comes from PyPI's ziglang package (pinned below), installed once into the build tree.
 # usage: run_test.sh <build dir> <libbun_tcp.a> <include dir>
 set -euo pipefail
