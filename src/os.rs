@@ -210,15 +210,21 @@ pub fn connect_tcp(addr: SocketAddr) -> io::Result<Stream> {
     TcpStream::connect(addr).map(Stream::Tcp)
 }
 
-/// Starts a unix-domain connect.
+/// Makes a unix-domain connection. Linux completes (or refuses) a non-blocking AF_UNIX connect
+/// inside the call: EAGAIN means the listener's backlog is full and is final, since no readiness
+/// event will ever finish that connect (unlike TCP's EINPROGRESS); it is returned as an error.
 pub fn connect_unix(name: &UnixName) -> io::Result<Stream> {
     let addr = unix_sockaddr(name)?;
     let socket = Socket::new(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
-    match socket.connect(&addr) {
-        Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-        Err(e) => return Err(e),
+    loop {
+        match socket.connect(&addr) {
+            Ok(()) => break,
+            // Not expected from AF_UNIX on Linux, but if it ever is, the connect is truly in
+            // flight and its writable event finishes it.
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
     }
     Ok(Stream::Unix(UnixStream::from_std(std::os::unix::net::UnixStream::from(socket))))
 }
