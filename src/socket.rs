@@ -1316,11 +1316,25 @@ impl EventLoop {
         })
     }
 
+    /// SO_KEEPALIVE with TCP_KEEPIDLE = `initial_delay` rounded down to seconds (at least 1), or
+    /// off (the delay is then unused). The delay is checked against the kernel's limit before
+    /// anything is applied, so an error leaves the socket's options as they were.
     pub fn set_keep_alive(&self, id: SocketId, on: bool, initial_delay: Duration) -> Result<(), NetError> {
+        let setting = if on {
+            let idle = os::keepalive_idle(initial_delay).map_err(|secs| {
+                let max = *os::TCP_KEEPIDLE_SECS.end();
+                NetError::invalid(format!(
+                    "initial_delay_ms is {} ms ({secs} s); the kernel's TCP_KEEPIDLE limit is {max} s ({} ms)",
+                    initial_delay.as_millis(),
+                    u64::from(max) * 1000 + 999
+                ))
+            })?;
+            os::KeepAlive::On(idle)
+        } else {
+            os::KeepAlive::Off
+        };
         self.with_live_socket(id, |s, _| match s.stream.as_ref() {
-            Some(stream) => {
-                stream.set_keepalive(on, initial_delay).map_err(|e| NetError::io(&e, c"setsockopt", "SO_KEEPALIVE"))
-            }
+            Some(stream) => stream.set_keepalive(setting).map_err(|e| NetError::io(&e, c"setsockopt", "SO_KEEPALIVE")),
             None => Err(NetError::new(-libc::ENOTCONN, "the socket is not connected")),
         })
     }
