@@ -120,6 +120,9 @@ pub(crate) struct Dial {
     pub attempt_seq: u32,
     /// The host and port (or path) for messages.
     pub target: String,
+    /// The queued or running name look-up; dropping it (the socket closed) lets the resolver
+    /// pool skip a look-up nobody waits for any more.
+    pub lookup: Option<crate::dns::LookupTicket>,
 }
 
 impl Socket {
@@ -286,12 +289,17 @@ impl EventLoop {
             .map_err(|_| NetError::new(-libc::ENOMEM, "too many sockets in this loop"))?;
         self.st.borrow_mut().books.hold(true);
         match plan {
-            Plan::Resolve(name) => {
-                if let Err(e) = self.start_dns(id, name, opts.port) {
+            Plan::Resolve(name) => match self.start_dns(id, name, opts.port) {
+                Ok(ticket) => {
+                    if let Some(s) = self.st.borrow_mut().sockets.get_mut(id) {
+                        s.dial().lookup = Some(ticket);
+                    }
+                }
+                Err(e) => {
                     self.forget_unopened(id);
                     return Err(e);
                 }
-            }
+            },
             Plan::Addrs(_) => {
                 if let Err(e) = self.start_attempt(id, false) {
                     immediate_failure = Some(e);
