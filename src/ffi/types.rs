@@ -219,9 +219,11 @@ pub struct bun_tcp_listen_options {
     pub ipv6_only: bool,
     /// listen(2) backlog; 0 = 511.
     pub backlog: i32,
-    /// 0 = `unix_path` is NUL-terminated. Else the number of bytes at `unix_path` (no NUL needed
-    /// after them), an abstract name's leading '\0' included: `{.unix_path = "\0name",
-    /// .unix_path_len = 5}`. Over 108: -ENAMETOOLONG; with a NULL `unix_path`: BUN_TCP_EINVAL.
+    /// 0 = `unix_path` is NUL-terminated. Else the number of bytes at `unix_path`, an abstract
+    /// name's leading '\0' included and no terminating NUL counted (none is needed; `sizeof` of
+    /// a string literal is one too many): `{.unix_path = "\0name", .unix_path_len = 5}`. Only
+    /// those bytes are read. Over 108: -ENAMETOOLONG; a NUL among them after the first byte, or a
+    /// NULL `unix_path`: BUN_TCP_EINVAL.
     pub unix_path_len: usize,
 }
 
