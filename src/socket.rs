@@ -1353,7 +1353,14 @@ fn send_now(id: u64, s: &mut Socket, st: &mut Books, bytes: &[u8]) -> Result<usi
     let Some(stream) = s.stream.as_ref() else { return Ok(0) };
     let sent = match s.tls.as_mut() {
         Some(tls) => tls::send_tls(stream, tls, bytes),
-        None => stream.send(bytes),
+        // EINTR is retried here: treated as "try later", it would wait for a writable edge that an
+        // already writable socket never raises again, and `drain` would never fire.
+        None => loop {
+            match stream.send(bytes) {
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        },
     };
     match sent {
         Ok(n) => {
