@@ -117,7 +117,8 @@ impl Pool {
                 let answers = job.answers.clone();
                 let waker = job.waker.clone();
                 if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run())).is_err() {
-                    let err = NetError::new(ENOTFOUND, "the resolver panicked");
+                    let mut err = NetError::new(ENOTFOUND, "getaddrinfo ENOTFOUND (the resolver panicked)");
+                    err.syscall = Some(c"getaddrinfo");
                     if answers.send(Resolved { id, result: Err(err) }).is_ok() {
                         let _ = waker.wake();
                     }

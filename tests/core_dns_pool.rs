@@ -35,12 +35,16 @@ fn to_host(host: &str) -> ConnectOptions {
     ConnectOptions { hostname: Some(host.into()), port: 80, ..Default::default() }
 }
 
+/// The pool is per process and the tests count threads: they must not run side by side.
+static SERIAL: Mutex<()> = Mutex::new(());
+
 fn threads() -> usize {
     std::fs::read_dir("/proc/self/task").unwrap().count()
 }
 
 #[test]
 fn queued_lookups_of_closed_sockets_are_skipped_and_slow_ones_do_not_block_the_loop() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let lp = EventLoop::new().unwrap();
     let calls = Arc::new(Calls::default());
     lp.set_resolver(Some(gated_resolver(calls.clone())));
@@ -96,4 +100,23 @@ fn queued_lookups_of_closed_sockets_are_skipped_and_slow_ones_do_not_block_the_l
         assert!(Instant::now() < deadline, "resolver threads did not exit when idle");
         lp.poll(Some(Duration::from_millis(50))).unwrap();
     }
+}
+
+#[test]
+fn a_panicking_resolver_fails_the_connect_instead_of_leaving_it_resolving() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let lp = EventLoop::new().unwrap();
+    lp.set_resolver(Some(Arc::new(|host: &str, _port: u16| -> Result<Vec<std::net::SocketAddr>, NetError> {
+        panic!("test resolver panics for {host}")
+    })));
+    let rec = Recorder::new(&[]);
+    lp.connect(&to_host("panics.test"), rec.clone()).unwrap();
+    run_until(&lp, LIMIT, "connect_error", || rec.count(|e| matches!(e, Event::ConnectError(_))) == 1);
+    assert_eq!(rec.trace(), "connect_error:ENOTFOUND");
+    assert!(!lp.alive());
+    // The pool still serves later look-ups.
+    lp.set_resolver(Some(gated_resolver(Arc::new(Calls::default()))));
+    lp.connect(&to_host("after.test"), rec.clone()).unwrap();
+    run_until(&lp, LIMIT, "second connect_error", || rec.count(|e| matches!(e, Event::ConnectError(_))) == 2);
+    assert_eq!(rec.trace(), "connect_error:ENOTFOUND connect_error:ENOTFOUND");
 }
