@@ -507,7 +507,9 @@ int32_t bun_tcp_socket_uncork(struct bun_tcp_socket s);
 // Bytes queued by write_all / end / cork and not yet sent (0 for a stale handle).
 size_t bun_tcp_socket_buffered_amount(struct bun_tcp_socket s);
 
-// TCP_NODELAY (on by default). Returns 0 or a negative code.
+// TCP_NODELAY (on by default); a no-op returning 0 on unix-domain sockets. Returns 0,
+// -ENOTCONN (still connecting), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD or the -errno of
+// setsockopt (then nothing changed: it is one option).
 int32_t bun_tcp_socket_set_no_delay(struct bun_tcp_socket s, bool enable);
 
 // SO_KEEPALIVE, with TCP_KEEPIDLE = initial_delay_ms rounded down to whole seconds and raised

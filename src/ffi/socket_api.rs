@@ -249,7 +249,9 @@ pub extern "C" fn bun_tcp_socket_buffered_amount(s: bun_tcp_socket) -> usize {
     boundary(0, || with_socket(s, |_| 0, |core, id| core.buffered_amount(id)))
 }
 
-/// TCP_NODELAY (on by default). Returns 0 or a negative code.
+/// TCP_NODELAY (on by default); a no-op returning 0 on unix-domain sockets. Returns 0,
+/// -ENOTCONN (still connecting), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD or the -errno of
+/// setsockopt (then nothing changed: it is one option).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_set_no_delay(s: bun_tcp_socket, enable: bool) -> i32 {
     status(s, |core, id| core.set_no_delay(id, enable))
