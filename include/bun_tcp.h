@@ -183,8 +183,10 @@ typedef struct bun_tcp_listen_options {
   void *data;
   // NULL = plain TCP.
   const struct bun_tcp_tls_options *tls;
-  // Listen on a unix-domain socket instead. A leading '\0' selects the Linux abstract
-  // namespace: the name is then the NUL-terminated string that follows it.
+  // Listen on a unix-domain socket instead: a NUL-terminated path (at most 107 bytes), or,
+  // with `unix_path_len`, exactly that many bytes. A leading '\0' selects the Linux abstract
+  // namespace and then needs `unix_path_len` (the NUL plus 1 to 107 name bytes): without a
+  // length a leading '\0' is BUN_TCP_EINVAL, as is "" (nothing past that first byte is read).
   const char *unix_path;
   // After the peer's FIN (with an `end` handler), keep the socket writable until `end`.
   bool allow_half_open;
@@ -194,6 +196,12 @@ typedef struct bun_tcp_listen_options {
   bool ipv6_only;
   // listen(2) backlog; 0 = 511.
   int32_t backlog;
+  // 0 = `unix_path` is NUL-terminated. Else the number of bytes at `unix_path`, an abstract
+  // name's leading '\0' included and no terminating NUL counted (none is needed; `sizeof` of
+  // a string literal is one too many): `{.unix_path = "\0name", .unix_path_len = 5}`. Only
+  // those bytes are read. Over 108: -ENAMETOOLONG; a NUL among them after the first byte, or a
+  // NULL `unix_path`: BUN_TCP_EINVAL.
+  size_t unix_path_len;
 } bun_tcp_listen_options;
 
 // A socket handle, passed by value. `id` packs the loop, a slot and a generation: a handle to a
@@ -256,10 +264,13 @@ typedef struct bun_tcp_connect_options {
   void *data;
   // NULL = plain TCP.
   const struct bun_tcp_tls_options *tls;
-  // Connect to a unix-domain socket instead (leading '\0': abstract name, as for listen).
+  // Connect to a unix-domain socket instead; a path or (leading '\0', with `unix_path_len`)
+  // an abstract name, as for listen.
   const char *unix_path;
   // After the peer's FIN (with an `end` handler), keep the socket writable until `end`.
   bool allow_half_open;
+  // The length of `unix_path` (0 = NUL-terminated), as for listen.
+  size_t unix_path_len;
 } bun_tcp_connect_options;
 
 #ifdef __cplusplus
@@ -281,8 +292,9 @@ const char *bun_tcp_last_error_message(void);
 // Listens on TCP (IPv4 or IPv6) or a unix-domain socket. `handlers` is copied; it is shared by
 // every accepted socket, whose user data starts as `opts->data`. On success writes the
 // listener to `*out` and returns 0. Errors (no handler fires): BUN_TCP_EINVAL (NULL loop,
-// options, handlers or out; handlers with neither `data` nor `drain`; a bad option),
-// BUN_TCP_EINVALHOST (malformed hostname), BUN_TCP_ENOTFOUND (hostname does not resolve),
+// options, handlers or out; handlers with neither `data` nor `drain`; a bad option; an empty
+// unix path, or a leading '\0' without `unix_path_len`), BUN_TCP_EINVALHOST (a hostname that
+// is not a host name, bytes that are not UTF-8 included), BUN_TCP_ENOTFOUND (hostname does not resolve),
 // -EADDRINUSE (port or path in use), -ENAMETOOLONG (unix path too long), -EACCES,
 // BUN_TCP_EWRONGTHREAD; with `tls`: BUN_TCP_ETLS_BAD_PEM, BUN_TCP_ETLS_KEY_MISMATCH,
 // BUN_TCP_ETLS_KEY_ENCRYPTED, -ENOENT / -EISDIR (key_file, cert_file, ca_file), BUN_TCP_EINVAL
@@ -384,16 +396,21 @@ const char *bun_tcp_version(void);
 
 // Starts a connect and returns at once: 0 with the socket in state "connecting" written to
 // `*out`; later exactly one of `open` or `connect_error` fires (a refused connect: ECONNREFUSED,
-// syscall "connect"; an unknown host: ENOTFOUND, syscall "getaddrinfo"). Host names resolve off
-// the loop thread; IP literals connect directly. A name with several addresses is connected by
+// syscall "connect"; an unknown host: ENOTFOUND, syscall "getaddrinfo"; a unix-domain listener
+// whose backlog is full: EAGAIN, syscall "connect", at once and never retried, since Linux
+// refuses such a connect instead of queueing it). Host names resolve off the loop thread, on a
+// pool of at most 4 resolver threads shared by the process (look-ups beyond that wait in a
+// queue; one whose socket is closed meanwhile is dropped; idle threads exit after 2 s); IP
+// literals connect directly. A name with several addresses is connected by
 // Happy Eyeballs (RFC 8305): the families alternate (the resolver's first address first); each
 // attempt runs alone for 250 ms, then the next address starts beside it (at once if the attempt
 // fails); the first to connect wins and the others are closed; `connect_error` fires only when
 // every address failed, with the last failure's error. Errors
 // returned here fire nothing: BUN_TCP_EINVAL (NULL loop/options/handlers/out, handlers with
-// neither data nor drain), BUN_TCP_EINVALHOST (malformed hostname), -ENAMETOOLONG (unix path),
-// BUN_TCP_EWRONGTHREAD; with `tls`: the errors of bad TLS options listed for bun_tcp_listen,
-// BUN_TCP_EINVAL for an invalid server_name. With `tls`, `open` fires at TCP connect when a
+// neither data nor drain; an empty unix path, or a leading '\0' without `unix_path_len`),
+// BUN_TCP_EINVALHOST (a hostname that is not a host name, bytes that are not UTF-8 included),
+// -ENAMETOOLONG (unix path), BUN_TCP_EWRONGTHREAD; with `tls`: the errors of bad TLS options listed for bun_tcp_listen,
+// BUN_TCP_EINVAL for an invalid server_name (not a DNS name or IP literal, or not UTF-8). With `tls`, `open` fires at TCP connect when a
 // `handshake` handler is set (and `handshake` when the handshake ends; writes before it return
 // 0 and `drain` follows), else `open` waits for the handshake; a rejected server fires
 // `connect_error` with the verdict (or, with a `handshake` handler: handshake(false, err),
@@ -490,11 +507,18 @@ int32_t bun_tcp_socket_uncork(struct bun_tcp_socket s);
 // Bytes queued by write_all / end / cork and not yet sent (0 for a stale handle).
 size_t bun_tcp_socket_buffered_amount(struct bun_tcp_socket s);
 
-// TCP_NODELAY (on by default). Returns 0 or a negative code.
+// TCP_NODELAY (on by default); a no-op returning 0 on unix-domain sockets. Returns 0,
+// -ENOTCONN (still connecting), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD or the -errno of
+// setsockopt (then nothing changed: it is one option).
 int32_t bun_tcp_socket_set_no_delay(struct bun_tcp_socket s, bool enable);
 
-// SO_KEEPALIVE, with TCP_KEEPIDLE = initial_delay_ms rounded down to seconds (at least 1).
-// Returns 0 or a negative code.
+// SO_KEEPALIVE, with TCP_KEEPIDLE = initial_delay_ms rounded down to whole seconds and raised
+// to at least 1 s (0..1999 ms give 1 s). Linux accepts 1..32767 s, so initial_delay_ms may be
+// at most 32767999; a larger value returns BUN_TCP_EINVAL and changes nothing (the arguments are
+// checked before any option is set). With `enable` false, SO_KEEPALIVE goes off and
+// initial_delay_ms is ignored. A no-op returning 0 on unix-domain sockets. Returns 0,
+// BUN_TCP_EINVAL, -ENOTCONN (still connecting), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD or the
+// -errno of setsockopt.
 int32_t bun_tcp_socket_set_keep_alive(struct bun_tcp_socket s, bool enable, uint32_t initial_delay_ms);
 
 // Writes the peer's IP ("127.0.0.1", "::1"; IPv4-mapped IPv6 shows as IPv4) NUL-terminated into

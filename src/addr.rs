@@ -7,6 +7,15 @@ use std::path::PathBuf;
 /// Longest unix-domain path, without its NUL (sun_path is 108 bytes on Linux).
 pub const UNIX_PATH_MAX: usize = 107;
 
+/// Which namespace a unix-domain name lives in.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum UnixNamespace {
+    /// A path in the file system.
+    FileSystem,
+    /// Linux's abstract namespace (no file; written with a leading NUL in sun_path).
+    Abstract,
+}
+
 /// A unix-domain socket name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UnixName {
@@ -17,11 +26,16 @@ pub enum UnixName {
 }
 
 impl UnixName {
-    /// Checks the length limits and builds the name. `abstract_name` selects the abstract
-    /// namespace; `bytes` never holds the leading NUL.
-    pub fn new(bytes: &[u8], abstract_name: bool) -> Result<UnixName, NetError> {
+    /// Checks the length limits and builds the name; `bytes` never holds an abstract name's
+    /// leading NUL.
+    pub fn new(bytes: &[u8], namespace: UnixNamespace) -> Result<UnixName, NetError> {
         if bytes.is_empty() {
-            return Err(NetError::invalid("unix_path is empty"));
+            return Err(match namespace {
+                UnixNamespace::FileSystem => NetError::invalid("unix_path is empty"),
+                UnixNamespace::Abstract => {
+                    NetError::invalid("unix_path is an abstract name with no name after its NUL")
+                }
+            });
         }
         // sun_path holds 108 bytes: a path needs its NUL, an abstract name its leading NUL.
         let limit = UNIX_PATH_MAX;
@@ -35,10 +49,9 @@ impl UnixName {
             return Err(NetError::invalid("unix_path contains a NUL byte"));
         }
         use std::os::unix::ffi::OsStrExt;
-        Ok(if abstract_name {
-            UnixName::Abstract(bytes.to_vec())
-        } else {
-            UnixName::Path(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+        Ok(match namespace {
+            UnixNamespace::Abstract => UnixName::Abstract(bytes.to_vec()),
+            UnixNamespace::FileSystem => UnixName::Path(PathBuf::from(std::ffi::OsStr::from_bytes(bytes))),
         })
     }
 
@@ -128,10 +141,13 @@ mod tests {
 
     #[test]
     fn unix_names_are_checked() {
-        assert!(UnixName::new(b"/tmp/x.sock", false).is_ok());
-        assert_eq!(UnixName::new(&[b'a'; 200], false).unwrap_err().code, -libc::ENAMETOOLONG);
-        assert_eq!(UnixName::new(b"", true).unwrap_err().code, crate::error::EINVAL);
-        assert_eq!(UnixName::new(b"name", true).unwrap().display(), "@name");
+        use UnixNamespace::{Abstract, FileSystem};
+        assert!(UnixName::new(b"/tmp/x.sock", FileSystem).is_ok());
+        assert_eq!(UnixName::new(&[b'a'; 200], FileSystem).unwrap_err().code, -libc::ENAMETOOLONG);
+        assert_eq!(UnixName::new(b"", Abstract).unwrap_err().code, crate::error::EINVAL);
+        assert_eq!(UnixName::new(b"", FileSystem).unwrap_err().code, crate::error::EINVAL);
+        assert_eq!(UnixName::new(b"a\0b", Abstract).unwrap_err().code, crate::error::EINVAL);
+        assert_eq!(UnixName::new(b"name", Abstract).unwrap().display(), "@name");
     }
 
     #[test]

@@ -303,7 +303,7 @@ impl EventLoop {
         }
     }
 
-    pub(crate) fn start_dns(&self, id: u64, host: String, port: u16) -> Result<(), NetError> {
+    pub(crate) fn start_dns(&self, id: u64, host: String, port: u16) -> Result<dns::LookupTicket, NetError> {
         let custom = self.resolver.borrow().clone();
         dns::resolve_async(id, host, port, custom, self.dns_tx.clone(), self.waker.clone())
     }

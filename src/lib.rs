@@ -30,7 +30,7 @@ mod timers;
 pub mod tls;
 mod write_queue;
 
-pub use addr::UnixName;
+pub use addr::{UnixName, UnixNamespace};
 pub use dns::Resolver;
 pub use error::NetError;
 pub use event_loop::{EventLoop, Poster, Task};

@@ -70,18 +70,24 @@ impl Stream {
         }
     }
 
-    pub fn set_keepalive(&self, on: bool, initial_delay: Duration) -> io::Result<()> {
+    /// SO_KEEPALIVE on with TCP_KEEPIDLE (a failure leaves SO_KEEPALIVE as it was), or off. A
+    /// no-op on unix-domain sockets.
+    pub fn set_keepalive(&self, setting: KeepAlive) -> io::Result<()> {
         match self {
-            Stream::Tcp(_) => {
-                let sock = self.sock();
-                if on {
-                    // TCP_KEEPIDLE has a one-second unit and must be at least 1.
-                    let idle = Duration::from_secs(initial_delay.as_secs().max(1));
-                    sock.set_tcp_keepalive(&TcpKeepalive::new().with_time(idle))
-                } else {
-                    sock.set_keepalive(false)
+            Stream::Tcp(_) => match setting {
+                KeepAlive::On(idle) => {
+                    debug_assert!(TCP_KEEPIDLE_SECS.contains(&idle.secs()));
+                    let sock = self.sock();
+                    let was_on = sock.keepalive()?;
+                    let params = TcpKeepalive::new().with_time(Duration::from_secs(u64::from(idle.secs())));
+                    // socket2 turns SO_KEEPALIVE on before setting TCP_KEEPIDLE: if the kernel
+                    // still refuses the idle time, put SO_KEEPALIVE back as it was.
+                    sock.set_tcp_keepalive(&params).inspect_err(|_| {
+                        let _ = sock.set_keepalive(was_on);
+                    })
                 }
-            }
+                KeepAlive::Off => self.sock().set_keepalive(false),
+            },
             Stream::Unix(_) => Ok(()),
         }
     }
@@ -154,6 +160,37 @@ impl Stream {
     }
 }
 
+/// Linux's limits for TCP_KEEPIDLE, in seconds (MAX_TCP_KEEPIDLE in include/net/tcp.h).
+pub const TCP_KEEPIDLE_SECS: std::ops::RangeInclusive<u32> = 1..=32767;
+
+/// What `Stream::set_keepalive` applies.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum KeepAlive {
+    Off,
+    On(KeepAliveIdle),
+}
+
+/// A keep-alive idle time the kernel accepts (built by `keepalive_idle` only).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct KeepAliveIdle(u32);
+
+impl KeepAliveIdle {
+    pub fn secs(self) -> u32 {
+        self.0
+    }
+}
+
+/// Checks a keep-alive delay against the kernel's limits before anything is applied: it is
+/// rounded down to whole seconds (TCP_KEEPIDLE's unit) and raised to 1 s; a delay over 32767 s
+/// is refused (the kernel would refuse it after SO_KEEPALIVE was already on).
+pub fn keepalive_idle(delay: Duration) -> Result<KeepAliveIdle, u64> {
+    let secs = delay.as_secs();
+    match u32::try_from(secs) {
+        Ok(s) if s <= *TCP_KEEPIDLE_SECS.end() => Ok(KeepAliveIdle(s.max(*TCP_KEEPIDLE_SECS.start()))),
+        _ => Err(secs),
+    }
+}
+
 /// Options for a listening socket.
 pub struct ListenSpec {
     pub reuse_port: bool,
@@ -210,15 +247,21 @@ pub fn connect_tcp(addr: SocketAddr) -> io::Result<Stream> {
     TcpStream::connect(addr).map(Stream::Tcp)
 }
 
-/// Starts a unix-domain connect.
+/// Makes a unix-domain connection. Linux completes (or refuses) a non-blocking AF_UNIX connect
+/// inside the call: EAGAIN means the listener's backlog is full and is final, since no readiness
+/// event will ever finish that connect (unlike TCP's EINPROGRESS); it is returned as an error.
 pub fn connect_unix(name: &UnixName) -> io::Result<Stream> {
     let addr = unix_sockaddr(name)?;
     let socket = Socket::new(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
-    match socket.connect(&addr) {
-        Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-        Err(e) => return Err(e),
+    loop {
+        match socket.connect(&addr) {
+            Ok(()) => break,
+            // Not expected from AF_UNIX on Linux, but if it ever is, the connect is truly in
+            // flight and its writable event finishes it.
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
     }
     Ok(Stream::Unix(UnixStream::from_std(std::os::unix::net::UnixStream::from(socket))))
 }

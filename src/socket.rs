@@ -120,6 +120,9 @@ pub(crate) struct Dial {
     pub attempt_seq: u32,
     /// The host and port (or path) for messages.
     pub target: String,
+    /// The queued or running name look-up; dropping it (the socket closed) lets the resolver
+    /// pool skip a look-up nobody waits for any more.
+    pub lookup: Option<crate::dns::LookupTicket>,
 }
 
 impl Socket {
@@ -286,12 +289,17 @@ impl EventLoop {
             .map_err(|_| NetError::new(-libc::ENOMEM, "too many sockets in this loop"))?;
         self.st.borrow_mut().books.hold(true);
         match plan {
-            Plan::Resolve(name) => {
-                if let Err(e) = self.start_dns(id, name, opts.port) {
+            Plan::Resolve(name) => match self.start_dns(id, name, opts.port) {
+                Ok(ticket) => {
+                    if let Some(s) = self.st.borrow_mut().sockets.get_mut(id) {
+                        s.dial().lookup = Some(ticket);
+                    }
+                }
+                Err(e) => {
                     self.forget_unopened(id);
                     return Err(e);
                 }
-            }
+            },
             Plan::Addrs(_) => {
                 if let Err(e) = self.start_attempt(id, false) {
                     immediate_failure = Some(e);
@@ -1316,11 +1324,25 @@ impl EventLoop {
         })
     }
 
+    /// SO_KEEPALIVE with TCP_KEEPIDLE = `initial_delay` rounded down to seconds (at least 1), or
+    /// off (the delay is then unused). The delay is checked against the kernel's limit before
+    /// anything is applied, so an error leaves the socket's options as they were.
     pub fn set_keep_alive(&self, id: SocketId, on: bool, initial_delay: Duration) -> Result<(), NetError> {
+        let setting = if on {
+            let idle = os::keepalive_idle(initial_delay).map_err(|secs| {
+                let max = *os::TCP_KEEPIDLE_SECS.end();
+                NetError::invalid(format!(
+                    "initial_delay_ms is {} ms ({secs} s); the kernel's TCP_KEEPIDLE limit is {max} s ({} ms)",
+                    initial_delay.as_millis(),
+                    u64::from(max) * 1000 + 999
+                ))
+            })?;
+            os::KeepAlive::On(idle)
+        } else {
+            os::KeepAlive::Off
+        };
         self.with_live_socket(id, |s, _| match s.stream.as_ref() {
-            Some(stream) => {
-                stream.set_keepalive(on, initial_delay).map_err(|e| NetError::io(&e, c"setsockopt", "SO_KEEPALIVE"))
-            }
+            Some(stream) => stream.set_keepalive(setting).map_err(|e| NetError::io(&e, c"setsockopt", "SO_KEEPALIVE")),
             None => Err(NetError::new(-libc::ENOTCONN, "the socket is not connected")),
         })
     }
@@ -1331,7 +1353,14 @@ fn send_now(id: u64, s: &mut Socket, st: &mut Books, bytes: &[u8]) -> Result<usi
     let Some(stream) = s.stream.as_ref() else { return Ok(0) };
     let sent = match s.tls.as_mut() {
         Some(tls) => tls::send_tls(stream, tls, bytes),
-        None => stream.send(bytes),
+        // EINTR is retried here: treated as "try later", it would wait for a writable edge that an
+        // already writable socket never raises again, and `drain` would never fire.
+        None => loop {
+            match stream.send(bytes) {
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        },
     };
     match sent {
         Ok(n) => {

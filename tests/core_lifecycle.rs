@@ -4,7 +4,7 @@
 mod common;
 
 use bun_tcp::error::{EINVAL, EINVALHOST};
-use bun_tcp::{ConnectOptions, EventLoop, ListenOptions, SocketId, UnixName};
+use bun_tcp::{ConnectOptions, EventLoop, ListenOptions, SocketId, UnixName, UnixNamespace};
 use common::{Event, LIMIT, Recorder, local, run_until, to};
 use std::rc::Rc;
 
@@ -196,7 +196,8 @@ fn unix_socket_lifecycle() {
     let again = lp.listen(&opts, server.clone()).unwrap();
     lp.stop(again, false).unwrap();
 
-    let abstract_name = UnixName::new(format!("bun_tcp_test_{}", std::process::id()).as_bytes(), true).unwrap();
+    let abstract_name =
+        UnixName::new(format!("bun_tcp_test_{}", std::process::id()).as_bytes(), UnixNamespace::Abstract).unwrap();
     let a =
         lp.listen(&ListenOptions { unix: Some(abstract_name.clone()), ..Default::default() }, server.clone()).unwrap();
     let c = Recorder::new(&[]);

@@ -68,12 +68,13 @@ class _ListenOptions(Structure):
     _fields_ = [("hostname", c_char_p), ("port", c_uint16), ("data", c_void_p),
                 ("tls", c_void_p),  # const bun_tcp_tls_options *: always NULL here
                 ("unix_path", c_char_p), ("allow_half_open", c_bool), ("reuse_port", c_bool),
-                ("ipv6_only", c_bool), ("backlog", c_int32)]
+                ("ipv6_only", c_bool), ("backlog", c_int32), ("unix_path_len", c_size_t)]
 
 
 class _ConnectOptions(Structure):
     _fields_ = [("hostname", c_char_p), ("port", c_uint16), ("data", c_void_p),
-                ("tls", c_void_p), ("unix_path", c_char_p), ("allow_half_open", c_bool)]
+                ("tls", c_void_p), ("unix_path", c_char_p), ("allow_half_open", c_bool),
+                ("unix_path_len", c_size_t)]
 
 
 _SocketFn = CFUNCTYPE(None, _SocketHandle, c_void_p)
@@ -363,6 +364,12 @@ def _encode(text):
     return text.encode() if isinstance(text, str) else text
 
 
+def _unix_path_len(path):
+    """The byte count passed with unix_path: always given, so that an abstract name ("\\0name")
+    reaches the library whole."""
+    return len(path) if path else 0
+
+
 class Loop:
     """An event loop, owned by the thread that creates it. Use it as a context manager (or call
     close()) so that its sockets close and their on_close handlers run."""
@@ -441,9 +448,11 @@ class Loop:
         """Listens on TCP (hostname None = "0.0.0.0"; port 0 = any free port) or a unix socket.
         Handlers serve every accepted socket. Raises Error (EADDRINUSE, ...) on failure."""
         table = self._handler_table(handlers, callbacks)
+        path = _encode(unix_path)
         opts = _ListenOptions(hostname=_encode(hostname), port=port,
-                              unix_path=_encode(unix_path), allow_half_open=allow_half_open,
-                              reuse_port=reuse_port, ipv6_only=ipv6_only, backlog=backlog)
+                              unix_path=path, allow_half_open=allow_half_open,
+                              reuse_port=reuse_port, ipv6_only=ipv6_only, backlog=backlog,
+                              unix_path_len=_unix_path_len(path))
         out = _ListenerHandle()
         _check(_lib.bun_tcp_listen(self._ptr, ctypes.byref(opts), ctypes.byref(table),
                                    ctypes.byref(out)))
@@ -455,8 +464,10 @@ class Loop:
         """Starts a connect (hostname None = "localhost") and returns its Socket at once; later
         exactly one of on_open or on_connect_error fires."""
         table = self._handler_table(handlers, callbacks)
+        path = _encode(unix_path)
         opts = _ConnectOptions(hostname=_encode(hostname), port=port,
-                               unix_path=_encode(unix_path), allow_half_open=allow_half_open)
+                               unix_path=path, allow_half_open=allow_half_open,
+                               unix_path_len=_unix_path_len(path))
         out = _SocketHandle()
         _check(_lib.bun_tcp_connect(self._ptr, ctypes.byref(opts), ctypes.byref(table),
                                     ctypes.byref(out)))

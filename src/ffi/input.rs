@@ -2,8 +2,8 @@
 
 use super::c_handlers::CHandlers;
 use super::types::{bun_tcp_bytes, bun_tcp_handlers, bun_tcp_tls_options};
-use crate::addr::UnixName;
-use crate::error::NetError;
+use crate::addr::{UNIX_PATH_MAX, UnixName, UnixNamespace};
+use crate::error::{EINVALHOST, NetError};
 use crate::handlers::Handlers;
 use crate::tls::TlsOptions;
 use std::ffi::{CStr, c_char};
@@ -19,17 +19,71 @@ pub fn opt_str(p: *const c_char, what: &str) -> Result<Option<String>, NetError>
     s.to_str().map(|s| Some(s.to_string())).map_err(|_| NetError::invalid(format!("{what} is not valid UTF-8")))
 }
 
-/// A unix path option: NULL = none; a leading NUL selects the abstract name that follows it.
-pub fn unix_name(p: *const c_char) -> Result<Option<UnixName>, NetError> {
+/// A host name option (hostname): NULL = none. Bytes that are not UTF-8 cannot be a host name, so
+/// they fail as any other malformed host does (BUN_TCP_EINVALHOST), not as a bad string (EINVAL).
+pub fn opt_host(p: *const c_char, what: &str) -> Result<Option<String>, NetError> {
     if p.is_null() {
         return Ok(None);
     }
-    // SAFETY: as for `opt_str`; for an abstract name the header requires a second NUL-terminated
-    // string right after the leading NUL.
-    let (bytes, abstract_name) = unsafe {
-        if *p == 0 { (CStr::from_ptr(p.add(1)).to_bytes(), true) } else { (CStr::from_ptr(p).to_bytes(), false) }
-    };
-    UnixName::new(bytes, abstract_name).map(Some)
+    // SAFETY: the caller passes a NUL-terminated string (the header's contract).
+    let s = unsafe { CStr::from_ptr(p) };
+    match s.to_str() {
+        Ok(text) => Ok(Some(text.to_string())),
+        Err(_) => Err(NetError::new(
+            EINVALHOST,
+            format!("invalid {what} {:?}: not a host name (bytes that are not UTF-8)", s.to_string_lossy()),
+        )),
+    }
+}
+
+/// A unix name option: `p` NULL = none. `len` 0: `p` is a NUL-terminated path, and a leading
+/// NUL (the empty string, or the abstract form without its length) is refused without reading
+/// a byte past it: the string may end there. `len` > 0: exactly `len` bytes are read (no NUL
+/// needed after them); a leading NUL selects the abstract name made of the other `len - 1`.
+pub fn unix_name(p: *const c_char, len: usize) -> Result<Option<UnixName>, NetError> {
+    if p.is_null() {
+        return if len == 0 {
+            Ok(None)
+        } else {
+            Err(NetError::invalid("unix_path is NULL but unix_path_len is not 0"))
+        };
+    }
+    if len == 0 {
+        // SAFETY: a NUL-terminated string (the header's contract); CStr stops at the first NUL,
+        // so an empty string is read up to its one byte and no further.
+        let bytes = unsafe { CStr::from_ptr(p) }.to_bytes();
+        if bytes.is_empty() {
+            return Err(NetError::invalid(
+                "unix_path is empty (an abstract name needs unix_path_len: its leading NUL plus the name)",
+            ));
+        }
+        return UnixName::new(bytes, UnixNamespace::FileSystem).map(Some);
+    }
+    // Longer than any sun_path: refused before reading, so a huge length is never trusted.
+    if len > UNIX_PATH_MAX + 1 {
+        return Err(NetError::new(
+            -libc::ENAMETOOLONG,
+            format!("unix_path_len is {len}; the limit is {} (with an abstract name's leading NUL)", UNIX_PATH_MAX + 1),
+        ));
+    }
+    check_span(p, len, "unix_path_len")?;
+    // SAFETY: the caller passes `len` readable bytes at `p` (the header's contract for a length).
+    let raw = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) };
+    match raw.split_first() {
+        Some((0, name)) => UnixName::new(name, UnixNamespace::Abstract).map(Some),
+        _ => UnixName::new(raw, UnixNamespace::FileSystem).map(Some),
+    }
+}
+
+/// Refuses a count of `T`s at `ptr` that no real buffer can have: more than isize::MAX bytes, or
+/// a range that wraps around the address space (both are undefined behaviour for a slice, so a
+/// garbage length must fail here, before any slice exists).
+fn check_span<T>(ptr: *const T, count: usize, what: &str) -> Result<(), NetError> {
+    let size = count.checked_mul(std::mem::size_of::<T>()).filter(|n| *n <= isize::MAX as usize);
+    match size.and_then(|n| (ptr as usize).checked_add(n)) {
+        Some(_) => Ok(()),
+        None => Err(NetError::invalid(format!("{what} is too large ({count})"))),
+    }
 }
 
 /// A byte range: NULL is allowed only with a zero length.
@@ -37,9 +91,7 @@ pub fn bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], NetError> {
     if ptr.is_null() {
         return if len == 0 { Ok(&[]) } else { Err(NetError::invalid("bytes is NULL but len is not 0")) };
     }
-    if len > isize::MAX as usize {
-        return Err(NetError::invalid("len is too large"));
-    }
+    check_span(ptr, len, "len")?;
     // SAFETY: the caller passes `len` readable bytes at `ptr` (the header's contract).
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
@@ -71,6 +123,7 @@ fn byte_list(p: *const bun_tcp_bytes, count: usize, what: &str) -> Result<Vec<Ve
     if p.is_null() {
         return Err(NetError::invalid(format!("{what} is NULL but {what}_count is {count}")));
     }
+    check_span(p, count, &format!("{what}_count"))?;
     // SAFETY: `count` elements at `p` (the header's contract).
     let items = unsafe { std::slice::from_raw_parts(p, count) };
     items
@@ -109,6 +162,7 @@ pub fn tls_options(p: *const bun_tcp_tls_options) -> Result<Option<TlsOptions>, 
     } else if o.alpn.is_null() {
         return Err(NetError::invalid(format!("alpn is NULL but alpn_count is {}", o.alpn_count)));
     } else {
+        check_span(o.alpn, o.alpn_count, "alpn_count")?;
         // SAFETY: `alpn_count` C strings at `alpn` (the header's contract).
         let names = unsafe { std::slice::from_raw_parts(o.alpn, o.alpn_count) };
         let mut out = Vec::new();

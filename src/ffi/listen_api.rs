@@ -11,10 +11,10 @@ use std::rc::Rc;
 fn listen_options(o: &bun_tcp_listen_options) -> Result<ListenOptions, NetError> {
     Ok(ListenOptions {
         tls: input::tls_options(o.tls)?,
-        hostname: input::opt_str(o.hostname, "hostname")?,
+        hostname: input::opt_host(o.hostname, "hostname")?,
         port: o.port,
         data: o.data,
-        unix: input::unix_name(o.unix_path)?,
+        unix: input::unix_name(o.unix_path, o.unix_path_len)?,
         allow_half_open: o.allow_half_open,
         reuse_port: o.reuse_port,
         ipv6_only: o.ipv6_only,
@@ -25,8 +25,9 @@ fn listen_options(o: &bun_tcp_listen_options) -> Result<ListenOptions, NetError>
 /// Listens on TCP (IPv4 or IPv6) or a unix-domain socket. `handlers` is copied; it is shared by
 /// every accepted socket, whose user data starts as `opts->data`. On success writes the
 /// listener to `*out` and returns 0. Errors (no handler fires): BUN_TCP_EINVAL (NULL loop,
-/// options, handlers or out; handlers with neither `data` nor `drain`; a bad option),
-/// BUN_TCP_EINVALHOST (malformed hostname), BUN_TCP_ENOTFOUND (hostname does not resolve),
+/// options, handlers or out; handlers with neither `data` nor `drain`; a bad option; an empty
+/// unix path, or a leading '\0' without `unix_path_len`), BUN_TCP_EINVALHOST (a hostname that
+/// is not a host name, bytes that are not UTF-8 included), BUN_TCP_ENOTFOUND (hostname does not resolve),
 /// -EADDRINUSE (port or path in use), -ENAMETOOLONG (unix path too long), -EACCES,
 /// BUN_TCP_EWRONGTHREAD; with `tls`: BUN_TCP_ETLS_BAD_PEM, BUN_TCP_ETLS_KEY_MISMATCH,
 /// BUN_TCP_ETLS_KEY_ENCRYPTED, -ENOENT / -EISDIR (key_file, cert_file, ca_file), BUN_TCP_EINVAL

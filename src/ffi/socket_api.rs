@@ -13,26 +13,31 @@ use std::time::Duration;
 fn connect_options(o: &bun_tcp_connect_options) -> Result<ConnectOptions, NetError> {
     Ok(ConnectOptions {
         tls: input::tls_options(o.tls)?,
-        hostname: input::opt_str(o.hostname, "hostname")?,
+        hostname: input::opt_host(o.hostname, "hostname")?,
         port: o.port,
         data: o.data,
-        unix: input::unix_name(o.unix_path)?,
+        unix: input::unix_name(o.unix_path, o.unix_path_len)?,
         allow_half_open: o.allow_half_open,
     })
 }
 
 /// Starts a connect and returns at once: 0 with the socket in state "connecting" written to
 /// `*out`; later exactly one of `open` or `connect_error` fires (a refused connect: ECONNREFUSED,
-/// syscall "connect"; an unknown host: ENOTFOUND, syscall "getaddrinfo"). Host names resolve off
-/// the loop thread; IP literals connect directly. A name with several addresses is connected by
+/// syscall "connect"; an unknown host: ENOTFOUND, syscall "getaddrinfo"; a unix-domain listener
+/// whose backlog is full: EAGAIN, syscall "connect", at once and never retried, since Linux
+/// refuses such a connect instead of queueing it). Host names resolve off the loop thread, on a
+/// pool of at most 4 resolver threads shared by the process (look-ups beyond that wait in a
+/// queue; one whose socket is closed meanwhile is dropped; idle threads exit after 2 s); IP
+/// literals connect directly. A name with several addresses is connected by
 /// Happy Eyeballs (RFC 8305): the families alternate (the resolver's first address first); each
 /// attempt runs alone for 250 ms, then the next address starts beside it (at once if the attempt
 /// fails); the first to connect wins and the others are closed; `connect_error` fires only when
 /// every address failed, with the last failure's error. Errors
 /// returned here fire nothing: BUN_TCP_EINVAL (NULL loop/options/handlers/out, handlers with
-/// neither data nor drain), BUN_TCP_EINVALHOST (malformed hostname), -ENAMETOOLONG (unix path),
-/// BUN_TCP_EWRONGTHREAD; with `tls`: the errors of bad TLS options listed for bun_tcp_listen,
-/// BUN_TCP_EINVAL for an invalid server_name. With `tls`, `open` fires at TCP connect when a
+/// neither data nor drain; an empty unix path, or a leading '\0' without `unix_path_len`),
+/// BUN_TCP_EINVALHOST (a hostname that is not a host name, bytes that are not UTF-8 included),
+/// -ENAMETOOLONG (unix path), BUN_TCP_EWRONGTHREAD; with `tls`: the errors of bad TLS options listed for bun_tcp_listen,
+/// BUN_TCP_EINVAL for an invalid server_name (not a DNS name or IP literal, or not UTF-8). With `tls`, `open` fires at TCP connect when a
 /// `handshake` handler is set (and `handshake` when the handshake ends; writes before it return
 /// 0 and `drain` follows), else `open` waits for the handshake; a rejected server fires
 /// `connect_error` with the verdict (or, with a `handshake` handler: handshake(false, err),
@@ -244,14 +249,21 @@ pub extern "C" fn bun_tcp_socket_buffered_amount(s: bun_tcp_socket) -> usize {
     boundary(0, || with_socket(s, |_| 0, |core, id| core.buffered_amount(id)))
 }
 
-/// TCP_NODELAY (on by default). Returns 0 or a negative code.
+/// TCP_NODELAY (on by default); a no-op returning 0 on unix-domain sockets. Returns 0,
+/// -ENOTCONN (still connecting), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD or the -errno of
+/// setsockopt (then nothing changed: it is one option).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_set_no_delay(s: bun_tcp_socket, enable: bool) -> i32 {
     status(s, |core, id| core.set_no_delay(id, enable))
 }
 
-/// SO_KEEPALIVE, with TCP_KEEPIDLE = initial_delay_ms rounded down to seconds (at least 1).
-/// Returns 0 or a negative code.
+/// SO_KEEPALIVE, with TCP_KEEPIDLE = initial_delay_ms rounded down to whole seconds and raised
+/// to at least 1 s (0..1999 ms give 1 s). Linux accepts 1..32767 s, so initial_delay_ms may be
+/// at most 32767999; a larger value returns BUN_TCP_EINVAL and changes nothing (the arguments are
+/// checked before any option is set). With `enable` false, SO_KEEPALIVE goes off and
+/// initial_delay_ms is ignored. A no-op returning 0 on unix-domain sockets. Returns 0,
+/// BUN_TCP_EINVAL, -ENOTCONN (still connecting), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD or the
+/// -errno of setsockopt.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_set_keep_alive(s: bun_tcp_socket, enable: bool, initial_delay_ms: u32) -> i32 {
     status(s, |core, id| core.set_keep_alive(id, enable, Duration::from_millis(u64::from(initial_delay_ms))))

@@ -206,8 +206,10 @@ pub struct bun_tcp_listen_options {
     pub data: *mut c_void,
     /// NULL = plain TCP.
     pub tls: *const bun_tcp_tls_options,
-    /// Listen on a unix-domain socket instead. A leading '\0' selects the Linux abstract
-    /// namespace: the name is then the NUL-terminated string that follows it.
+    /// Listen on a unix-domain socket instead: a NUL-terminated path (at most 107 bytes), or,
+    /// with `unix_path_len`, exactly that many bytes. A leading '\0' selects the Linux abstract
+    /// namespace and then needs `unix_path_len` (the NUL plus 1 to 107 name bytes): without a
+    /// length a leading '\0' is BUN_TCP_EINVAL, as is "" (nothing past that first byte is read).
     pub unix_path: *const c_char,
     /// After the peer's FIN (with an `end` handler), keep the socket writable until `end`.
     pub allow_half_open: bool,
@@ -217,6 +219,12 @@ pub struct bun_tcp_listen_options {
     pub ipv6_only: bool,
     /// listen(2) backlog; 0 = 511.
     pub backlog: i32,
+    /// 0 = `unix_path` is NUL-terminated. Else the number of bytes at `unix_path`, an abstract
+    /// name's leading '\0' included and no terminating NUL counted (none is needed; `sizeof` of
+    /// a string literal is one too many): `{.unix_path = "\0name", .unix_path_len = 5}`. Only
+    /// those bytes are read. Over 108: -ENAMETOOLONG; a NUL among them after the first byte, or a
+    /// NULL `unix_path`: BUN_TCP_EINVAL.
+    pub unix_path_len: usize,
 }
 
 /// Options of `bun_tcp_connect`. A zero-filled struct plus a port connects to localhost.
@@ -230,8 +238,11 @@ pub struct bun_tcp_connect_options {
     pub data: *mut c_void,
     /// NULL = plain TCP.
     pub tls: *const bun_tcp_tls_options,
-    /// Connect to a unix-domain socket instead (leading '\0': abstract name, as for listen).
+    /// Connect to a unix-domain socket instead; a path or (leading '\0', with `unix_path_len`)
+    /// an abstract name, as for listen.
     pub unix_path: *const c_char,
     /// After the peer's FIN (with an `end` handler), keep the socket writable until `end`.
     pub allow_half_open: bool,
+    /// The length of `unix_path` (0 = NUL-terminated), as for listen.
+    pub unix_path_len: usize,
 }

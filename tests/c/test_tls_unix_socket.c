@@ -50,6 +50,7 @@ static void run(const char *name, const char *path, const char *server_name, con
   bun_tcp_listen_options lo;
   memset(&lo, 0, sizeof lo);
   lo.unix_path = path;
+  lo.unix_path_len = path[0] == '\0' ? 1 + strlen(path + 1) : 0; /* an abstract name needs its length */
   lo.data = &sv;
   lo.tls = &server.o;
   bun_tcp_listener l;
@@ -57,6 +58,7 @@ static void run(const char *name, const char *path, const char *server_name, con
   bun_tcp_connect_options co;
   memset(&co, 0, sizeof co);
   co.unix_path = path;
+  co.unix_path_len = lo.unix_path_len;
   co.data = &cr;
   co.tls = &client.o;
   CHECK_OK(bun_tcp_connect(loop, &co, &ch, &g_cli));

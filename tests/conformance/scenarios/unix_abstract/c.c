@@ -27,14 +27,14 @@ static void c_close(bun_tcp_socket s, void *d, const bun_tcp_error *e) { say_err
 int main(void) {
   bun_tcp_loop *loop = conf_init(20);
   char name[128];
-  name[0] = '\0'; /* abstract: the name is the string after the NUL */
-  snprintf(name + 1, sizeof name - 1, "bun_tcp_conformance_%d", (int)getpid());
+  name[0] = '\0'; /* abstract: the name follows the NUL; unix_path_len counts both */
+  int name_len = snprintf(name + 1, sizeof name - 1, "bun_tcp_conformance_%d", (int)getpid());
   bun_tcp_handlers sh = {.open = s_open, .data = s_data, .close = s_close};
-  bun_tcp_listen_options lo = {.unix_path = name};
+  bun_tcp_listen_options lo = {.unix_path = name, .unix_path_len = 1 + (size_t)name_len};
   MUST(bun_tcp_listen(loop, &lo, &sh, &server));
 
   bun_tcp_handlers ch = {.open = c_open, .data = c_data, .end = c_end, .close = c_close};
-  bun_tcp_connect_options co = {.unix_path = name};
+  bun_tcp_connect_options co = {.unix_path = name, .unix_path_len = 1 + (size_t)name_len};
   bun_tcp_socket client;
   MUST(bun_tcp_connect(loop, &co, &ch, &client));
   return conf_finish(loop);
