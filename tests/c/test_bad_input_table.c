@@ -548,6 +548,7 @@ typedef struct bad_tls {
 static bun_tcp_bytes g_empty_pem = {NULL, 0};
 static const char *g_null_alpn[1] = {NULL};
 static const char *g_empty_alpn[1] = {""};
+static const char *g_long_alpn[1]; /* 256 bytes, set in make_fixtures */
 
 static int bad_tls_list(bad_tls_t *out, bool server) {
   int n = 0;
@@ -568,7 +569,9 @@ static int bad_tls_list(bad_tls_t *out, bool server) {
   BAD_TLS("tls: alpn_count 1 with alpn NULL", (o->alpn = NULL, o->alpn_count = 1), BUN_TCP_EINVAL);
   BAD_TLS("tls: alpn[0] NULL", (o->alpn = g_null_alpn, o->alpn_count = 1), BUN_TCP_EINVAL);
   BAD_TLS("tls: alpn[0] empty", (o->alpn = g_empty_alpn, o->alpn_count = 1), BUN_TCP_EINVAL);
+  BAD_TLS("tls: alpn[0] of 256 bytes", (o->alpn = g_long_alpn, o->alpn_count = 1), BUN_TCP_EINVAL);
   BAD_TLS("tls: key_file \"\"", (o->key_file = ""), BUN_TCP_EINVAL);
+  BAD_TLS("tls: passphrase of invalid UTF-8", (o->passphrase = "\xff\xfe"), BUN_TCP_EINVAL);
   if (server) { /* the other checks may come after "no certificate": one bad thing at a time */
     BAD_TLS("tls: server without cert and key", (void)o, BUN_TCP_EINVAL);
     return n;
@@ -581,6 +584,7 @@ static int bad_tls_list(bad_tls_t *out, bool server) {
   BAD_TLS("tls: ca_file a directory", (o->ca_file = "/"), -EISDIR);
   BAD_TLS("tls: an empty PEM item", (o->ca = &g_empty_pem, o->ca_count = 1), BUN_TCP_ETLS_BAD_PEM);
   BAD_TLS("tls: server_name not a host name", (o->server_name = "bad name!"), BUN_TCP_EINVAL);
+  BAD_TLS("tls: server_name of invalid UTF-8", (o->server_name = "\xff\xfe"), BUN_TCP_EINVAL);
 #undef BAD_TLS
   return n;
 }
@@ -750,6 +754,8 @@ static void probe_send(int64_t (*fn)(bun_tcp_socket, const uint8_t *, size_t)) {
 
 static void probe_socket_write(void) {
   probe_send(bun_tcp_socket_write);
+  kind_fixture_reset();
+  CASE_I("a socket still connecting: 0", bun_tcp_socket_write(g_kind_socket, g_byte, 1), 0);
   CASE_I("NULL bytes with len 0: 0", bun_tcp_socket_write(g_client, NULL, 0), 0);
 }
 static void probe_socket_write_all(void) {
@@ -766,7 +772,13 @@ static void probe_socket_end(void) { probe_send(bun_tcp_socket_end); }
     CASE_I("the live socket is still open", bun_tcp_socket_ready_state(g_client), BUN_TCP_STATE_OPEN); \
   }
 
-PROBE_STATUS(socket_shutdown, bun_tcp_socket_shutdown(s, false))
+PROBE_STATUS(socket_shutdown_bad_handles, bun_tcp_socket_shutdown(s, false))
+static void probe_socket_shutdown(void) {
+  probe_socket_shutdown_bad_handles();
+  kind_fixture_reset();
+  CASE_I("a socket still connecting", bun_tcp_socket_shutdown(g_kind_socket, false), -ENOTCONN);
+  CASE_I("a socket still connecting: unchanged", bun_tcp_socket_ready_state(g_kind_socket), BUN_TCP_STATE_CONNECTING);
+}
 PROBE_STATUS(socket_close, bun_tcp_socket_close(s))
 PROBE_STATUS(socket_terminate, bun_tcp_socket_terminate(s))
 PROBE_STATUS(socket_ref, bun_tcp_socket_ref(s))
@@ -878,6 +890,9 @@ static void probe_socket_detach(void) {
   FOR_BAD_SOCKETS(k, s) CASE_I(bad_names[k], bun_tcp_socket_detach(s, &fd), bad_code(k));
   CASE_TRUE("out_fd untouched", fd == -7);
   CASE_I("NULL out_fd", bun_tcp_socket_detach(g_client, NULL), BUN_TCP_EINVAL);
+  kind_fixture_reset();
+  CASE_I("a socket still connecting", bun_tcp_socket_detach(g_kind_socket, &fd), BUN_TCP_ENOTSUP);
+  CASE_TRUE("out_fd untouched", fd == -7);
   CASE_I("NULL out_fd: the socket stays in its loop", bun_tcp_socket_ready_state(g_client), BUN_TCP_STATE_OPEN);
 }
 
@@ -990,6 +1005,8 @@ static void probe_socket_upgrade_tls(void) {
   nt = bad_tls_list(tls, true);
   for (int i = 0; i < nt; i++)
     CASE_I(tls[i].what, bun_tcp_socket_upgrade_tls(g_client, &tls[i].o, &h, true), tls[i].want);
+  kind_fixture_reset();
+  CASE_I("a socket still connecting", bun_tcp_socket_upgrade_tls(g_kind_socket, &client, &h, false), BUN_TCP_EINVAL);
   CASE_NULL("the socket stays plain", bun_tcp_socket_tls_version(g_client));
   CASE_I("the socket stays open", bun_tcp_socket_ready_state(g_client), BUN_TCP_STATE_OPEN);
 }
@@ -1194,6 +1211,9 @@ static void make_fixtures(void) {
   memset(g_huge_string, 'a', 65536);
   g_huge_string[65536] = 0;
   g_empty_unix_path = (char *)calloc(1, 1);
+  static char long_alpn[257];
+  memset(long_alpn, 'p', 256);
+  g_long_alpn[0] = long_alpn;
 }
 
 int main(void) {
