@@ -188,12 +188,13 @@ static bun_tcp_connect_options connect_opts(void) {
  * and whether it got the address (sanitizers and valgrind delay reuse on purpose: then not). */
 static bun_tcp_loop *free_and_replace(bun_tcp_loop *gone, int attempt, bool *same_address) {
   void *feed[64];
-  int k = attempt < 64 ? attempt : 63;
+  int k = attempt % 64;
   for (int i = 0; i < k; i++) feed[i] = malloc(8);
   bun_tcp_loop_free(gone);
   for (int i = k - 1; i >= 0; i--) free(feed[i]);
   bun_tcp_loop *newer = new_loop();
   *same_address = newer == gone;
+  if (*same_address && getenv("BUN_TCP_TEST_VERBOSE")) printf("    (address reused at attempt %d)\n", attempt);
   return newer;
 }
 
@@ -430,7 +431,7 @@ static void probe_loop_free(void) {
   /* double free, while a newer loop (maybe at the same address) lives: the newer one survives */
   bun_tcp_loop *gone = NULL, *newer = NULL;
   bool same = false;
-  for (int attempt = 0; attempt < 40 && !same; attempt++) {
+  for (int attempt = 0; attempt < 200 && !same; attempt++) {
     if (newer) bun_tcp_loop_free(newer);
     gone = new_loop();
     newer = free_and_replace(gone, attempt, &same);
@@ -635,6 +636,11 @@ static void probe_listen(void) {
     b.hostname = names[i].hostname;
     b.unix_path = names[i].unix_path;
     listen_case(names[i].what, g_loop, &b, &h, true, names[i].want);
+  }
+  if (resolver_reports_nxdomain()) {
+    b = o;
+    b.hostname = UNRESOLVABLE_HOST;
+    listen_case("a hostname that does not resolve", g_loop, &b, &h, true, BUN_TCP_ENOTFOUND);
   }
   bad_tls_t tls[20];
   int nt = bad_tls_list(tls, true);
@@ -1185,7 +1191,7 @@ static void make_fixtures(void) {
   /* a freed loop with a listener and a socket; then a newer loop (maybe at the same address) */
   bun_tcp_handlers q = quiet_handlers();
   bool same = false;
-  for (int attempt = 0; attempt < 40 && !same; attempt++) {
+  for (int attempt = 0; attempt < 200 && !same; attempt++) {
     if (g_newer_loop) bun_tcp_loop_free(g_newer_loop);
     bun_tcp_loop *d = new_loop();
     bun_tcp_listen_options dlo = listen_opts();
