@@ -194,7 +194,6 @@ static bun_tcp_loop *free_and_replace(bun_tcp_loop *gone, int attempt, bool *sam
   for (int i = k - 1; i >= 0; i--) free(feed[i]);
   bun_tcp_loop *newer = new_loop();
   *same_address = newer == gone;
-  if (*same_address && getenv("BUN_TCP_TEST_VERBOSE")) printf("    (address reused at attempt %d)\n", attempt);
   return newer;
 }
 
@@ -209,7 +208,11 @@ static struct {
   atomic_long calls;     /* handler calls on the foreign loop */
   atomic_int posted_ran; /* bun_tcp_loop_post from this thread: ran on the foreign thread */
   pthread_t self;
-  bool unchanged;        /* after the probes: socket still open, counts as before, no handler */
+  /* what the foreign thread saw after the probes */
+  long calls_during_probes;
+  int ready_state;
+  size_t socket_count, listener_count;
+  uint16_t port, port_after;
 } fb;
 
 static void fb_open(bun_tcp_socket s, void *d) { atomic_fetch_add(&fb.calls, 1); }
@@ -245,9 +248,12 @@ static void *foreign_thread(void *arg) {
   double deadline = now_ms() + 2000 * harness_time_scale();
   while (atomic_load(&fb.posted_ran) == 0 && now_ms() < deadline) poll_ok(loop, 20);
   run_for(loop, 20);
-  fb.unchanged = atomic_load(&fb.calls) == before && bun_tcp_socket_ready_state(fb.socket) == 1 &&
-                 bun_tcp_loop_socket_count(loop) == 2 && bun_tcp_loop_listener_count(loop) == 1 &&
-                 bun_tcp_listener_port(fb.listener) == co.port && atomic_load(&fb.posted_ran) == 1;
+  fb.calls_during_probes = atomic_load(&fb.calls) - before;
+  fb.ready_state = bun_tcp_socket_ready_state(fb.socket);
+  fb.socket_count = bun_tcp_loop_socket_count(loop);
+  fb.listener_count = bun_tcp_loop_listener_count(loop);
+  fb.port = co.port;
+  fb.port_after = bun_tcp_listener_port(fb.listener);
   CHECK_OK(bun_tcp_listener_stop(fb.listener, true));
   bun_tcp_socket_close(fb.socket);
   run_for(loop, 10);
@@ -361,6 +367,8 @@ static bun_tcp_loop *bad_loop(int k) {
   }
 }
 
+#define FOR_BAD_LOOPS(k) for (int k = 0; k < LOOP_BAD_COUNT; k++)
+
 static int32_t bad_loop_code(int k) { return k == LOOP_FOREIGN ? BUN_TCP_EWRONGTHREAD : BUN_TCP_EINVAL; }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -447,7 +455,7 @@ static void probe_loop_free(void) {
 }
 
 static void probe_poll(void) {
-  for (int k = 0; k < LOOP_BAD_COUNT; k++) CASE_I(bad_loop_names[k], bun_tcp_poll(bad_loop(k), 0), bad_loop_code(k));
+  FOR_BAD_LOOPS(k) CASE_I(bad_loop_names[k], bun_tcp_poll(bad_loop(k), 0), bad_loop_code(k));
   /* timeouts below -1 mean "no limit", as -1 does: a wakeup ends the wait */
   CHECK_OK(bun_tcp_loop_wakeup(g_loop));
   CASE_I("timeout INT32_MIN (with a wakeup pending)", bun_tcp_poll(g_loop, INT32_MIN), 0);
@@ -463,7 +471,7 @@ static void nested_poll_and_run(void *arg) {
 }
 
 static void probe_run(void) {
-  for (int k = 0; k < LOOP_BAD_COUNT; k++) CASE_I(bad_loop_names[k], bun_tcp_run(bad_loop(k)), bad_loop_code(k));
+  FOR_BAD_LOOPS(k) CASE_I(bad_loop_names[k], bun_tcp_run(bad_loop(k)), bad_loop_code(k));
   /* from inside a call the loop runs: EBUSY for poll and run */
   CHECK_OK(bun_tcp_loop_post(g_loop, nested_poll_and_run, NULL));
   RUN_UNTIL(g_loop, g_nested_done);
@@ -472,7 +480,7 @@ static void probe_run(void) {
 }
 
 static void probe_loop_alive(void) {
-  for (int k = 0; k < LOOP_BAD_COUNT; k++) CASE_I(bad_loop_names[k], bun_tcp_loop_alive(bad_loop(k)), false);
+  FOR_BAD_LOOPS(k) CASE_I(bad_loop_names[k], bun_tcp_loop_alive(bad_loop(k)), false);
 }
 
 static void probe_loop_wakeup(void) {
@@ -484,9 +492,10 @@ static int g_posted_here;
 static void posted_here(void *arg) { g_posted_here++; }
 
 static void probe_loop_post(void) {
-  for (int k = 0; k < LOOP_BAD_COUNT; k++) {
+  FOR_BAD_LOOPS(k) {
     int32_t want = k == LOOP_FOREIGN ? 0 : BUN_TCP_EINVAL; /* post is for other threads */
-    CASE_I(bad_loop_names[k], bun_tcp_loop_post(bad_loop(k), k == LOOP_FOREIGN ? fb_posted : posted_here, NULL),
+    CASE_I(bad_loop_names[k], bun_tcp_loop_post(bad_loop(k), k == LOOP_FOREIGN ? fb_posted : posted_here,
+        NULL),
            want);
   }
   CASE_I("NULL func", bun_tcp_loop_post(g_loop, NULL, NULL), BUN_TCP_EINVAL);
@@ -504,15 +513,15 @@ static void probe_loop_next_timeout_ms(void) {
 }
 
 static void probe_loop_fd(void) {
-  for (int k = 0; k < LOOP_BAD_COUNT; k++) CASE_I(bad_loop_names[k], bun_tcp_loop_fd(bad_loop(k)), bad_loop_code(k));
+  FOR_BAD_LOOPS(k) CASE_I(bad_loop_names[k], bun_tcp_loop_fd(bad_loop(k)), bad_loop_code(k));
 }
 
 static void probe_loop_socket_count(void) {
-  for (int k = 0; k < LOOP_BAD_COUNT; k++) CASE_I(bad_loop_names[k], bun_tcp_loop_socket_count(bad_loop(k)), 0);
+  FOR_BAD_LOOPS(k) CASE_I(bad_loop_names[k], bun_tcp_loop_socket_count(bad_loop(k)), 0);
 }
 
 static void probe_loop_listener_count(void) {
-  for (int k = 0; k < LOOP_BAD_COUNT; k++) CASE_I(bad_loop_names[k], bun_tcp_loop_listener_count(bad_loop(k)), 0);
+  FOR_BAD_LOOPS(k) CASE_I(bad_loop_names[k], bun_tcp_loop_listener_count(bad_loop(k)), 0);
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -619,7 +628,7 @@ static void probe_listen(void) {
   bun_tcp_handlers no_data = counting_handlers();
   no_data.data = NULL;
   no_data.drain = NULL;
-  for (int k = 0; k < LOOP_BAD_COUNT; k++) listen_case(bad_loop_names[k], bad_loop(k), &o, &h, true, bad_loop_code(k));
+  FOR_BAD_LOOPS(k) listen_case(bad_loop_names[k], bad_loop(k), &o, &h, true, bad_loop_code(k));
   listen_case("NULL options", g_loop, NULL, &h, true, BUN_TCP_EINVAL);
   listen_case("NULL handlers", g_loop, &o, NULL, true, BUN_TCP_EINVAL);
   listen_case("NULL out", g_loop, &o, &h, false, BUN_TCP_EINVAL);
@@ -658,7 +667,8 @@ static void probe_listener_port(void) {
 
 static void probe_listener_stop(void) {
   bun_tcp_listener l;
-  FOR_BAD_LISTENERS(k, l) CASE_I(bad_listener_names[k], bun_tcp_listener_stop(l, true), bad_listener_noop_code(k));
+  FOR_BAD_LISTENERS(k, l) CASE_I(bad_listener_names[k], bun_tcp_listener_stop(l, true),
+      bad_listener_noop_code(k));
   CASE_TRUE("the live listener still listens", bun_tcp_listener_port(g_listener) == g_port);
 }
 
@@ -691,7 +701,8 @@ static void probe_listener_data(void) {
 
 static void probe_listener_set_data(void) {
   bun_tcp_listener l;
-  FOR_BAD_LISTENERS(k, l) CASE_I(bad_listener_names[k], bun_tcp_listener_set_data(l, &g_client_tag), bad_code(k));
+  FOR_BAD_LISTENERS(k, l) CASE_I(bad_listener_names[k], bun_tcp_listener_set_data(l, &g_client_tag),
+      bad_code(k));
   CASE_TRUE("the live listener's data is unchanged", bun_tcp_listener_data(g_listener) == &g_server_tag);
 }
 
@@ -719,7 +730,7 @@ static void probe_connect(void) {
   bun_tcp_handlers no_data = counting_handlers();
   no_data.data = NULL;
   no_data.drain = NULL;
-  for (int k = 0; k < LOOP_BAD_COUNT; k++) connect_case(bad_loop_names[k], bad_loop(k), &o, &h, true, bad_loop_code(k));
+  FOR_BAD_LOOPS(k) connect_case(bad_loop_names[k], bad_loop(k), &o, &h, true, bad_loop_code(k));
   connect_case("NULL options", g_loop, NULL, &h, true, BUN_TCP_EINVAL);
   connect_case("NULL handlers", g_loop, &o, NULL, true, BUN_TCP_EINVAL);
   connect_case("NULL out", g_loop, &o, &h, false, BUN_TCP_EINVAL);
@@ -783,7 +794,8 @@ static void probe_socket_shutdown(void) {
   probe_socket_shutdown_bad_handles();
   kind_fixture_reset();
   CASE_I("a socket still connecting", bun_tcp_socket_shutdown(g_kind_socket, false), -ENOTCONN);
-  CASE_I("a socket still connecting: unchanged", bun_tcp_socket_ready_state(g_kind_socket), BUN_TCP_STATE_CONNECTING);
+  CASE_I("a socket still connecting: unchanged", bun_tcp_socket_ready_state(g_kind_socket),
+      BUN_TCP_STATE_CONNECTING);
 }
 PROBE_STATUS(socket_close, bun_tcp_socket_close(s))
 PROBE_STATUS(socket_terminate, bun_tcp_socket_terminate(s))
@@ -859,7 +871,8 @@ static void probe_socket_set_keep_alive(void) {
   FOR_BAD_SOCKETS(k, s) CASE_I(bad_names[k], bun_tcp_socket_set_keep_alive(s, true, 1000), bad_code(k));
   /* TCP_KEEPIDLE takes at most 32767 s: UINT32_MAX ms is refused, and a refused call changes nothing */
   CHECK(!keepalive_on(g_client));
-  CASE_I("initial_delay_ms UINT32_MAX", bun_tcp_socket_set_keep_alive(g_client, true, UINT32_MAX), BUN_TCP_EINVAL);
+  CASE_I("initial_delay_ms UINT32_MAX", bun_tcp_socket_set_keep_alive(g_client, true, UINT32_MAX),
+      BUN_TCP_EINVAL);
   CASE_TRUE("a refused call leaves SO_KEEPALIVE off", !keepalive_on(g_client));
 }
 
@@ -899,13 +912,15 @@ static void probe_socket_detach(void) {
   kind_fixture_reset();
   CASE_I("a socket still connecting", bun_tcp_socket_detach(g_kind_socket, &fd), BUN_TCP_ENOTSUP);
   CASE_TRUE("out_fd untouched", fd == -7);
-  CASE_I("NULL out_fd: the socket stays in its loop", bun_tcp_socket_ready_state(g_client), BUN_TCP_STATE_OPEN);
+  CASE_I("NULL out_fd: the socket stays in its loop", bun_tcp_socket_ready_state(g_client),
+      BUN_TCP_STATE_OPEN);
 }
 
 /* A descriptor is still open and still the same file. */
 static bool same_fd(int fd, const struct stat *was) {
   struct stat now;
-  return fcntl(fd, F_GETFD) >= 0 && fstat(fd, &now) == 0 && now.st_ino == was->st_ino && now.st_dev == was->st_dev;
+  return fcntl(fd, F_GETFD) >= 0 && fstat(fd,
+      &now) == 0 && now.st_ino == was->st_ino && now.st_dev == was->st_dev;
 }
 
 static void adopt_case(const char *what, bun_tcp_loop *loop, int fd, const bun_tcp_handlers *h, bool pass_out,
@@ -929,7 +944,8 @@ static void probe_socket_adopt(void) {
   no_data.drain = NULL;
   int pair[2];
   CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0);
-  for (int k = 0; k < LOOP_BAD_COUNT; k++) adopt_case(bad_loop_names[k], bad_loop(k), pair[0], &h, true, bad_loop_code(k));
+  for (int k = 0; k < LOOP_BAD_COUNT; k++)
+    adopt_case(bad_loop_names[k], bad_loop(k), pair[0], &h, true, bad_loop_code(k));
   adopt_case("NULL handlers", g_loop, pair[0], NULL, true, BUN_TCP_EINVAL);
   adopt_case("NULL out", g_loop, pair[0], &h, false, BUN_TCP_EINVAL);
   adopt_case("handlers without data and drain", g_loop, pair[0], &no_data, true, BUN_TCP_EINVAL);
@@ -985,9 +1001,12 @@ static void probe_socket_cipher(void) {
 static void probe_socket_peer_certificate(void) {
   bun_tcp_socket s;
   uint8_t buf[16];
-  FOR_BAD_SOCKETS(k, s) CASE_I(bad_names[k], bun_tcp_socket_peer_certificate(s, buf, sizeof buf), bad_code(k));
-  CASE_I("NULL buf with buf_len 0: the length (plain: 0)", bun_tcp_socket_peer_certificate(g_client, NULL, 0), 0);
-  CASE_I("NULL buf with buf_len 16", bun_tcp_socket_peer_certificate(g_client, NULL, sizeof buf), BUN_TCP_EINVAL);
+  FOR_BAD_SOCKETS(k, s) CASE_I(bad_names[k], bun_tcp_socket_peer_certificate(s, buf, sizeof buf),
+      bad_code(k));
+  CASE_I("NULL buf with buf_len 0: the length (plain: 0)", bun_tcp_socket_peer_certificate(g_client, NULL,
+      0), 0);
+  CASE_I("NULL buf with buf_len 16", bun_tcp_socket_peer_certificate(g_client, NULL, sizeof buf),
+      BUN_TCP_EINVAL);
   CASE_I("buf_len SIZE_MAX (plain: 0)", bun_tcp_socket_peer_certificate(g_client, buf, SIZE_MAX), 0);
 }
 
@@ -1012,7 +1031,8 @@ static void probe_socket_upgrade_tls(void) {
   for (int i = 0; i < nt; i++)
     CASE_I(tls[i].what, bun_tcp_socket_upgrade_tls(g_client, &tls[i].o, &h, true), tls[i].want);
   kind_fixture_reset();
-  CASE_I("a socket still connecting", bun_tcp_socket_upgrade_tls(g_kind_socket, &client, &h, false), BUN_TCP_EINVAL);
+  CASE_I("a socket still connecting", bun_tcp_socket_upgrade_tls(g_kind_socket, &client, &h, false),
+      BUN_TCP_EINVAL);
   CASE_NULL("the socket stays plain", bun_tcp_socket_tls_version(g_client));
   CASE_I("the socket stays open", bun_tcp_socket_ready_state(g_client), BUN_TCP_STATE_OPEN);
 }
@@ -1147,7 +1167,8 @@ static void read_declared_functions(void) {
     q = e;
   }
   bytebuf_free(&text);
-  if (g_declared_count < 10) FAIL("found only %d functions in %s: the parser is broken", g_declared_count, path);
+  if (g_declared_count < 10) FAIL("found only %d functions in %s: the parser is broken", g_declared_count,
+      path);
 }
 
 static bool declared(const char *name) {
@@ -1262,7 +1283,12 @@ int main(void) {
   char byte = 'd';
   CHECK(write(fb.done[1], &byte, 1) == 1);
   CHECK(pthread_join(fb.thread, NULL) == 0);
-  CASE_TRUE("the foreign loop: no handler, objects as before, our post ran there once", fb.unchanged);
+  CASE_I("the foreign loop: no handler fired", fb.calls_during_probes, 0);
+  CASE_I("the foreign loop: its socket is open", fb.ready_state, BUN_TCP_STATE_OPEN);
+  CASE_I("the foreign loop: its sockets", fb.socket_count, 2);
+  CASE_I("the foreign loop: its listener", fb.listener_count, 1);
+  CASE_I("the foreign loop: its listener's port", fb.port_after, fb.port);
+  CASE_I("the foreign loop: our post ran there, once", atomic_load(&fb.posted_ran), 1);
   long before = g_calls;
   run_for(g_loop, 20);
   CASE_TRUE("no handler fired after the probes", g_calls == before);
