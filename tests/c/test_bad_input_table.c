@@ -261,6 +261,29 @@ static void *foreign_thread(void *arg) {
   return NULL;
 }
 
+/* A loop whose thread exited without freeing it: abandoned, its sockets and listeners closed
+ * (header, bun_tcp_loop_new). So its handles are stale (BUN_TCP_ECLOSED), posts and wakeups are
+ * refused like a freed loop's (BUN_TCP_EINVAL: it never runs again), calls only its owner may
+ * make get BUN_TCP_EWRONGTHREAD, and it holds no descriptor any more. */
+static bun_tcp_loop *g_abandoned_loop;
+static bun_tcp_listener g_abandoned_listener;
+static bun_tcp_socket g_abandoned_socket;
+
+static void *abandoning_thread(void *arg) {
+  bun_tcp_loop *loop = g_abandoned_loop = new_loop();
+  bun_tcp_handlers q = quiet_handlers();
+  bun_tcp_listen_options lo = listen_opts();
+  lo.data = NULL;
+  CHECK_OK(bun_tcp_listen(loop, &lo, &q, &g_abandoned_listener));
+  bun_tcp_connect_options co = connect_opts();
+  co.port = bun_tcp_listener_port(g_abandoned_listener);
+  co.data = NULL;
+  CHECK_OK(bun_tcp_connect(loop, &co, &q, &g_abandoned_socket));
+  RUN_UNTIL(loop, bun_tcp_socket_ready_state(g_abandoned_socket) == BUN_TCP_STATE_OPEN &&
+                      bun_tcp_loop_socket_count(loop) == 2);
+  return NULL; /* the loop is still alive: the thread's end abandons it */
+}
+
 /* Kind confusion: in a fresh loop the first listener and the first socket hold slot 0 of their
  * own tables; a handle of one kind must not reach an object of the other. Rebuilt before each
  * such case, since a confused call may close or stop what it reached. */
@@ -295,18 +318,20 @@ enum bad_handle {
   BAD_STALE,      /* closed socket / stopped-and-released listener */
   BAD_FREED_LOOP, /* an object of a freed loop */
   BAD_FOREIGN,    /* an object of another thread's loop */
+  BAD_ABANDONED,  /* an object of a loop whose thread exited without freeing it */
   BAD_COUNT
 };
 
 static const char *const bad_names[BAD_COUNT] = {
     "zero handle",          "forged: generation never issued", "forged: slot never existed",
     "forged: loop bits of no loop", "forged: all bits set",    "forged: a live listener's id",
-    "stale: closed socket", "handle of a freed loop",          "handle of another thread's loop"};
+    "stale: closed socket", "handle of a freed loop",          "handle of another thread's loop",
+    "handle of a loop abandoned by its exited thread"};
 static const char *const bad_listener_names[BAD_COUNT] = {
     "zero handle",          "forged: generation never issued", "forged: slot never existed",
     "forged: loop bits of no loop", "forged: all bits set",    "forged: a live socket's id",
     "stale: stopped and released listener", "handle of a freed loop",
-    "handle of another thread's loop"};
+    "handle of another thread's loop", "handle of a loop abandoned by its exited thread"};
 
 static bun_tcp_socket bad_socket(int k) {
   bun_tcp_socket s = {0};
@@ -320,6 +345,7 @@ static bun_tcp_socket bad_socket(int k) {
   case BAD_STALE: s = g_closed; break;
   case BAD_FREED_LOOP: s = g_freed_socket; break;
   case BAD_FOREIGN: s = fb.socket; break;
+  case BAD_ABANDONED: s = g_abandoned_socket; break;
   }
   return s;
 }
@@ -336,6 +362,7 @@ static bun_tcp_listener bad_listener(int k) {
   case BAD_STALE: l = g_stopped; break;
   case BAD_FREED_LOOP: l = g_freed_listener; break;
   case BAD_FOREIGN: l = fb.listener; break;
+  case BAD_ABANDONED: l = g_abandoned_listener; break;
   }
   return l;
 }
@@ -353,23 +380,28 @@ static int32_t bad_listener_noop_code(int k) { return k == BAD_STALE ? 0 : bad_c
   for (int k = 0; k < BAD_COUNT && ((l) = bad_listener(k), true); k++)
 
 /* The bad loop pointers: NULL, freed, never created, another thread's. */
-enum bad_loop { LOOP_NULL, LOOP_FREED, LOOP_NEVER, LOOP_FOREIGN, LOOP_BAD_COUNT };
+enum bad_loop { LOOP_NULL, LOOP_FREED, LOOP_NEVER, LOOP_FOREIGN, LOOP_ABANDONED, LOOP_BAD_COUNT };
 static const char *const bad_loop_names[LOOP_BAD_COUNT] = {
     "NULL loop", "freed loop pointer (a newer loop lives)", "never-created loop pointer",
-    "another thread's loop"};
+    "another thread's loop", "a loop abandoned by its exited thread"};
 
 static bun_tcp_loop *bad_loop(int k) {
   switch (k) {
   case LOOP_NULL: return NULL;
   case LOOP_FREED: return g_freed_loop;
   case LOOP_NEVER: return NEVER_LOOP;
-  default: return fb.loop;
+  case LOOP_FOREIGN: return fb.loop;
+  default: return g_abandoned_loop;
   }
 }
 
 #define FOR_BAD_LOOPS(k) for (int k = 0; k < LOOP_BAD_COUNT; k++)
 
-static int32_t bad_loop_code(int k) { return k == LOOP_FOREIGN ? BUN_TCP_EWRONGTHREAD : BUN_TCP_EINVAL; }
+/* The code of calls only the owning thread may make (an abandoned loop's thread is gone, and this
+ * thread is not it). Posts and wakeups, for any thread, have their own rule. */
+static int32_t bad_loop_code(int k) {
+  return k == LOOP_FOREIGN || k == LOOP_ABANDONED ? BUN_TCP_EWRONGTHREAD : BUN_TCP_EINVAL;
+}
 
 /* ------------------------------------------------------------------------------------------------ */
 /* probes: error and version functions                                                              */
@@ -449,6 +481,8 @@ static void probe_loop_free(void) {
   CASE_TRUE("freed loop pointer (a newer loop lives): refused, the newer loop lives on",
             bun_tcp_loop_fd(newer) >= 0);
   if (bun_tcp_loop_fd(newer) >= 0) bun_tcp_loop_free(newer);
+  bun_tcp_loop_free(g_abandoned_loop);
+  CASE_TRUE("a loop abandoned by its exited thread: refused", bun_tcp_loop_fd(g_loop) >= 0);
   bun_tcp_loop_free(fb.loop);
   CASE_TRUE("another thread's loop: refused (the thread checks its loop afterwards)",
             strlen(bun_tcp_last_error_message()) > 0);
@@ -1227,6 +1261,11 @@ static void make_fixtures(void) {
     g_freed_loop = d;
   }
   printf("    the newer loop %s the freed loop's address\n", same ? "reuses" : "does not reuse");
+
+  /* a loop abandoned by its thread */
+  pthread_t abandoning;
+  CHECK(pthread_create(&abandoning, NULL, abandoning_thread, NULL) == 0);
+  CHECK(pthread_join(abandoning, NULL) == 0);
 
   /* another thread's loop */
   CHECK(pipe(fb.ready) == 0 && pipe(fb.done) == 0);
