@@ -304,6 +304,34 @@ static void kind_fixture_reset(void) {
   CHECK_OK(bun_tcp_connect(g_kind_loop, &co, &q, &g_kind_socket));
 }
 
+/* A TLS client socket that is open (a `handshake` handler makes `open` fire at TCP connect) and
+ * stays in its handshake: its peer is a raw listener that never answers. Its own loop. */
+static bun_tcp_loop *g_tls_loop;
+static bun_tcp_socket g_tls_socket;
+static int g_tls_peer = -1, g_tls_opens;
+
+static void tls_open(bun_tcp_socket s, void *d) { g_tls_opens++; }
+static void tls_handshake(bun_tcp_socket s, void *d, bool ok, const bun_tcp_error *e) {}
+
+static bun_tcp_socket tls_handshaking_socket(void) {
+  if (g_tls_loop) return g_tls_socket;
+  g_tls_loop = new_loop();
+  uint16_t port;
+  g_tls_peer = raw_tcp_bound(true, &port);
+  bun_tcp_handlers h = quiet_handlers();
+  h.open = tls_open;
+  h.handshake = tls_handshake;
+  bun_tcp_tls_options tls;
+  memset(&tls, 0, sizeof tls);
+  bun_tcp_connect_options co = connect_opts();
+  co.port = port;
+  co.data = NULL;
+  co.tls = &tls;
+  CHECK_OK(bun_tcp_connect(g_tls_loop, &co, &h, &g_tls_socket));
+  RUN_UNTIL(g_tls_loop, g_tls_opens == 1);
+  return g_tls_socket;
+}
+
 /* ------------------------------------------------------------------------------------------------ */
 /* the bad handles                                                                                  */
 /* ------------------------------------------------------------------------------------------------ */
@@ -946,6 +974,10 @@ static void probe_socket_detach(void) {
   kind_fixture_reset();
   CASE_I("a socket still connecting", bun_tcp_socket_detach(g_kind_socket, &fd), BUN_TCP_ENOTSUP);
   CASE_TRUE("out_fd untouched", fd == -7);
+  bun_tcp_socket tls = tls_handshaking_socket();
+  CASE_I("a TLS socket", bun_tcp_socket_detach(tls, &fd), BUN_TCP_ENOTSUP);
+  CASE_TRUE("out_fd untouched", fd == -7);
+  CASE_I("a TLS socket: still open", bun_tcp_socket_ready_state(tls), BUN_TCP_STATE_OPEN);
   CASE_I("NULL out_fd: the socket stays in its loop", bun_tcp_socket_ready_state(g_client),
       BUN_TCP_STATE_OPEN);
 }
@@ -1067,6 +1099,8 @@ static void probe_socket_upgrade_tls(void) {
   kind_fixture_reset();
   CASE_I("a socket still connecting", bun_tcp_socket_upgrade_tls(g_kind_socket, &client, &h, false),
       BUN_TCP_EINVAL);
+  bun_tcp_socket tls = tls_handshaking_socket();
+  CASE_I("a socket that is TLS already", bun_tcp_socket_upgrade_tls(tls, &client, &h, false), BUN_TCP_EINVAL);
   CASE_NULL("the socket stays plain", bun_tcp_socket_tls_version(g_client));
   CASE_I("the socket stays open", bun_tcp_socket_ready_state(g_client), BUN_TCP_STATE_OPEN);
 }
@@ -1339,6 +1373,8 @@ int main(void) {
 
   test_case("clean up; no descriptor leaked");
   if (g_kind_loop) bun_tcp_loop_free(g_kind_loop);
+  if (g_tls_loop) bun_tcp_loop_free(g_tls_loop);
+  if (g_tls_peer >= 0) close(g_tls_peer);
   if (bun_tcp_loop_fd(g_newer_loop) >= 0) bun_tcp_loop_free(g_newer_loop);
   bun_tcp_loop_free(g_loop);
   close(fb.ready[0]);
