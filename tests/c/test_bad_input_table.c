@@ -729,8 +729,8 @@ static void probe_listener_port(void) {
 
 static void probe_listener_stop(void) {
   bun_tcp_listener l;
-  FOR_BAD_LISTENERS(k, l) CASE_I(bad_listener_names[k], bun_tcp_listener_stop(l, true),
-      bad_listener_noop_code(k));
+  FOR_BAD_LISTENERS(k, l)
+    CASE_I(bad_listener_names[k], bun_tcp_listener_stop(l, true), bad_listener_noop_code(k));
   CASE_TRUE("the live listener still listens", bun_tcp_listener_port(g_listener) == g_port);
 }
 
@@ -763,8 +763,8 @@ static void probe_listener_data(void) {
 
 static void probe_listener_set_data(void) {
   bun_tcp_listener l;
-  FOR_BAD_LISTENERS(k, l) CASE_I(bad_listener_names[k], bun_tcp_listener_set_data(l, &g_client_tag),
-      bad_code(k));
+  FOR_BAD_LISTENERS(k, l)
+    CASE_I(bad_listener_names[k], bun_tcp_listener_set_data(l, &g_client_tag), bad_code(k));
   CASE_TRUE("the live listener's data is unchanged", bun_tcp_listener_data(g_listener) == &g_server_tag);
 }
 
@@ -857,7 +857,7 @@ static void probe_socket_shutdown(void) {
   kind_fixture_reset();
   CASE_I("a socket still connecting", bun_tcp_socket_shutdown(g_kind_socket, false), -ENOTCONN);
   CASE_I("a socket still connecting: unchanged", bun_tcp_socket_ready_state(g_kind_socket),
-      BUN_TCP_STATE_CONNECTING);
+         BUN_TCP_STATE_CONNECTING);
 }
 PROBE_STATUS(socket_close, bun_tcp_socket_close(s))
 PROBE_STATUS(socket_terminate, bun_tcp_socket_terminate(s))
@@ -934,7 +934,7 @@ static void probe_socket_set_keep_alive(void) {
   /* TCP_KEEPIDLE takes at most 32767 s: UINT32_MAX ms is refused, and a refused call changes nothing */
   CHECK(!keepalive_on(g_client));
   CASE_I("initial_delay_ms UINT32_MAX", bun_tcp_socket_set_keep_alive(g_client, true, UINT32_MAX),
-      BUN_TCP_EINVAL);
+         BUN_TCP_EINVAL);
   CASE_TRUE("a refused call leaves SO_KEEPALIVE off", !keepalive_on(g_client));
 }
 
@@ -979,14 +979,14 @@ static void probe_socket_detach(void) {
   CASE_TRUE("out_fd untouched", fd == -7);
   CASE_I("a TLS socket: still open", bun_tcp_socket_ready_state(tls), BUN_TCP_STATE_OPEN);
   CASE_I("NULL out_fd: the socket stays in its loop", bun_tcp_socket_ready_state(g_client),
-      BUN_TCP_STATE_OPEN);
+         BUN_TCP_STATE_OPEN);
 }
 
 /* A descriptor is still open and still the same file. */
 static bool same_fd(int fd, const struct stat *was) {
   struct stat now;
-  return fcntl(fd, F_GETFD) >= 0 && fstat(fd,
-      &now) == 0 && now.st_ino == was->st_ino && now.st_dev == was->st_dev;
+  return fcntl(fd, F_GETFD) >= 0 && fstat(fd, &now) == 0 && now.st_ino == was->st_ino &&
+         now.st_dev == was->st_dev;
 }
 
 static void adopt_case(const char *what, bun_tcp_loop *loop, int fd, const bun_tcp_handlers *h, bool pass_out,
@@ -1067,12 +1067,12 @@ static void probe_socket_cipher(void) {
 static void probe_socket_peer_certificate(void) {
   bun_tcp_socket s;
   uint8_t buf[16];
-  FOR_BAD_SOCKETS(k, s) CASE_I(bad_names[k], bun_tcp_socket_peer_certificate(s, buf, sizeof buf),
-      bad_code(k));
+  FOR_BAD_SOCKETS(k, s)
+    CASE_I(bad_names[k], bun_tcp_socket_peer_certificate(s, buf, sizeof buf), bad_code(k));
   CASE_I("NULL buf with buf_len 0: the length (plain: 0)", bun_tcp_socket_peer_certificate(g_client, NULL,
       0), 0);
   CASE_I("NULL buf with buf_len 16", bun_tcp_socket_peer_certificate(g_client, NULL, sizeof buf),
-      BUN_TCP_EINVAL);
+         BUN_TCP_EINVAL);
   CASE_I("buf_len SIZE_MAX (plain: 0)", bun_tcp_socket_peer_certificate(g_client, buf, SIZE_MAX), 0);
 }
 
@@ -1098,9 +1098,10 @@ static void probe_socket_upgrade_tls(void) {
     CASE_I(tls[i].what, bun_tcp_socket_upgrade_tls(g_client, &tls[i].o, &h, true), tls[i].want);
   kind_fixture_reset();
   CASE_I("a socket still connecting", bun_tcp_socket_upgrade_tls(g_kind_socket, &client, &h, false),
-      BUN_TCP_EINVAL);
-  bun_tcp_socket tls = tls_handshaking_socket();
-  CASE_I("a socket that is TLS already", bun_tcp_socket_upgrade_tls(tls, &client, &h, false), BUN_TCP_EINVAL);
+         BUN_TCP_EINVAL);
+  bun_tcp_socket tls_socket = tls_handshaking_socket();
+  CASE_I("a socket that is TLS already", bun_tcp_socket_upgrade_tls(tls_socket, &client, &h, false),
+         BUN_TCP_EINVAL);
   CASE_NULL("the socket stays plain", bun_tcp_socket_tls_version(g_client));
   CASE_I("the socket stays open", bun_tcp_socket_ready_state(g_client), BUN_TCP_STATE_OPEN);
 }
@@ -1235,8 +1236,8 @@ static void read_declared_functions(void) {
     q = e;
   }
   bytebuf_free(&text);
-  if (g_declared_count < 10) FAIL("found only %d functions in %s: the parser is broken", g_declared_count,
-      path);
+  if (g_declared_count < 10)
+    FAIL("found only %d functions in %s: the parser is broken", g_declared_count, path);
 }
 
 static bool declared(const char *name) {

@@ -56,7 +56,7 @@ static void never_reading_peer_resets(bun_tcp_loop *loop) {
   run_for(loop, 20);
   check_closed_once(&c, "client");
   CHECK_TRACE_ONE_OF(&c.tr, "open,error:ECONNRESET,close", "open,error:EPIPE,close",
-      "open,close_err:ECONNRESET");
+                     "open,close_err:ECONNRESET");
   CHECK_EQ(bun_tcp_socket_buffered_amount(c.s), 0);
   CHECK_EQ(bun_tcp_socket_ready_state(c.s), BUN_TCP_STATE_CLOSED);
   CHECK_EQ(bun_tcp_loop_socket_count(loop), 0);
