@@ -747,6 +747,10 @@ impl EventLoop {
         let has_end = {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
+            // Closed (or its read side shut) by a handler earlier in the same read: no `end`.
+            if s.phase != Phase::Open || s.read_shut {
+                return;
+            }
             s.read_eof = true;
             s.handlers.get().present().end
         };
@@ -1167,14 +1171,18 @@ impl EventLoop {
 
     /// Reports a failure recorded inside an earlier call.
     pub(crate) fn report_failure(&self, id: u64) {
-        let (phase, err, has_error_handler) = {
+        let (phase, err, has_error_handler, handshaking) = {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
             let Some(err) = s.failure.take().map(|b| *b) else { return };
-            (s.phase, err, s.handlers.get().present().error)
+            (s.phase, err, s.handlers.get().present().error, s.handshaking())
         };
         match phase {
             Phase::Connecting | Phase::Resolving => self.connect_attempt_failed(id, err),
+            // A send that fails mid-handshake (the peer reset) fails the handshake: the same
+            // shape as a read that finds the reset (handshake(false), error, close, or
+            // connect_error for a client that has not opened).
+            Phase::Open if handshaking => self.tls_failed(id, err, true),
             Phase::Open => {
                 if has_error_handler {
                     self.emit(id, |h, lp, s, d| h.error(lp, s, d, &err));

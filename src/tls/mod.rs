@@ -41,6 +41,12 @@ pub(crate) struct TlsState {
     /// The peer was verified.
     pub authorized: bool,
     pub close_notify_sent: bool,
+    /// Plaintext decrypted while the socket was paused (inside the handler that paused it):
+    /// delivered on `resume`, before anything read later.
+    pub held_plain: Vec<u8>,
+    /// The peer's end of stream (FIN or close_notify) seen while paused: `end` is owed after
+    /// `held_plain`, on `resume`.
+    pub end_held: bool,
 }
 
 impl TlsState {
@@ -57,6 +63,8 @@ impl TlsState {
             verify_error: None,
             authorized: false,
             close_notify_sent: false,
+            held_plain: Vec::new(),
+            end_held: false,
         })
     }
 
@@ -73,6 +81,8 @@ impl TlsState {
             verify_error: None,
             authorized: false,
             close_notify_sent: false,
+            held_plain: Vec::new(),
+            end_held: false,
         })
     }
 
