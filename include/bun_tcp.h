@@ -194,6 +194,12 @@ typedef struct bun_tcp_listen_options {
   bool ipv6_only;
   // listen(2) backlog; 0 = 511.
   int32_t backlog;
+  // TLS: milliseconds an accepted socket has to complete its handshake, from the accept
+  // (bytes arriving do not extend it). 0 = 10,000; UINT32_MAX = no limit. When it passes the
+  // handshake fails with -ETIMEDOUT like any failed handshake: with a `handshake` handler
+  // `handshake(false, ETIMEDOUT)`, `error(ETIMEDOUT)`, `close(ETIMEDOUT)`; without one the
+  // socket never opened and closes without a handler call.
+  uint32_t tls_handshake_timeout_ms;
 } bun_tcp_listen_options;
 
 // A socket handle, passed by value. `id` packs the loop, a slot and a generation: a handle to a
@@ -234,7 +240,9 @@ typedef struct bun_tcp_handlers {
   void (*close)(struct bun_tcp_socket s, void *data, const struct bun_tcp_error *err);
   // A fatal error on an open socket (a write error); `close` follows.
   void (*error)(struct bun_tcp_socket s, void *data, const struct bun_tcp_error *err);
-  // The idle timeout passed. The socket is not closed.
+  // The idle timeout passed. The socket is not closed. Only after `open`: the timeout counts
+  // from `open` (a stalled TLS handshake on an accepted socket is ended by the listener's
+  // `tls_handshake_timeout_ms`; a client that never opens ends with `connect_error`).
   void (*timeout)(struct bun_tcp_socket s, void *data);
   // A connect failed (or was closed while in flight): no `open` and no `close` follow.
   void (*connect_error)(struct bun_tcp_socket s, void *data, const struct bun_tcp_error *err);
@@ -441,7 +449,9 @@ int32_t bun_tcp_socket_terminate(struct bun_tcp_socket s);
 // Idle timeout in seconds (0 disables): `timeout` fires once the socket has been idle that
 // long; every read and write resets it (beyond Bun, whose deadline ignores activity); it fires
 // within 100 ms of the deadline; the socket is not closed, and the timer re-arms on the next
-// activity. Accepted sockets start with 120 s. Returns 0 or a negative code.
+// activity. Accepted sockets start with 120 s. The timeout counts from `open` and never fires
+// before it: set while connecting (or during a TLS handshake that defers `open`), it starts when
+// `open` fires. Returns 0 or a negative code.
 int32_t bun_tcp_socket_timeout(struct bun_tcp_socket s, uint32_t seconds);
 
 // As `bun_tcp_socket_timeout`, in milliseconds (beyond Bun).

@@ -27,6 +27,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The idle timeout accepted sockets start with (Bun's).
+const ACCEPTED_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// How long a connect attempt runs alone before the next address is tried beside it
 /// (RFC 8305 §5 recommends 250 ms).
 pub const CONNECT_ATTEMPT_DELAY: Duration = Duration::from_millis(250);
@@ -180,6 +183,15 @@ impl Socket {
 
     fn is_live(&self) -> bool {
         self.phase != Phase::Closed
+    }
+
+    /// Starts the idle timeout at `open` (it never runs before): a period set earlier (by
+    /// `set_timeout` while connecting, or the accepted sockets' default) counts from now.
+    pub(crate) fn start_idle_timer(&mut self, id: u64, timers: &mut crate::timers::TimerHeap, now: Instant) {
+        debug_assert!(self.opened, "the idle timeout starts at open");
+        if let Some((at, seq)) = self.timer.period.and_then(|period| self.timer.set(Some(period), now)) {
+            timers.push(at, id, seq);
+        }
     }
 
     /// Records activity for the idle timeout.
@@ -549,6 +561,13 @@ impl EventLoop {
             let open_now = s.tls.is_none() || s.handlers.get().present().handshake;
             s.opened = open_now;
             s.open_pending = !open_now;
+            if open_now {
+                let now = st.books.now;
+                let state = &mut *st;
+                if let Some(s) = state.sockets.get_mut(id) {
+                    s.start_idle_timer(id, &mut state.books.timers, now);
+                }
+            }
             open_now
         };
         if open_now {
@@ -566,13 +585,15 @@ impl EventLoop {
         handlers: HandlerCell,
         data: UserData,
         allow_half_open: bool,
-        tls: Option<&Arc<ServerTls>>,
+        tls: Option<(Arc<ServerTls>, Option<Duration>)>,
     ) {
         let _ = stream.set_nodelay(true);
-        let tls_state = match tls.map(|t| TlsState::server(t)) {
-            Some(Ok(state)) => Some(Box::new(state)),
-            Some(Err(_)) => return,
-            None => None,
+        let (tls_state, handshake_limit) = match tls {
+            Some((config, limit)) => match TlsState::server(&config) {
+                Ok(state) => (Some(Box::new(state)), limit),
+                Err(_) => return,
+            },
+            None => (None, None),
         };
         let (id, open_now) = {
             let mut st = self.st.borrow_mut();
@@ -585,16 +606,23 @@ impl EventLoop {
             socket.opened = open_now;
             socket.open_pending = !open_now;
             let now = st.books.now;
-            // Accepted sockets start with Bun's 120 s idle timeout.
-            let entry = socket.timer.set(Some(Duration::from_secs(120)), now);
+            // Accepted sockets start with Bun's 120 s idle timeout, counted from `open`.
+            socket.timer.period = Some(ACCEPTED_IDLE_TIMEOUT);
             let Ok(id) = st.sockets.insert(socket) else { return };
             if let Some(l) = st.listeners.get_mut(listener) {
                 l.live_sockets += 1;
             }
-            if let Some((at, seq)) = entry {
-                st.books.timers.push(at, id, seq);
-            }
             let state = &mut *st;
+            if let Some(s) = state.sockets.get_mut(id) {
+                if s.opened {
+                    s.start_idle_timer(id, &mut state.books.timers, now);
+                }
+                if s.tls.is_some() {
+                    if let Some(deadline) = handshake_limit.and_then(|limit| now.checked_add(limit)) {
+                        state.books.handshake_deadlines.push(std::cmp::Reverse((deadline, id)));
+                    }
+                }
+            }
             let registered = match state.sockets.get_mut(id) {
                 Some(s) => self.register_socket(id, s).is_ok(),
                 None => false,

@@ -7,6 +7,7 @@ use crate::event_loop::EventLoop;
 use crate::{ListenOptions, ListenerId};
 use std::ffi::c_void;
 use std::rc::Rc;
+use std::time::Duration;
 
 fn listen_options(o: &bun_tcp_listen_options) -> Result<ListenOptions, NetError> {
     Ok(ListenOptions {
@@ -19,6 +20,11 @@ fn listen_options(o: &bun_tcp_listen_options) -> Result<ListenOptions, NetError>
         reuse_port: o.reuse_port,
         ipv6_only: o.ipv6_only,
         backlog: o.backlog,
+        tls_handshake_timeout: match o.tls_handshake_timeout_ms {
+            0 => None,
+            u32::MAX => Some(Duration::MAX),
+            ms => Some(Duration::from_millis(u64::from(ms))),
+        },
     })
 }
 

@@ -136,7 +136,9 @@ pub struct bun_tcp_handlers {
     pub close: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void, err: *const bun_tcp_error)>,
     /// A fatal error on an open socket (a write error); `close` follows.
     pub error: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void, err: *const bun_tcp_error)>,
-    /// The idle timeout passed. The socket is not closed.
+    /// The idle timeout passed. The socket is not closed. Only after `open`: the timeout counts
+    /// from `open` (a stalled TLS handshake on an accepted socket is ended by the listener's
+    /// `tls_handshake_timeout_ms`; a client that never opens ends with `connect_error`).
     pub timeout: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void)>,
     /// A connect failed (or was closed while in flight): no `open` and no `close` follow.
     pub connect_error: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void, err: *const bun_tcp_error)>,
@@ -217,6 +219,12 @@ pub struct bun_tcp_listen_options {
     pub ipv6_only: bool,
     /// listen(2) backlog; 0 = 511.
     pub backlog: i32,
+    /// TLS: milliseconds an accepted socket has to complete its handshake, from the accept
+    /// (bytes arriving do not extend it). 0 = 10,000; UINT32_MAX = no limit. When it passes the
+    /// handshake fails with -ETIMEDOUT like any failed handshake: with a `handshake` handler
+    /// `handshake(false, ETIMEDOUT)`, `error(ETIMEDOUT)`, `close(ETIMEDOUT)`; without one the
+    /// socket never opened and closes without a handler call.
+    pub tls_handshake_timeout_ms: u32,
 }
 
 /// Options of `bun_tcp_connect`. A zero-filled struct plus a port connects to localhost.

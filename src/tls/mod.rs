@@ -22,6 +22,11 @@ use verify::{ClientVerifier, ServerVerifier};
 /// so a flood of handshakes cannot starve established connections.
 pub const HANDSHAKE_BUDGET: u32 = 32;
 
+/// How long an accepted TLS socket may take to complete its handshake when the listener does not
+/// say (`ListenOptions::tls_handshake_timeout`): a peer that stalls is closed with ETIMEDOUT
+/// instead of holding its descriptor until the 120 s idle timeout.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// rustls' own buffer of outgoing plaintext/ciphertext per connection. Above it `write` accepts
 /// less (a short write), which is what drives `drain`.
 const TLS_BUFFER_LIMIT: usize = 256 * 1024;

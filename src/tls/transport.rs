@@ -362,6 +362,12 @@ impl EventLoop {
                 s.open_pending = false;
                 s.opened = true;
             }
+            let now = st.books.now;
+            let state = &mut *st;
+            if let (true, Some(s)) = (open_now, state.sockets.get_mut(id)) {
+                s.start_idle_timer(id, &mut state.books.timers, now);
+            }
+            let Some(s) = state.sockets.get(id) else { return };
             (s.handlers.get().present().handshake, open_now, verdict)
         };
         if has_handshake {
