@@ -78,14 +78,27 @@ fn tls_error(code: i32, message: String) -> NetError {
     NetError::new(code, message)
 }
 
+/// The largest PEM file read (key_file, cert_file, ca_file). A full system CA bundle is about
+/// 250 KiB; anything much larger is a mistake (a wrong path, a device), not PEM to hold in memory.
+pub const PEM_FILE_CAP: u64 = 4 * 1024 * 1024;
+
 fn read_file(path: &PathBuf, what: &str) -> Result<Vec<u8>, NetError> {
-    if path.is_dir() {
-        return Err(NetError::new(-libc::EISDIR, format!("{what} {} is a directory, not a PEM file", path.display())));
-    }
-    std::fs::read(path).map_err(|e| {
-        let mut err = NetError::io(&e, c"open", &format!("{what} {}", path.display()));
-        err.syscall = Some(c"open");
-        err
+    use crate::os::FileRefusal;
+    let shown = path.display();
+    crate::os::read_small_file(path, PEM_FILE_CAP).map_err(|refusal| match refusal {
+        FileRefusal::Io(e) => {
+            let mut err = NetError::io(&e, c"open", &format!("{what} {shown}"));
+            err.syscall = Some(c"open");
+            err
+        }
+        FileRefusal::Directory => NetError::new(-libc::EISDIR, format!("{what} {shown} is a directory, not a PEM file")),
+        FileRefusal::NotRegular(kind) => {
+            NetError::new(EINVAL, format!("{what} {shown} is {kind}, not a regular PEM file"))
+        }
+        FileRefusal::TooLarge { cap } => NetError::new(
+            -libc::EFBIG,
+            format!("{what} {shown} is larger than {} MiB: not a PEM file", cap / (1024 * 1024)),
+        ),
     })
 }
 
@@ -105,6 +118,12 @@ fn parse_certs(label: &str, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, 
         .map_err(|e| tls_error(ETLS_BAD_PEM, format!("{label}: invalid PEM: {e}")))?;
     if certs.is_empty() {
         return Err(tls_error(ETLS_BAD_PEM, format!("{label}: no CERTIFICATE block found in the PEM")));
+    }
+    // Valid base64 is not yet a certificate: without this check a chain of junk is accepted and
+    // only fails in every handshake.
+    if let Some(n) = certs.iter().position(|c| !super::der::is_certificate(c)) {
+        let which = if certs.len() > 1 { format!(" (block {} of {})", n + 1, certs.len()) } else { String::new() };
+        return Err(tls_error(ETLS_BAD_PEM, format!("{label}: not a DER certificate{which}")));
     }
     Ok(certs)
 }
