@@ -91,7 +91,9 @@ fn read_file(path: &PathBuf, what: &str) -> Result<Vec<u8>, NetError> {
             err.syscall = Some(c"open");
             err
         }
-        FileRefusal::Directory => NetError::new(-libc::EISDIR, format!("{what} {shown} is a directory, not a PEM file")),
+        FileRefusal::Directory => {
+            NetError::new(-libc::EISDIR, format!("{what} {shown} is a directory, not a PEM file"))
+        }
         FileRefusal::NotRegular(kind) => {
             NetError::new(EINVAL, format!("{what} {shown} is {kind}, not a regular PEM file"))
         }
@@ -112,7 +114,43 @@ fn gather(contents: &[Vec<u8>], file: &Option<PathBuf>, what: &str) -> Result<Ve
     Ok(all)
 }
 
+/// Checks what lies around the PEM blocks. Explanatory text is allowed (RFC 7468 §2; OpenSSL
+/// writes "subject=..." lines into bundles), but bytes that are not text (binary junk, a DER
+/// file given as PEM) and a block without its END line are refused rather than skipped.
+fn check_pem_text(label: &str, pem: &[u8]) -> Result<(), NetError> {
+    // C callers often pass a string with its terminating NUL (sizeof instead of strlen).
+    let end = pem.iter().rposition(|b| *b != 0).map_or(0, |last| last + 1);
+    let pem = &pem[..end];
+    let mut open_block: Option<usize> = None;
+    let mut offset = 0;
+    for (number, line) in pem.split(|b| *b == b'\n').enumerate() {
+        let trimmed = line.trim_ascii();
+        if trimmed.starts_with(b"-----BEGIN ") {
+            open_block = Some(number + 1);
+        } else if trimmed.starts_with(b"-----END ") {
+            open_block = None;
+        } else if open_block.is_none() {
+            let is_text =
+                std::str::from_utf8(line).is_ok_and(|t| t.chars().all(|c| !c.is_control() || c == '\t' || c == '\r'));
+            if !is_text {
+                return Err(tls_error(
+                    ETLS_BAD_PEM,
+                    format!("{label}: not PEM text: line {} (byte {offset}) holds bytes that are not text", number + 1),
+                ));
+            }
+        }
+        offset += line.len() + 1;
+    }
+    match open_block {
+        Some(line) => {
+            Err(tls_error(ETLS_BAD_PEM, format!("{label}: the PEM block that starts on line {line} never ends")))
+        }
+        None => Ok(()),
+    }
+}
+
 fn parse_certs(label: &str, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, NetError> {
+    check_pem_text(label, pem)?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<_, _>>()
         .map_err(|e| tls_error(ETLS_BAD_PEM, format!("{label}: invalid PEM: {e}")))?;
@@ -129,6 +167,7 @@ fn parse_certs(label: &str, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, 
 }
 
 fn parse_key(label: &str, pem: &[u8], passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, NetError> {
+    check_pem_text(label, pem)?;
     let text = String::from_utf8_lossy(pem);
     if text.contains("Proc-Type: 4,ENCRYPTED") {
         return Err(tls_error(

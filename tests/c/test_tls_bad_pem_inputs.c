@@ -188,6 +188,49 @@ int main(void) {
   c.o.cert_count = c.o.key_count = 1;
   expect_listen("a cert with no block (empty chain)", &c.o, BUN_TCP_ETLS_BAD_PEM, "cert[0]: no CERTIFICATE block");
 
+  /* junk around the blocks: text (OpenSSL writes "subject=..." lines) is fine, bytes that are not
+   * text and a block that never ends are refused */
+  {
+    static char with_text[16384], with_bytes[16384], unterminated[16384];
+    bun_tcp_bytes leaf = tls_pem("server.crt");
+    CHECK(leaf.len + 200 < sizeof with_text);
+    snprintf(with_text, sizeof with_text, "subject=CN = localhost\nissuer=CN = test ca\n\n%.*s# end\n", (int)leaf.len,
+             (const char *)leaf.ptr);
+    snprintf(with_bytes, sizeof with_bytes, "%.*s\x01\x02\xff\xfe junk\n", (int)leaf.len, (const char *)leaf.ptr);
+    snprintf(unterminated, sizeof unterminated, "%.*s-----BEGIN CERTIFICATE-----\nMIIB\n", (int)leaf.len,
+             (const char *)leaf.ptr);
+    test_case("explanatory text around the blocks is accepted");
+    tls_cfg_init(&c);
+    c.cert[0] = text(with_text);
+    c.key[0] = tls_pem("server.key");
+    c.o.cert_count = c.o.key_count = 1;
+    bun_tcp_listen_options o;
+    memset(&o, 0, sizeof o);
+    o.hostname = "127.0.0.1";
+    o.tls = &c.o;
+    bun_tcp_handlers h = handlers();
+    bun_tcp_listener l = {0};
+    CHECK_OK(bun_tcp_listen(g_loop, &o, &h, &l));
+    CHECK_OK(bun_tcp_listener_stop(l, false));
+    run_for(g_loop, 10);
+    c.cert[0] = text(with_bytes);
+    expect_listen("binary junk after the block", &c.o, BUN_TCP_ETLS_BAD_PEM, "cert[0]: not PEM text");
+    c.cert[0] = text(unterminated);
+    expect_listen("a block that never ends", &c.o, BUN_TCP_ETLS_BAD_PEM, "cert[0]");
+    tls_cfg_init(&c);
+    c.ca[0] = text(with_bytes);
+    c.o.ca_count = 1;
+    expect_connect("binary junk in a ca", &c.o, BUN_TCP_ETLS_BAD_PEM, "ca[0]: not PEM text");
+    tls_cfg_init(&c);
+    c.cert[0] = tls_pem("server.crt");
+    static char key_with_bytes[16384];
+    bun_tcp_bytes key = tls_pem("server.key");
+    snprintf(key_with_bytes, sizeof key_with_bytes, "\x01\x02junk\n%.*s", (int)key.len, (const char *)key.ptr);
+    c.key[0] = text(key_with_bytes);
+    c.o.cert_count = c.o.key_count = 1;
+    expect_listen("binary junk before a key", &c.o, BUN_TCP_ETLS_BAD_PEM, "key[0]: not PEM text");
+  }
+
   /* ---- files that are not regular files ---- */
   char fifo[PATH_MAX];
   snprintf(fifo, sizeof fifo, "%s/pem.fifo", g_dir);
