@@ -207,6 +207,12 @@ impl EventLoop {
                 return;
             }
             if let Some((err, during_handshake)) = step.failure {
+                // Records that decrypted before the bad one are the peer's data: delivered
+                // first, as plain TCP delivers the bytes before a reset.
+                if step.plain > 0 && self.read_gate(id) == Gate::Deliver {
+                    self.emit(id, |h, lp, s, d| h.data(lp, s, d, &plain[..step.plain]));
+                    self.after_dispatch();
+                }
                 *self.plain_buf.borrow_mut() = plain;
                 self.tls_failed(id, err, during_handshake);
                 return;
@@ -314,18 +320,15 @@ impl EventLoop {
                 step.failure = Some((NetError::new(crate::error::ETLS, format!("TLS read: {e}")), tls.handshaking));
                 break;
             }
-            match tls.conn.process_new_packets() {
-                Ok(io_state) => {
-                    if io_state.peer_has_closed() {
-                        step.peer_closed = true;
-                    }
-                }
-                Err(e) => {
-                    step.failure = Some((tls_failure(&e), tls.handshaking));
-                    break;
+            let processed = tls.conn.process_new_packets();
+            if let Ok(io_state) = &processed {
+                if io_state.peer_has_closed() {
+                    step.peer_closed = true;
                 }
             }
-            // Plaintext leaves rustls' 16 KiB buffer at once, so read_tls can always go on.
+            // Plaintext leaves rustls' 16 KiB buffer at once, so read_tls can always go on; on
+            // a failure, what decrypted before the bad record is still taken (and delivered
+            // before the error).
             loop {
                 if step.plain == plain.len() {
                     break;
@@ -335,6 +338,10 @@ impl EventLoop {
                     Ok(k) => step.plain += k,
                     Err(_) => break,
                 }
+            }
+            if let Err(e) = processed {
+                step.failure = Some((tls_failure(&e), tls.handshaking));
+                break;
             }
         }
         if step.failure.is_none() && was_handshaking && !tls.conn.is_handshaking() {
@@ -357,24 +364,31 @@ impl EventLoop {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
             let verdict = s.tls.as_ref().and_then(|t| t.verify_error.clone());
-            let open_now = s.open_pending;
-            if open_now {
-                s.open_pending = false;
-                s.opened = true;
-            }
-            let now = st.books.now;
-            let state = &mut *st;
-            if let (true, Some(s)) = (open_now, state.sockets.get_mut(id)) {
-                s.start_idle_timer(id, &mut state.books.timers, now);
-            }
-            let Some(s) = state.sockets.get(id) else { return };
+            let open_now = std::mem::take(&mut s.open_pending);
             (s.handlers.get().present().handshake, open_now, verdict)
         };
         if has_handshake {
             self.emit(id, |h, lp, s, d| h.handshake(lp, s, d, true, verdict.as_ref()));
         }
         if open_now {
-            self.emit(id, |h, lp, s, d| h.open(lp, s, d));
+            // `handshake` (a table reloaded before the handshake ended has both) may have
+            // closed the socket: then no `open`.
+            let live = {
+                let mut st = self.st.borrow_mut();
+                let now = st.books.now;
+                let state = &mut *st;
+                match state.sockets.get_mut(id) {
+                    Some(s) if s.phase == Phase::Open => {
+                        s.opened = true;
+                        s.start_idle_timer(id, &mut state.books.timers, now);
+                        true
+                    }
+                    _ => false,
+                }
+            };
+            if live {
+                self.emit(id, |h, lp, s, d| h.open(lp, s, d));
+            }
         }
         self.on_writable(id);
     }

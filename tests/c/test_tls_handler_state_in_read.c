@@ -14,6 +14,10 @@
  *   5. client closes inside `data`: no handler after `close` (no `end`).
  *   6. client pauses inside `data` with several records in one read: their plaintext comes in one
  *      `data` (one read, one call), the end of stream still waits for resume.
+ *   7. a client without a `handshake` handler reloads (before the handshake ends) a table whose
+ *      `handshake` closes the socket: `handshake`, then `connect_error` (ECANCELED), never `open`.
+ *   8. a record followed by bytes that break the TLS stream, in one read: the record's plaintext
+ *      is delivered before `error` and `close` (as plain TCP delivers bytes before a reset).
  */
 #include "harness.h"
 
@@ -134,6 +138,80 @@ static void server_side(const char *name, bool handshake_handler) {
   rec_free(&r);
 }
 
+static void hs_close(bun_tcp_socket s, void *d, bool ok, const bun_tcp_error *e) {
+  rec_on_handshake(s, d, ok, e);
+  CHECK_OK(bun_tcp_socket_close(s));
+}
+
+static void reload_closing_handshake(void) {
+  test_case("reloaded handshake handler closes before the deferred open: no open");
+  tls_cfg server, client;
+  tls_cfg_server(&server);
+  tls_cfg_client(&client);
+  bun_tcp_loop *loop = new_loop();
+  srv_t sv;
+  srv_init(&sv);
+  bun_tcp_handlers sh = rec_handlers();
+  bun_tcp_listener l = listen_tls_srv(loop, &sv, &sh, &server.o, NULL);
+  rec_t r;
+  rec_init(&r);
+  bun_tcp_handlers ch = rec_handlers();
+  bun_tcp_socket c = connect_tls_rec(loop, NULL, bun_tcp_listener_port(l), &r, &ch, &client.o);
+  /* connected, handshake under way (the client has no handshake handler: open is deferred) */
+  while (bun_tcp_socket_ready_state(c) != BUN_TCP_STATE_OPEN) poll_ok(loop, 10);
+  CHECK_EQ(r.total_calls, 0);
+  bun_tcp_handlers ch2 = rec_handlers();
+  ch2.handshake = hs_close;
+  CHECK_OK(bun_tcp_socket_reload(c, &ch2));
+  RUN_UNTIL(loop, r.n_connect_error == 1);
+  run_for(loop, 50);
+  CHECK_TRACE(&r.tr, "handshake:ok,connect_error:ECANCELED");
+  CHECK_EQ(r.n_open, 0);
+  bun_tcp_listener_stop(l, true);
+  run_for(loop, 20);
+  CHECK_EQ(bun_tcp_loop_socket_count(loop), 0);
+  bun_tcp_loop_free(loop);
+  srv_free(&sv);
+  rec_free(&r);
+}
+
+/* the server writes a record, then raw bytes that are no TLS record, on the same descriptor */
+static void srv_open_record_then_junk(bun_tcp_socket s, void *d) {
+  rec_on_open(s, d);
+  CHECK_EQ(bun_tcp_socket_write(s, (const uint8_t *)"hello", 5), 5);
+  int fd = bun_tcp_socket_fd(s);
+  CHECK(fd >= 0);
+  static const uint8_t junk[] = {0x17, 0x03, 0x03, 0x00, 0x20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+  CHECK_EQ(send(fd, junk, sizeof junk, MSG_NOSIGNAL), (long long)sizeof junk);
+}
+
+static void data_before_failure(void) {
+  test_case("a record then a broken one in one read: data, then error and close");
+  tls_cfg server, client;
+  tls_cfg_server(&server);
+  tls_cfg_client(&client);
+  bun_tcp_loop *loop = new_loop();
+  srv_t sv;
+  srv_init(&sv);
+  bun_tcp_handlers sh = rec_handlers();
+  sh.open = srv_open_record_then_junk;
+  bun_tcp_listener l = listen_tls_srv(loop, &sv, &sh, &server.o, NULL);
+  rec_t r;
+  rec_init(&r);
+  bun_tcp_handlers ch = rec_handlers();
+  connect_tls_rec(loop, NULL, bun_tcp_listener_port(l), &r, &ch, &client.o);
+  RUN_UNTIL(loop, r.n_close == 1);
+  printf("    client: %s\n", r.tr.buf);
+  CHECK_TRACE(&r.tr, "open,data:hello,error:ERR_SSL_PROTOCOL,close_err:ERR_SSL_PROTOCOL");
+  check_closed_once(&r, "client");
+  bun_tcp_listener_stop(l, true);
+  run_for(loop, 20);
+  bun_tcp_loop_free(loop);
+  srv_free(&sv);
+  rec_free(&r);
+}
+
 int main(void) {
   test_init("test_tls_handler_state_in_read", 60);
   client_side("client pauses in data: end waits for resume", ACT_PAUSE, 1, "open,data:hello",
@@ -146,6 +224,8 @@ int main(void) {
               "open,data:hello,close");
   client_side("client pauses in data after several records: end waits", ACT_PAUSE, 3,
               "open,data:hellohellohello", "open,data:hellohellohello,end,close");
+  reload_closing_handshake();
+  data_before_failure();
   tls_fixtures_free();
   return test_pass();
 }
