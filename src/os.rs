@@ -135,7 +135,7 @@ impl Stream {
             socket.peer_addr().map_err(|_| io::Error::from_raw_os_error(libc::ENOTCONN))?;
             socket.set_nonblocking(true)?;
             socket.set_cloexec(true)?;
-            Ok(socket.domain()?)
+            socket.domain()
         };
         match check() {
             Ok(Domain::UNIX) => Ok(Stream::Unix(UnixStream::from_std(std::os::unix::net::UnixStream::from(socket)))),

@@ -11,7 +11,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::server::{ClientHello, ParsedCertificate, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedProtocolVersion};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 /// TLS 1.2 as a protocol number (`min_version` / `max_version`).
@@ -80,9 +80,9 @@ fn tls_error(code: i32, message: String) -> NetError {
 
 /// The largest PEM file read (key_file, cert_file, ca_file). A full system CA bundle is about
 /// 250 KiB; anything much larger is a mistake (a wrong path, a device), not PEM to hold in memory.
-pub const PEM_FILE_CAP: u64 = 4 * 1024 * 1024;
+const PEM_FILE_CAP: u64 = 4 * 1024 * 1024;
 
-fn read_file(path: &PathBuf, what: &str) -> Result<Vec<u8>, NetError> {
+fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, NetError> {
     use crate::os::FileRefusal;
     let shown = path.display();
     crate::os::read_small_file(path, PEM_FILE_CAP).map_err(|refusal| match refusal {
