@@ -292,9 +292,14 @@ const char *bun_tcp_last_error_message(void);
 // options, handlers or out; handlers with neither `data` nor `drain`; a bad option),
 // BUN_TCP_EINVALHOST (malformed hostname), BUN_TCP_ENOTFOUND (hostname does not resolve),
 // -EADDRINUSE (port or path in use), -ENAMETOOLONG (unix path too long), -EACCES,
-// BUN_TCP_EWRONGTHREAD; with `tls`: BUN_TCP_ETLS_BAD_PEM, BUN_TCP_ETLS_KEY_MISMATCH,
-// BUN_TCP_ETLS_KEY_ENCRYPTED, -ENOENT / -EISDIR (key_file, cert_file, ca_file), BUN_TCP_EINVAL
-// (no cert + key, key and cert counts differ, bad versions or ALPN names).
+// BUN_TCP_EWRONGTHREAD; with `tls`: BUN_TCP_ETLS_BAD_PEM (not PEM, a CERTIFICATE block that is
+// not a DER certificate, a PRIVATE KEY block that is not a key, no block, bytes that are not
+// text around the blocks, a block without its END line; the message names the item, e.g.
+// "cert[0]: not a DER certificate"), BUN_TCP_ETLS_KEY_MISMATCH, BUN_TCP_ETLS_KEY_ENCRYPTED,
+// -ENOENT / -EISDIR (key_file, cert_file, ca_file), BUN_TCP_EINVAL for a key_file, cert_file or
+// ca_file that is not a regular file (a FIFO, a device: refused without blocking or reading
+// it), -EFBIG for one larger than 4 MiB, BUN_TCP_EINVAL (no cert + key, key and cert counts
+// differ, bad versions or ALPN names).
 int32_t bun_tcp_listen(struct bun_tcp_loop *loop_, const struct bun_tcp_listen_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_listener *out);
 
 // The bound TCP port (useful after listening on port 0). 0 for unix sockets, stale handles and
