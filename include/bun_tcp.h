@@ -240,9 +240,10 @@ typedef struct bun_tcp_handlers {
   void (*close)(struct bun_tcp_socket s, void *data, const struct bun_tcp_error *err);
   // A fatal error on an open socket (a write error); `close` follows.
   void (*error)(struct bun_tcp_socket s, void *data, const struct bun_tcp_error *err);
-  // The idle timeout passed. The socket is not closed. Only after `open`: the timeout counts
-  // from `open` (a stalled TLS handshake on an accepted socket is ended by the listener's
-  // `tls_handshake_timeout_ms`; a client that never opens ends with `connect_error`).
+  // The idle timeout passed. The socket is not closed. On a client before `open` (resolving,
+  // connecting, or in a TLS handshake that defers `open`) it is a connect timeout: closing the
+  // socket here ends the connect with `connect_error` (ECANCELED). Accepted sockets get it
+  // only after `open` (their TLS handshake is bounded by `tls_handshake_timeout_ms`).
   void (*timeout)(struct bun_tcp_socket s, void *data);
   // A connect failed (or was closed while in flight): no `open` and no `close` follow.
   void (*connect_error)(struct bun_tcp_socket s, void *data, const struct bun_tcp_error *err);
@@ -454,9 +455,11 @@ int32_t bun_tcp_socket_terminate(struct bun_tcp_socket s);
 // Idle timeout in seconds (0 disables): `timeout` fires once the socket has been idle that
 // long; every read and write resets it (beyond Bun, whose deadline ignores activity); it fires
 // within 100 ms of the deadline; the socket is not closed, and the timer re-arms on the next
-// activity. Accepted sockets start with 120 s. The timeout counts from `open` and never fires
-// before it: set while connecting (or during a TLS handshake that defers `open`), it starts when
-// `open` fires. Returns 0 or a negative code.
+// activity. Accepted sockets start with 120 s, counted from `open`. Set on a client before
+// `open` (while it connects, or during a TLS handshake that defers `open`), it is a connect
+// timeout: `timeout` fires if `open` has not come in time (close the socket there and the
+// connect ends with `connect_error` ECANCELED); once `open` fires it restarts as an idle timeout.
+// Returns 0 or a negative code.
 int32_t bun_tcp_socket_timeout(struct bun_tcp_socket s, uint32_t seconds);
 
 // As `bun_tcp_socket_timeout`, in milliseconds (beyond Bun).

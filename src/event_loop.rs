@@ -555,16 +555,24 @@ impl EventLoop {
                 let Some((id, seq)) = st.books.timers.pop_due(now) else { return };
                 let state = &mut *st;
                 match state.sockets.get_mut(id) {
-                    // The idle timeout runs from `open` on: an entry of a socket that has not
-                    // opened yet is dropped (`open` starts the timer afresh).
-                    Some(s) if s.phase == Phase::Open && s.opened => match s.timer.judge(seq, now) {
-                        Due::Fire => Some(id),
-                        Due::Later(at) => {
-                            state.books.timers.push(at, id, seq);
-                            None
+                    // An open socket's idle timeout; or, on a client that has not opened yet
+                    // (resolving, connecting, or in a TLS handshake that defers `open`), a
+                    // connect timeout. An accepted socket that has not opened (its TLS handshake
+                    // runs; the application has no handle yet) drops the entry: its timer
+                    // starts at `open`, its handshake has its own deadline.
+                    Some(s)
+                        if (s.phase == Phase::Open && s.opened)
+                            || (s.listener.is_none() && !s.opened && s.phase != Phase::Closed) =>
+                    {
+                        match s.timer.judge(seq, now) {
+                            Due::Fire => Some(id),
+                            Due::Later(at) => {
+                                state.books.timers.push(at, id, seq);
+                                None
+                            }
+                            Due::Drop => None,
                         }
-                        Due::Drop => None,
-                    },
+                    }
                     _ => None,
                 }
             };

@@ -136,9 +136,10 @@ pub struct bun_tcp_handlers {
     pub close: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void, err: *const bun_tcp_error)>,
     /// A fatal error on an open socket (a write error); `close` follows.
     pub error: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void, err: *const bun_tcp_error)>,
-    /// The idle timeout passed. The socket is not closed. Only after `open`: the timeout counts
-    /// from `open` (a stalled TLS handshake on an accepted socket is ended by the listener's
-    /// `tls_handshake_timeout_ms`; a client that never opens ends with `connect_error`).
+    /// The idle timeout passed. The socket is not closed. On a client before `open` (resolving,
+    /// connecting, or in a TLS handshake that defers `open`) it is a connect timeout: closing the
+    /// socket here ends the connect with `connect_error` (ECANCELED). Accepted sockets get it
+    /// only after `open` (their TLS handshake is bounded by `tls_handshake_timeout_ms`).
     pub timeout: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void)>,
     /// A connect failed (or was closed while in flight): no `open` and no `close` follow.
     pub connect_error: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void, err: *const bun_tcp_error)>,
