@@ -185,8 +185,8 @@ impl Socket {
         self.phase != Phase::Closed
     }
 
-    /// Starts the idle timeout at `open` (it never runs before): a period set earlier (by
-    /// `set_timeout` while connecting, or the accepted sockets' default) counts from now.
+    /// (Re)starts the idle timeout at `open`: a period set earlier (the accepted sockets'
+    /// default, or `set_timeout` on a client, where it ran as a connect timeout) counts from now.
     pub(crate) fn start_idle_timer(&mut self, id: u64, timers: &mut crate::timers::TimerHeap, now: Instant) {
         debug_assert!(self.opened, "the idle timeout starts at open");
         if let Some((at, seq)) = self.timer.period.and_then(|period| self.timer.set(Some(period), now)) {
