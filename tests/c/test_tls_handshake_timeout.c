@@ -94,13 +94,15 @@ static void completed_is_untouched(void) {
   srv_t sv;
   srv_init(&sv);
   bun_tcp_handlers h = rec_tls_handlers();
-  bun_tcp_listener l = listen_limited(loop, &sv, &h, &server, LIMIT_MS);
+  /* the handshake itself must fit in the limit: scaled for slow runs (valgrind) */
+  uint32_t limit = (uint32_t)(LIMIT_MS * harness_time_scale());
+  bun_tcp_listener l = listen_limited(loop, &sv, &h, &server, limit);
   rec_t r;
   rec_init(&r);
   bun_tcp_handlers ch = rec_handlers();
   bun_tcp_socket c = connect_tls_rec(loop, NULL, bun_tcp_listener_port(l), &r, &ch, &client.o);
   RUN_UNTIL(loop, r.n_open == 1 && sv.n_accepted == 1 && sv.socks[0].n_handshake == 1);
-  run_for(loop, LIMIT_MS + 150); /* past the deadline: nothing happens */
+  run_for(loop, (int)limit + 150); /* past the deadline: nothing happens */
   CHECK_TRACE(&sv.socks[0].tr, "open,handshake:ok");
   CHECK_TRACE(&r.tr, "open");
   CHECK_OK(bun_tcp_socket_close(c));
@@ -151,18 +153,19 @@ static void idle_timeout_restarts_at_open(void) {
   rec_t r;
   rec_init(&r);
   bun_tcp_handlers h = rec_handlers();
+  double scale = harness_time_scale();
   double t_call = now_ms();
   bun_tcp_socket c = connect_tls_rec(loop, NULL, bun_tcp_listener_port(l), &r, &h, &client.o);
-  CHECK_OK(bun_tcp_socket_timeout_ms(c, 200));
+  CHECK_OK(bun_tcp_socket_timeout_ms(c, (uint32_t)(200 * scale)));
   RUN_UNTIL(loop, sv.n_accepted == 1);
-  run_for(loop, 120);
+  run_for(loop, (int)(120 * scale));
   CHECK_TRACE(&r.tr, "");
   CHECK_OK(bun_tcp_socket_resume(sv.socks[0].s));
   RUN_UNTIL(loop, r.n_timeout == 1);
   CHECK_TRACE(&r.tr, "open,timeout");
   printf("    open %.0f ms after the call, timeout %.0f ms after open\n", r.t_open - t_call, r.t_timeout - r.t_open);
-  CHECK_CMP(r.t_open - t_call, >=, 115);
-  CHECK_CMP(r.t_timeout - r.t_open, >=, 190);
+  CHECK_CMP(r.t_open - t_call, >=, 115 * scale);
+  CHECK_CMP(r.t_timeout - r.t_open, >=, 190 * scale);
   CHECK_OK(bun_tcp_socket_close(c));
   CHECK_TRACE(&r.tr, "open,timeout,close");
   bun_tcp_listener_stop(l, true);
