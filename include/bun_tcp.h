@@ -202,6 +202,12 @@ typedef struct bun_tcp_listen_options {
   // those bytes are read. Over 108: -ENAMETOOLONG; a NUL among them after the first byte, or a
   // NULL `unix_path`: BUN_TCP_EINVAL.
   size_t unix_path_len;
+  // TLS: milliseconds an accepted socket has to complete its handshake, from the accept
+  // (bytes arriving do not extend it). 0 = 10,000; UINT32_MAX = no limit. When it passes the
+  // handshake fails with -ETIMEDOUT like any failed handshake: with a `handshake` handler
+  // `handshake(false, ETIMEDOUT)`, `error(ETIMEDOUT)`, `close(ETIMEDOUT)`; without one the
+  // socket never opened and closes without a handler call.
+  uint32_t tls_handshake_timeout_ms;
 } bun_tcp_listen_options;
 
 // A socket handle, passed by value. `id` packs the loop, a slot and a generation: a handle to a
@@ -242,7 +248,10 @@ typedef struct bun_tcp_handlers {
   void (*close)(struct bun_tcp_socket s, void *data, const struct bun_tcp_error *err);
   // A fatal error on an open socket (a write error); `close` follows.
   void (*error)(struct bun_tcp_socket s, void *data, const struct bun_tcp_error *err);
-  // The idle timeout passed. The socket is not closed.
+  // The idle timeout passed. The socket is not closed. On a client before `open` (resolving,
+  // connecting, or in a TLS handshake that defers `open`) it is a connect timeout: closing the
+  // socket here ends the connect with `connect_error` (ECANCELED). Accepted sockets get it
+  // only after `open` (their TLS handshake is bounded by `tls_handshake_timeout_ms`).
   void (*timeout)(struct bun_tcp_socket s, void *data);
   // A connect failed (or was closed while in flight): no `open` and no `close` follow.
   void (*connect_error)(struct bun_tcp_socket s, void *data, const struct bun_tcp_error *err);
@@ -296,9 +305,14 @@ const char *bun_tcp_last_error_message(void);
 // unix path, or a leading '\0' without `unix_path_len`), BUN_TCP_EINVALHOST (a hostname that
 // is not a host name, bytes that are not UTF-8 included), BUN_TCP_ENOTFOUND (hostname does not resolve),
 // -EADDRINUSE (port or path in use), -ENAMETOOLONG (unix path too long), -EACCES,
-// BUN_TCP_EWRONGTHREAD; with `tls`: BUN_TCP_ETLS_BAD_PEM, BUN_TCP_ETLS_KEY_MISMATCH,
-// BUN_TCP_ETLS_KEY_ENCRYPTED, -ENOENT / -EISDIR (key_file, cert_file, ca_file), BUN_TCP_EINVAL
-// (no cert + key, key and cert counts differ, bad versions or ALPN names).
+// BUN_TCP_EWRONGTHREAD; with `tls`: BUN_TCP_ETLS_BAD_PEM (not PEM, a CERTIFICATE block that is
+// not a DER certificate, a PRIVATE KEY block that is not a key, no block, bytes that are not
+// text around the blocks, a block without its END line; the message names the item, e.g.
+// "cert[0]: not a DER certificate"), BUN_TCP_ETLS_KEY_MISMATCH, BUN_TCP_ETLS_KEY_ENCRYPTED,
+// -ENOENT / -EISDIR (key_file, cert_file, ca_file), BUN_TCP_EINVAL for a key_file, cert_file or
+// ca_file that is not a regular file (a FIFO, a device: refused without blocking or reading
+// it), -EFBIG for one larger than 4 MiB, BUN_TCP_EINVAL (no cert + key, key and cert counts
+// differ, bad versions or ALPN names).
 int32_t bun_tcp_listen(struct bun_tcp_loop *loop_, const struct bun_tcp_listen_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_listener *out);
 
 // The bound TCP port (useful after listening on port 0). 0 for unix sockets, stale handles and
@@ -458,7 +472,11 @@ int32_t bun_tcp_socket_terminate(struct bun_tcp_socket s);
 // Idle timeout in seconds (0 disables): `timeout` fires once the socket has been idle that
 // long; every read and write resets it (beyond Bun, whose deadline ignores activity); it fires
 // within 100 ms of the deadline; the socket is not closed, and the timer re-arms on the next
-// activity. Accepted sockets start with 120 s. Returns 0 or a negative code.
+// activity. Accepted sockets start with 120 s, counted from `open`. Set on a client before
+// `open` (while it connects, or during a TLS handshake that defers `open`), it is a connect
+// timeout: `timeout` fires if `open` has not come in time (close the socket there and the
+// connect ends with `connect_error` ECANCELED); once `open` fires it restarts as an idle timeout.
+// Returns 0 or a negative code.
 int32_t bun_tcp_socket_timeout(struct bun_tcp_socket s, uint32_t seconds);
 
 // As `bun_tcp_socket_timeout`, in milliseconds (beyond Bun).

@@ -15,6 +15,8 @@ use crate::timers::{Due, TimerHeap};
 use crate::{SocketId, UserData};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use std::cell::{Cell, RefCell};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -125,6 +127,9 @@ pub(crate) struct Books {
     pub finishing: Vec<u64>,
     /// TLS handshake steps run in this iteration (see `tls::HANDSHAKE_BUDGET`).
     pub handshakes: u32,
+    /// Accepted TLS sockets and the time by which their handshake must be complete, earliest
+    /// first. An entry stays after its handshake completed and is ignored when it comes due.
+    pub handshake_deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
 }
 
 impl Books {
@@ -214,6 +219,7 @@ impl EventLoop {
                     next_attempts: Vec::new(),
                     stopped_listeners: Vec::new(),
                     handshakes: 0,
+                    handshake_deadlines: BinaryHeap::new(),
                 },
             }),
             registry,
@@ -358,6 +364,7 @@ impl EventLoop {
         self.resolve_answers();
         self.run_again_lists();
         self.fire_timers();
+        self.expire_handshakes();
         self.retry_accepts();
         self.start_due_attempts();
         self.release_closed();
@@ -388,6 +395,7 @@ impl EventLoop {
             .iter()
             .map(|(at, _)| *at)
             .chain(st.books.next_attempts.iter().map(|(at, _)| *at))
+            .chain(st.books.handshake_deadlines.peek().map(|Reverse((at, _))| *at))
             .min();
         let next = match (st.books.timers.next(), next_deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -547,11 +555,17 @@ impl EventLoop {
                 let Some((id, seq)) = st.books.timers.pop_due(now) else { return };
                 let state = &mut *st;
                 match state.sockets.get_mut(id) {
-                    Some(s) if s.phase == Phase::Open || s.phase == Phase::Connecting => {
+                    // An open socket's idle timeout; or, on a client that has not opened yet
+                    // (resolving, connecting, or in a TLS handshake that defers `open`), a
+                    // connect timeout. An accepted socket that has not opened (its TLS handshake
+                    // runs; the application has no handle yet) drops the entry: its timer
+                    // starts at `open`, its handshake has its own deadline.
+                    Some(s)
+                        if (s.phase == Phase::Open && s.opened)
+                            || (s.listener.is_none() && !s.opened && s.phase != Phase::Closed) =>
+                    {
                         match s.timer.judge(seq, now) {
-                            // An accepted TLS socket that never finished its handshake has no
-                            // handle in the application: its idle timeout closes it.
-                            Due::Fire => Some((id, !s.opened && s.listener.is_some())),
+                            Due::Fire => Some(id),
                             Due::Later(at) => {
                                 state.books.timers.push(at, id, seq);
                                 None
@@ -562,18 +576,36 @@ impl EventLoop {
                     _ => None,
                 }
             };
-            match fire {
-                Some((id, false)) => {
-                    self.emit(id, |h, lp, s, d| h.timeout(lp, s, d));
-                }
-                Some((id, true)) => {
-                    let err =
-                        NetError::new(-libc::ETIMEDOUT, "the TLS handshake did not complete before the idle timeout");
-                    let _ = self.close_socket(id, Some(err), crate::socket::CloseHow::Fin);
-                }
-                None => continue,
-            }
+            let Some(id) = fire else { continue };
+            self.emit(id, |h, lp, s, d| h.timeout(lp, s, d));
             self.after_dispatch();
+        }
+    }
+
+    /// Fails the handshake of accepted TLS sockets whose handshake deadline passed: ETIMEDOUT,
+    /// with the shape of any failed handshake (`handshake(false)`, `error`, `close`; nothing for
+    /// a socket that never opened).
+    fn expire_handshakes(&self) {
+        let now = self.st.borrow().books.now;
+        loop {
+            if self.shut.get() {
+                return;
+            }
+            let due = {
+                let mut st = self.st.borrow_mut();
+                match st.books.handshake_deadlines.peek() {
+                    Some(Reverse((at, _))) if *at <= now => {
+                        st.books.handshake_deadlines.pop().map(|Reverse((_, id))| id)
+                    }
+                    _ => None,
+                }
+            };
+            let Some(id) = due else { return };
+            if self.tls_handshaking(id) {
+                let err = NetError::new(-libc::ETIMEDOUT, "the TLS handshake did not complete in time");
+                self.tls_failed(id, err, true);
+                self.after_dispatch();
+            }
         }
     }
 
@@ -667,6 +699,7 @@ impl EventLoop {
         st.books.accept_retry.clear();
         st.books.next_attempts.clear();
         st.books.corked.clear();
+        st.books.handshake_deadlines.clear();
         drop(st);
         self.release_closed();
     }

@@ -39,6 +39,7 @@ pub use socket::{CONNECT_ATTEMPT_DELAY, ReadyState};
 pub use tls::TlsOptions;
 
 use std::ffi::c_void;
+use std::time::Duration;
 
 /// A socket's or listener's user data: opaque to the library, handed back to every handler.
 pub type UserData = *mut c_void;
@@ -68,6 +69,10 @@ pub struct ListenOptions {
     pub backlog: i32,
     /// TLS: the server's certificates and keys (and client-certificate policy).
     pub tls: Option<TlsOptions>,
+    /// TLS: how long an accepted socket may take to complete its handshake, counted from the
+    /// accept (activity does not extend it). None = `tls::DEFAULT_HANDSHAKE_TIMEOUT`;
+    /// `Duration::MAX` = no limit.
+    pub tls_handshake_timeout: Option<Duration>,
 }
 
 impl Default for ListenOptions {
@@ -82,6 +87,7 @@ impl Default for ListenOptions {
             ipv6_only: false,
             backlog: 0,
             tls: None,
+            tls_handshake_timeout: None,
         }
     }
 }

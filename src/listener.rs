@@ -38,6 +38,8 @@ pub(crate) struct Listener {
     refd: bool,
     port: u16,
     tls: Option<Arc<ServerTls>>,
+    /// How long an accepted TLS socket may take to complete its handshake; None = no limit.
+    tls_handshake_timeout: Option<Duration>,
     /// Accepted sockets whose slots are not released yet.
     pub(crate) live_sockets: usize,
 }
@@ -113,6 +115,11 @@ impl EventLoop {
             refd: true,
             port,
             tls,
+            tls_handshake_timeout: match opts.tls_handshake_timeout {
+                None => Some(crate::tls::DEFAULT_HANDSHAKE_TIMEOUT),
+                Some(Duration::MAX) => None,
+                Some(limit) => Some(limit),
+            },
             live_sockets: 0,
         };
         let mut st = self.st.borrow_mut();
@@ -147,11 +154,14 @@ impl EventLoop {
                     Some(ListenIo::Unix(u, _)) => u.accept().map(|(s, _)| Stream::Unix(s)),
                     None => return,
                 };
-                result.map(|stream| (stream, l.handlers.clone(), l.data, l.allow_half_open, l.tls.clone()))
+                result.map(|stream| {
+                    let tls = l.tls.clone().map(|config| (config, l.tls_handshake_timeout));
+                    (stream, l.handlers.clone(), l.data, l.allow_half_open, tls)
+                })
             };
             match accepted {
                 Ok((stream, handlers, data, half_open, tls)) => {
-                    self.adopt_accepted(id, stream, handlers, data, half_open, tls.as_ref());
+                    self.adopt_accepted(id, stream, handlers, data, half_open, tls);
                     self.after_dispatch();
                     if self.is_shut() {
                         return;

@@ -265,3 +265,57 @@ pub fn connect_unix(name: &UnixName) -> io::Result<Stream> {
     }
     Ok(Stream::Unix(UnixStream::from_std(std::os::unix::net::UnixStream::from(socket))))
 }
+
+/// Why `read_small_file` refused a file.
+#[derive(Debug)]
+pub enum FileRefusal {
+    /// open / fstat / read failed.
+    Io(io::Error),
+    /// A directory.
+    Directory,
+    /// Neither a regular file nor a directory: a FIFO, a device, a socket. Named for the message.
+    NotRegular(&'static str),
+    /// A regular file larger than the cap (or one that grew past it while being read).
+    TooLarge { cap: u64 },
+}
+
+/// Reads a whole regular file of at most `cap` bytes. The open is non-blocking (O_NONBLOCK, and
+/// O_CLOEXEC as always in std), so a FIFO with no writer cannot block it; then fstat refuses
+/// anything that is not a regular file before a byte is read (a FIFO, /dev/zero, /dev/urandom
+/// would block or never end), and the read stops one byte past the cap.
+pub fn read_small_file(path: &std::path::Path, cap: u64) -> Result<Vec<u8>, FileRefusal> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY)
+        .open(path)
+        .map_err(FileRefusal::Io)?;
+    let meta = file.metadata().map_err(FileRefusal::Io)?;
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return Err(FileRefusal::Directory);
+    }
+    if !kind.is_file() {
+        let name = if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_char_device() {
+            "a character device"
+        } else if kind.is_block_device() {
+            "a block device"
+        } else if kind.is_socket() {
+            "a socket"
+        } else {
+            "a special file"
+        };
+        return Err(FileRefusal::NotRegular(name));
+    }
+    if meta.len() > cap {
+        return Err(FileRefusal::TooLarge { cap });
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(cap + 1).read_to_end(&mut bytes).map_err(FileRefusal::Io)?;
+    if bytes.len() as u64 > cap {
+        return Err(FileRefusal::TooLarge { cap });
+    }
+    Ok(bytes)
+}

@@ -27,6 +27,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The idle timeout accepted sockets start with (Bun's).
+const ACCEPTED_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// How long a connect attempt runs alone before the next address is tried beside it
 /// (RFC 8305 §5 recommends 250 ms).
 pub const CONNECT_ATTEMPT_DELAY: Duration = Duration::from_millis(250);
@@ -183,6 +186,15 @@ impl Socket {
 
     fn is_live(&self) -> bool {
         self.phase != Phase::Closed
+    }
+
+    /// (Re)starts the idle timeout at `open`: a period set earlier (the accepted sockets'
+    /// default, or `set_timeout` on a client, where it ran as a connect timeout) counts from now.
+    pub(crate) fn start_idle_timer(&mut self, id: u64, timers: &mut crate::timers::TimerHeap, now: Instant) {
+        debug_assert!(self.opened, "the idle timeout starts at open");
+        if let Some((at, seq)) = self.timer.period.and_then(|period| self.timer.set(Some(period), now)) {
+            timers.push(at, id, seq);
+        }
     }
 
     /// Records activity for the idle timeout.
@@ -557,6 +569,13 @@ impl EventLoop {
             let open_now = s.tls.is_none() || s.handlers.get().present().handshake;
             s.opened = open_now;
             s.open_pending = !open_now;
+            if open_now {
+                let now = st.books.now;
+                let state = &mut *st;
+                if let Some(s) = state.sockets.get_mut(id) {
+                    s.start_idle_timer(id, &mut state.books.timers, now);
+                }
+            }
             open_now
         };
         if open_now {
@@ -574,13 +593,15 @@ impl EventLoop {
         handlers: HandlerCell,
         data: UserData,
         allow_half_open: bool,
-        tls: Option<&Arc<ServerTls>>,
+        tls: Option<(Arc<ServerTls>, Option<Duration>)>,
     ) {
         let _ = stream.set_nodelay(true);
-        let tls_state = match tls.map(|t| TlsState::server(t)) {
-            Some(Ok(state)) => Some(Box::new(state)),
-            Some(Err(_)) => return,
-            None => None,
+        let (tls_state, handshake_limit) = match tls {
+            Some((config, limit)) => match TlsState::server(&config) {
+                Ok(state) => (Some(Box::new(state)), limit),
+                Err(_) => return,
+            },
+            None => (None, None),
         };
         let (id, open_now) = {
             let mut st = self.st.borrow_mut();
@@ -593,16 +614,23 @@ impl EventLoop {
             socket.opened = open_now;
             socket.open_pending = !open_now;
             let now = st.books.now;
-            // Accepted sockets start with Bun's 120 s idle timeout.
-            let entry = socket.timer.set(Some(Duration::from_secs(120)), now);
+            // Accepted sockets start with Bun's 120 s idle timeout, counted from `open`.
+            socket.timer.period = Some(ACCEPTED_IDLE_TIMEOUT);
             let Ok(id) = st.sockets.insert(socket) else { return };
             if let Some(l) = st.listeners.get_mut(listener) {
                 l.live_sockets += 1;
             }
-            if let Some((at, seq)) = entry {
-                st.books.timers.push(at, id, seq);
-            }
             let state = &mut *st;
+            if let Some(s) = state.sockets.get_mut(id) {
+                if s.opened {
+                    s.start_idle_timer(id, &mut state.books.timers, now);
+                }
+                if s.tls.is_some() {
+                    if let Some(deadline) = handshake_limit.and_then(|limit| now.checked_add(limit)) {
+                        state.books.handshake_deadlines.push(std::cmp::Reverse((deadline, id)));
+                    }
+                }
+            }
             let registered = match state.sockets.get_mut(id) {
                 Some(s) => self.register_socket(id, s).is_ok(),
                 None => false,
@@ -755,6 +783,10 @@ impl EventLoop {
         let has_end = {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
+            // Closed (or its read side shut) by a handler earlier in the same read: no `end`.
+            if s.phase != Phase::Open || s.read_shut {
+                return;
+            }
             s.read_eof = true;
             s.handlers.get().present().end
         };
@@ -1175,14 +1207,18 @@ impl EventLoop {
 
     /// Reports a failure recorded inside an earlier call.
     pub(crate) fn report_failure(&self, id: u64) {
-        let (phase, err, has_error_handler) = {
+        let (phase, err, has_error_handler, handshaking) = {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
             let Some(err) = s.failure.take().map(|b| *b) else { return };
-            (s.phase, err, s.handlers.get().present().error)
+            (s.phase, err, s.handlers.get().present().error, s.handshaking())
         };
         match phase {
             Phase::Connecting | Phase::Resolving => self.connect_attempt_failed(id, err),
+            // A send that fails mid-handshake (the peer reset) fails the handshake: the same
+            // shape as a read that finds the reset (handshake(false), error, close, or
+            // connect_error for a client that has not opened).
+            Phase::Open if handshaking => self.tls_failed(id, err, true),
             Phase::Open => {
                 if has_error_handler {
                     self.emit(id, |h, lp, s, d| h.error(lp, s, d, &err));

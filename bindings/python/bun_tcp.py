@@ -68,7 +68,8 @@ class _ListenOptions(Structure):
     _fields_ = [("hostname", c_char_p), ("port", c_uint16), ("data", c_void_p),
                 ("tls", c_void_p),  # const bun_tcp_tls_options *: always NULL here
                 ("unix_path", c_char_p), ("allow_half_open", c_bool), ("reuse_port", c_bool),
-                ("ipv6_only", c_bool), ("backlog", c_int32), ("unix_path_len", c_size_t)]
+                ("ipv6_only", c_bool), ("backlog", c_int32), ("unix_path_len", c_size_t),
+                ("tls_handshake_timeout_ms", c_uint32)]
 
 
 class _ConnectOptions(Structure):

@@ -7,6 +7,7 @@ use crate::event_loop::EventLoop;
 use crate::{ListenOptions, ListenerId};
 use std::ffi::c_void;
 use std::rc::Rc;
+use std::time::Duration;
 
 fn listen_options(o: &bun_tcp_listen_options) -> Result<ListenOptions, NetError> {
     Ok(ListenOptions {
@@ -19,6 +20,11 @@ fn listen_options(o: &bun_tcp_listen_options) -> Result<ListenOptions, NetError>
         reuse_port: o.reuse_port,
         ipv6_only: o.ipv6_only,
         backlog: o.backlog,
+        tls_handshake_timeout: match o.tls_handshake_timeout_ms {
+            0 => None,
+            u32::MAX => Some(Duration::MAX),
+            ms => Some(Duration::from_millis(u64::from(ms))),
+        },
     })
 }
 
@@ -29,9 +35,14 @@ fn listen_options(o: &bun_tcp_listen_options) -> Result<ListenOptions, NetError>
 /// unix path, or a leading '\0' without `unix_path_len`), BUN_TCP_EINVALHOST (a hostname that
 /// is not a host name, bytes that are not UTF-8 included), BUN_TCP_ENOTFOUND (hostname does not resolve),
 /// -EADDRINUSE (port or path in use), -ENAMETOOLONG (unix path too long), -EACCES,
-/// BUN_TCP_EWRONGTHREAD; with `tls`: BUN_TCP_ETLS_BAD_PEM, BUN_TCP_ETLS_KEY_MISMATCH,
-/// BUN_TCP_ETLS_KEY_ENCRYPTED, -ENOENT / -EISDIR (key_file, cert_file, ca_file), BUN_TCP_EINVAL
-/// (no cert + key, key and cert counts differ, bad versions or ALPN names).
+/// BUN_TCP_EWRONGTHREAD; with `tls`: BUN_TCP_ETLS_BAD_PEM (not PEM, a CERTIFICATE block that is
+/// not a DER certificate, a PRIVATE KEY block that is not a key, no block, bytes that are not
+/// text around the blocks, a block without its END line; the message names the item, e.g.
+/// "cert[0]: not a DER certificate"), BUN_TCP_ETLS_KEY_MISMATCH, BUN_TCP_ETLS_KEY_ENCRYPTED,
+/// -ENOENT / -EISDIR (key_file, cert_file, ca_file), BUN_TCP_EINVAL for a key_file, cert_file or
+/// ca_file that is not a regular file (a FIFO, a device: refused without blocking or reading
+/// it), -EFBIG for one larger than 4 MiB, BUN_TCP_EINVAL (no cert + key, key and cert counts
+/// differ, bad versions or ALPN names).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listen(
     loop_: *mut bun_tcp_loop,

@@ -155,7 +155,11 @@ pub extern "C" fn bun_tcp_socket_terminate(s: bun_tcp_socket) -> i32 {
 /// Idle timeout in seconds (0 disables): `timeout` fires once the socket has been idle that
 /// long; every read and write resets it (beyond Bun, whose deadline ignores activity); it fires
 /// within 100 ms of the deadline; the socket is not closed, and the timer re-arms on the next
-/// activity. Accepted sockets start with 120 s. Returns 0 or a negative code.
+/// activity. Accepted sockets start with 120 s, counted from `open`. Set on a client before
+/// `open` (while it connects, or during a TLS handshake that defers `open`), it is a connect
+/// timeout: `timeout` fires if `open` has not come in time (close the socket there and the
+/// connect ends with `connect_error` ECANCELED); once `open` fires it restarts as an idle timeout.
+/// Returns 0 or a negative code.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_timeout(s: bun_tcp_socket, seconds: u32) -> i32 {
     status(s, |core, id| core.set_timeout(id, Some(Duration::from_secs(u64::from(seconds)))))

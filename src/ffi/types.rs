@@ -136,7 +136,10 @@ pub struct bun_tcp_handlers {
     pub close: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void, err: *const bun_tcp_error)>,
     /// A fatal error on an open socket (a write error); `close` follows.
     pub error: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void, err: *const bun_tcp_error)>,
-    /// The idle timeout passed. The socket is not closed.
+    /// The idle timeout passed. The socket is not closed. On a client before `open` (resolving,
+    /// connecting, or in a TLS handshake that defers `open`) it is a connect timeout: closing the
+    /// socket here ends the connect with `connect_error` (ECANCELED). Accepted sockets get it
+    /// only after `open` (their TLS handshake is bounded by `tls_handshake_timeout_ms`).
     pub timeout: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void)>,
     /// A connect failed (or was closed while in flight): no `open` and no `close` follow.
     pub connect_error: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void, err: *const bun_tcp_error)>,
@@ -225,6 +228,12 @@ pub struct bun_tcp_listen_options {
     /// those bytes are read. Over 108: -ENAMETOOLONG; a NUL among them after the first byte, or a
     /// NULL `unix_path`: BUN_TCP_EINVAL.
     pub unix_path_len: usize,
+    /// TLS: milliseconds an accepted socket has to complete its handshake, from the accept
+    /// (bytes arriving do not extend it). 0 = 10,000; UINT32_MAX = no limit. When it passes the
+    /// handshake fails with -ETIMEDOUT like any failed handshake: with a `handshake` handler
+    /// `handshake(false, ETIMEDOUT)`, `error(ETIMEDOUT)`, `close(ETIMEDOUT)`; without one the
+    /// socket never opened and closes without a handler call.
+    pub tls_handshake_timeout_ms: u32,
 }
 
 /// Options of `bun_tcp_connect`. A zero-filled struct plus a port connects to localhost.

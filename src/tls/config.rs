@@ -11,7 +11,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::server::{ClientHello, ParsedCertificate, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedProtocolVersion};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 /// TLS 1.2 as a protocol number (`min_version` / `max_version`).
@@ -78,14 +78,29 @@ fn tls_error(code: i32, message: String) -> NetError {
     NetError::new(code, message)
 }
 
-fn read_file(path: &PathBuf, what: &str) -> Result<Vec<u8>, NetError> {
-    if path.is_dir() {
-        return Err(NetError::new(-libc::EISDIR, format!("{what} {} is a directory, not a PEM file", path.display())));
-    }
-    std::fs::read(path).map_err(|e| {
-        let mut err = NetError::io(&e, c"open", &format!("{what} {}", path.display()));
-        err.syscall = Some(c"open");
-        err
+/// The largest PEM file read (key_file, cert_file, ca_file). A full system CA bundle is about
+/// 250 KiB; anything much larger is a mistake (a wrong path, a device), not PEM to hold in memory.
+const PEM_FILE_CAP: u64 = 4 * 1024 * 1024;
+
+fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, NetError> {
+    use crate::os::FileRefusal;
+    let shown = path.display();
+    crate::os::read_small_file(path, PEM_FILE_CAP).map_err(|refusal| match refusal {
+        FileRefusal::Io(e) => {
+            let mut err = NetError::io(&e, c"open", &format!("{what} {shown}"));
+            err.syscall = Some(c"open");
+            err
+        }
+        FileRefusal::Directory => {
+            NetError::new(-libc::EISDIR, format!("{what} {shown} is a directory, not a PEM file"))
+        }
+        FileRefusal::NotRegular(kind) => {
+            NetError::new(EINVAL, format!("{what} {shown} is {kind}, not a regular PEM file"))
+        }
+        FileRefusal::TooLarge { cap } => NetError::new(
+            -libc::EFBIG,
+            format!("{what} {shown} is larger than {} MiB: not a PEM file", cap / (1024 * 1024)),
+        ),
     })
 }
 
@@ -99,17 +114,60 @@ fn gather(contents: &[Vec<u8>], file: &Option<PathBuf>, what: &str) -> Result<Ve
     Ok(all)
 }
 
+/// Checks what lies around the PEM blocks. Explanatory text is allowed (RFC 7468 §2; OpenSSL
+/// writes "subject=..." lines into bundles), but bytes that are not text (binary junk, a DER
+/// file given as PEM) and a block without its END line are refused rather than skipped.
+fn check_pem_text(label: &str, pem: &[u8]) -> Result<(), NetError> {
+    // C callers often pass a string with its terminating NUL (sizeof instead of strlen).
+    let end = pem.iter().rposition(|b| *b != 0).map_or(0, |last| last + 1);
+    let pem = &pem[..end];
+    let mut open_block: Option<usize> = None;
+    let mut offset = 0;
+    for (number, line) in pem.split(|b| *b == b'\n').enumerate() {
+        let trimmed = line.trim_ascii();
+        if trimmed.starts_with(b"-----BEGIN ") {
+            open_block = Some(number + 1);
+        } else if trimmed.starts_with(b"-----END ") {
+            open_block = None;
+        } else if open_block.is_none() {
+            let is_text =
+                std::str::from_utf8(line).is_ok_and(|t| t.chars().all(|c| !c.is_control() || c == '\t' || c == '\r'));
+            if !is_text {
+                return Err(tls_error(
+                    ETLS_BAD_PEM,
+                    format!("{label}: not PEM text: line {} (byte {offset}) holds bytes that are not text", number + 1),
+                ));
+            }
+        }
+        offset += line.len() + 1;
+    }
+    match open_block {
+        Some(line) => {
+            Err(tls_error(ETLS_BAD_PEM, format!("{label}: the PEM block that starts on line {line} never ends")))
+        }
+        None => Ok(()),
+    }
+}
+
 fn parse_certs(label: &str, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, NetError> {
+    check_pem_text(label, pem)?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<_, _>>()
         .map_err(|e| tls_error(ETLS_BAD_PEM, format!("{label}: invalid PEM: {e}")))?;
     if certs.is_empty() {
         return Err(tls_error(ETLS_BAD_PEM, format!("{label}: no CERTIFICATE block found in the PEM")));
     }
+    // Valid base64 is not yet a certificate: without this check a chain of junk is accepted and
+    // only fails in every handshake.
+    if let Some(n) = certs.iter().position(|c| !super::der::is_certificate(c)) {
+        let which = if certs.len() > 1 { format!(" (block {} of {})", n + 1, certs.len()) } else { String::new() };
+        return Err(tls_error(ETLS_BAD_PEM, format!("{label}: not a DER certificate{which}")));
+    }
     Ok(certs)
 }
 
 fn parse_key(label: &str, pem: &[u8], passphrase: Option<&str>) -> Result<PrivateKeyDer<'static>, NetError> {
+    check_pem_text(label, pem)?;
     let text = String::from_utf8_lossy(pem);
     if text.contains("Proc-Type: 4,ENCRYPTED") {
         return Err(tls_error(

@@ -22,6 +22,11 @@ use verify::{ClientVerifier, ServerVerifier};
 /// so a flood of handshakes cannot starve established connections.
 pub const HANDSHAKE_BUDGET: u32 = 32;
 
+/// How long an accepted TLS socket may take to complete its handshake when the listener does not
+/// say (`ListenOptions::tls_handshake_timeout`): a peer that stalls is closed with ETIMEDOUT
+/// instead of holding its descriptor until the 120 s idle timeout.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// rustls' own buffer of outgoing plaintext/ciphertext per connection. Above it `write` accepts
 /// less (a short write), which is what drives `drain`.
 const TLS_BUFFER_LIMIT: usize = 256 * 1024;
@@ -41,6 +46,12 @@ pub(crate) struct TlsState {
     /// The peer was verified.
     pub authorized: bool,
     pub close_notify_sent: bool,
+    /// Plaintext decrypted while the socket was paused (inside the handler that paused it):
+    /// delivered on `resume`, before anything read later.
+    pub held_plain: Vec<u8>,
+    /// The peer's end of stream (FIN or close_notify) seen while paused: `end` is owed after
+    /// `held_plain`, on `resume`.
+    pub end_held: bool,
 }
 
 impl TlsState {
@@ -57,6 +68,8 @@ impl TlsState {
             verify_error: None,
             authorized: false,
             close_notify_sent: false,
+            held_plain: Vec::new(),
+            end_held: false,
         })
     }
 
@@ -73,6 +86,8 @@ impl TlsState {
             verify_error: None,
             authorized: false,
             close_notify_sent: false,
+            held_plain: Vec::new(),
+            end_held: false,
         })
     }
 

@@ -111,10 +111,80 @@ struct Step {
     deferred: bool,
 }
 
+/// What may happen to input (plaintext or the peer's end of stream) read for a socket, judged
+/// after the handlers of the same read ran: they may have paused, closed or shut the read side.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Gate {
+    /// Open, reading: deliver now.
+    Deliver,
+    /// Paused: keep it for `resume` (SPEC §3.7: no `data`, FIN deferred).
+    Hold,
+    /// Closed, read side shut, or never opened: nobody reads it.
+    Discard,
+}
+
 impl EventLoop {
+    fn read_gate(&self, id: u64) -> Gate {
+        match self.st.borrow().sockets.get(id) {
+            Some(s) if s.phase == Phase::Open && s.opened && !s.read_shut && s.tls.is_some() => {
+                if s.paused && !s.reset_seen { Gate::Hold } else { Gate::Deliver }
+            }
+            _ => Gate::Discard,
+        }
+    }
+
+    fn tls_mut<R>(&self, id: u64, f: impl FnOnce(&mut TlsState) -> R) -> Option<R> {
+        self.st.borrow_mut().sockets.get_mut(id).and_then(|s| s.tls.as_deref_mut()).map(f)
+    }
+
+    /// Delivers what a pause held back: the plaintext, then the end of stream. Returns true when
+    /// reading may go on (nothing held any more and no end of stream was processed).
+    fn deliver_held(&self, id: u64) -> bool {
+        let (has_plain, end_held) = match self.st.borrow().sockets.get(id).and_then(|s| s.tls.as_ref()) {
+            Some(t) => (!t.held_plain.is_empty(), t.end_held),
+            None => return false,
+        };
+        if !has_plain && !end_held {
+            return true;
+        }
+        if has_plain {
+            match self.read_gate(id) {
+                Gate::Hold => return false,
+                Gate::Discard => {
+                    self.tls_mut(id, |t| t.held_plain = Vec::new());
+                }
+                Gate::Deliver => {
+                    let held = self.tls_mut(id, |t| std::mem::take(&mut t.held_plain)).unwrap_or_default();
+                    self.emit(id, |h, lp, s, d| h.data(lp, s, d, &held));
+                    self.after_dispatch();
+                }
+            }
+        }
+        if !end_held {
+            return true;
+        }
+        match self.read_gate(id) {
+            Gate::Hold => false,
+            Gate::Discard => {
+                self.tls_mut(id, |t| t.end_held = false);
+                false
+            }
+            Gate::Deliver => {
+                self.tls_mut(id, |t| t.end_held = false);
+                self.eof_or_pending_reset(id);
+                false
+            }
+        }
+    }
+
     /// The TLS read path: ciphertext from the socket into the receive buffer, through rustls,
-    /// plaintext into the loop's plaintext buffer, then handshake events and `data`.
+    /// plaintext into the loop's plaintext buffer, then handshake events and `data`. Every
+    /// handler that runs (`handshake`, `open`, `data`) may pause, close or shut the read side:
+    /// what follows in the same read is delivered, held for `resume`, or dropped accordingly.
     pub(crate) fn on_readable_tls(&self, id: u64, edge: bool) {
+        if !self.deliver_held(id) {
+            return;
+        }
         let mut reads = 0;
         loop {
             let mut raw = self.recv_buf.take();
@@ -128,10 +198,21 @@ impl EventLoop {
             }
             if let Some(err) = step.reset {
                 *self.plain_buf.borrow_mut() = plain;
-                let _ = self.close_socket(id, Some(err), CloseHow::Fin);
+                if self.tls_handshaking(id) {
+                    // A reset mid-handshake fails the handshake like a FIN does.
+                    self.tls_failed(id, err, true);
+                } else {
+                    let _ = self.close_socket(id, Some(err), CloseHow::Fin);
+                }
                 return;
             }
             if let Some((err, during_handshake)) = step.failure {
+                // Records that decrypted before the bad one are the peer's data: delivered
+                // first, as plain TCP delivers the bytes before a reset.
+                if step.plain > 0 && self.read_gate(id) == Gate::Deliver {
+                    self.emit(id, |h, lp, s, d| h.data(lp, s, d, &plain[..step.plain]));
+                    self.after_dispatch();
+                }
                 *self.plain_buf.borrow_mut() = plain;
                 self.tls_failed(id, err, during_handshake);
                 return;
@@ -140,25 +221,34 @@ impl EventLoop {
                 self.tls_handshake_done(id);
             }
             if step.plain > 0 {
-                let deliver = self.st.borrow().sockets.get(id).is_some_and(|s| s.phase == Phase::Open && s.opened);
-                if deliver {
-                    self.emit(id, |h, lp, s, d| h.data(lp, s, d, &plain[..step.plain]));
+                match self.read_gate(id) {
+                    Gate::Deliver => {
+                        self.emit(id, |h, lp, s, d| h.data(lp, s, d, &plain[..step.plain]));
+                    }
+                    Gate::Hold => {
+                        self.tls_mut(id, |t| t.held_plain.extend_from_slice(&plain[..step.plain]));
+                    }
+                    Gate::Discard => {}
                 }
             }
             *self.plain_buf.borrow_mut() = plain;
             self.after_dispatch();
             if step.eof || step.peer_closed {
-                let handshaking =
-                    self.st.borrow().sockets.get(id).and_then(|s| s.tls.as_ref()).is_some_and(|t| t.handshaking);
-                if handshaking {
+                if self.tls_handshaking(id) {
                     let err = NetError::sys(
                         -libc::ECONNRESET,
                         c"read",
                         "(the peer closed the connection during the TLS handshake)",
                     );
                     self.tls_failed(id, err, true);
-                } else {
-                    self.eof_or_pending_reset(id);
+                    return;
+                }
+                match self.read_gate(id) {
+                    Gate::Deliver => self.eof_or_pending_reset(id),
+                    Gate::Hold => {
+                        self.tls_mut(id, |t| t.end_held = true);
+                    }
+                    Gate::Discard => {}
                 }
                 return;
             }
@@ -171,6 +261,15 @@ impl EventLoop {
                 return;
             }
         }
+    }
+
+    /// Whether the socket is live and its TLS handshake is still running.
+    pub(crate) fn tls_handshaking(&self, id: u64) -> bool {
+        self.st
+            .borrow()
+            .sockets
+            .get(id)
+            .is_some_and(|s| s.phase == Phase::Open && s.tls.as_ref().is_some_and(|t| t.handshaking))
     }
 
     fn tls_read_step(&self, id: u64, raw: &mut [u8], plain: &mut [u8]) -> Step {
@@ -221,18 +320,15 @@ impl EventLoop {
                 step.failure = Some((NetError::new(crate::error::ETLS, format!("TLS read: {e}")), tls.handshaking));
                 break;
             }
-            match tls.conn.process_new_packets() {
-                Ok(io_state) => {
-                    if io_state.peer_has_closed() {
-                        step.peer_closed = true;
-                    }
-                }
-                Err(e) => {
-                    step.failure = Some((tls_failure(&e), tls.handshaking));
-                    break;
+            let processed = tls.conn.process_new_packets();
+            if let Ok(io_state) = &processed {
+                if io_state.peer_has_closed() {
+                    step.peer_closed = true;
                 }
             }
-            // Plaintext leaves rustls' 16 KiB buffer at once, so read_tls can always go on.
+            // Plaintext leaves rustls' 16 KiB buffer at once, so read_tls can always go on; on
+            // a failure, what decrypted before the bad record is still taken (and delivered
+            // before the error).
             loop {
                 if step.plain == plain.len() {
                     break;
@@ -242,6 +338,10 @@ impl EventLoop {
                     Ok(k) => step.plain += k,
                     Err(_) => break,
                 }
+            }
+            if let Err(e) = processed {
+                step.failure = Some((tls_failure(&e), tls.handshaking));
+                break;
             }
         }
         if step.failure.is_none() && was_handshaking && !tls.conn.is_handshaking() {
@@ -264,18 +364,31 @@ impl EventLoop {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
             let verdict = s.tls.as_ref().and_then(|t| t.verify_error.clone());
-            let open_now = s.open_pending;
-            if open_now {
-                s.open_pending = false;
-                s.opened = true;
-            }
+            let open_now = std::mem::take(&mut s.open_pending);
             (s.handlers.get().present().handshake, open_now, verdict)
         };
         if has_handshake {
             self.emit(id, |h, lp, s, d| h.handshake(lp, s, d, true, verdict.as_ref()));
         }
         if open_now {
-            self.emit(id, |h, lp, s, d| h.open(lp, s, d));
+            // `handshake` (a table reloaded before the handshake ended has both) may have
+            // closed the socket: then no `open`.
+            let live = {
+                let mut st = self.st.borrow_mut();
+                let now = st.books.now;
+                let state = &mut *st;
+                match state.sockets.get_mut(id) {
+                    Some(s) if s.phase == Phase::Open => {
+                        s.opened = true;
+                        s.start_idle_timer(id, &mut state.books.timers, now);
+                        true
+                    }
+                    _ => false,
+                }
+            };
+            if live {
+                self.emit(id, |h, lp, s, d| h.open(lp, s, d));
+            }
         }
         self.on_writable(id);
     }

@@ -77,9 +77,11 @@ class TestStructLayout(unittest.TestCase):
 
     FIELDS = {
         "bun_tcp_listen_options": (bun_tcp._ListenOptions, "hostname port data tls unix_path "
-                                   "allow_half_open reuse_port ipv6_only backlog"),
+                                   "allow_half_open reuse_port ipv6_only backlog "
+                                   "unix_path_len tls_handshake_timeout_ms"),
         "bun_tcp_connect_options": (bun_tcp._ConnectOptions,
-                                    "hostname port data tls unix_path allow_half_open"),
+                                    "hostname port data tls unix_path allow_half_open "
+                                    "unix_path_len"),
         "bun_tcp_handlers": (bun_tcp._Handlers, "open data drain end close error timeout "
                              "connect_error handshake"),
         "bun_tcp_error": (bun_tcp._CError, "code name syscall message"),
