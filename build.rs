@@ -1,8 +1,8 @@
 //! Generates include/bun_tcp.h from src/ffi with cbindgen.
 //!
-//! The fresh header always goes to $OUT_DIR/bun_tcp.h; include/bun_tcp.h (committed) is rewritten
-//! when it differs, unless BUN_TCP_CHECK_HEADER=1 (the test command sets it), in which case the
-//! test `header_is_in_sync` fails on drift instead.
+//! The fresh header always goes to $OUT_DIR/bun_tcp.h. An ordinary build never touches the
+//! committed include/bun_tcp.h: the test `header_is_in_sync` fails when the two differ, and
+//! `BUN_TCP_WRITE_HEADER=1 cargo build` writes the fresh one there (then commit it).
 
 use std::path::PathBuf;
 
@@ -11,7 +11,7 @@ fn main() {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=cbindgen.toml");
-    println!("cargo:rerun-if-env-changed=BUN_TCP_CHECK_HEADER");
+    println!("cargo:rerun-if-env-changed=BUN_TCP_WRITE_HEADER");
 
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml is valid");
     let bindings = cbindgen::Builder::new()
@@ -23,9 +23,9 @@ fn main() {
     bindings.write_to_file(&fresh);
 
     let committed = crate_dir.join("include").join("bun_tcp.h");
-    let check_only = std::env::var("BUN_TCP_CHECK_HEADER").is_ok_and(|v| v == "1");
+    let write_committed = std::env::var("BUN_TCP_WRITE_HEADER").is_ok_and(|v| v == "1");
     let fresh_text = std::fs::read(&fresh).expect("header just written");
-    if !check_only && std::fs::read(&committed).ok().as_deref() != Some(fresh_text.as_slice()) {
+    if write_committed && std::fs::read(&committed).ok().as_deref() != Some(fresh_text.as_slice()) {
         std::fs::create_dir_all(committed.parent().expect("include/ has a parent")).expect("create include/");
         std::fs::write(&committed, &fresh_text).expect("write include/bun_tcp.h");
     }

@@ -62,7 +62,6 @@ stage "cargo fmt" cargo fmt --check
 step "cargo clippy --all-targets -- -D warnings"
 stage "cargo clippy" cargo clippy --release --all-targets -j "$JOBS" -- -D warnings
 step "cargo test --release"
-export BUN_TCP_CHECK_HEADER=1
 stage "cargo test" cargo test --release -j "$JOBS"
 
 # ---- 2. CMake + ctest ----------------------------------------------------------------------

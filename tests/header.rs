@@ -8,7 +8,7 @@ fn header_is_in_sync() {
         .expect("include/bun_tcp.h exists");
     assert!(
         fresh == committed,
-        "include/bun_tcp.h differs from a fresh cbindgen run: build without BUN_TCP_CHECK_HEADER=1 to regenerate it, then commit it"
+        "include/bun_tcp.h differs from a fresh cbindgen run: regenerate it with `BUN_TCP_WRITE_HEADER=1 cargo build`, then commit it"
     );
 }
 
