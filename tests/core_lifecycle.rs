@@ -1,5 +1,5 @@
 //! Half-open rules, pause/resume, stop, reload, ref/unref, unix and IPv6 listeners, bad options
-//! (SPEC §3.1, §3.4, §3.6, §3.7).
+//! (the header: order of handlers).
 
 mod common;
 

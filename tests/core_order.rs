@@ -1,4 +1,4 @@
-//! Handler order and lifetime rules (SPEC §3.1), driven on the safe core.
+//! Handler order and lifetime rules (the header: order of handlers), driven on the safe core.
 
 mod common;
 

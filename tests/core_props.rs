@@ -1,5 +1,5 @@
 //! Random sequences of API calls, checked against the invariants that hold whatever the order
-//! (SPEC §3.1, §3.2): every connect ends in exactly one of open / connect_error; close fires exactly
+//! (the header: order of handlers): every connect ends in exactly one of open / connect_error; close fires exactly
 //! once and last for every opened socket; a closed handle is refused; the bytes a server receives
 //! are a prefix of what its client wrote, in order.
 

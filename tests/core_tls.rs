@@ -1,4 +1,4 @@
-//! TLS on the safe core (SPEC §4): verification verdicts, handshake order, mTLS, ALPN, SNI,
+//! TLS on the safe core (the header: TLS): verification verdicts, handshake order, mTLS, ALPN, SNI,
 //! STARTTLS, bulk data, bad options. Fixtures come from tests/tls/make-fixtures.sh (openssl).
 
 mod common;

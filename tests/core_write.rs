@@ -1,4 +1,4 @@
-//! Writing rules (SPEC §3.2, §3.3): Bun's unbuffered write + drain, end's whole chunk, write_all
+//! Writing rules (the header: bun_tcp_socket_write / bun_tcp_socket_end): Bun's unbuffered write + drain, end's whole chunk, write_all
 //! and cork, errors after end/close, and a queued tail meeting a reset.
 
 mod common;

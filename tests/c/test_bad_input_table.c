@@ -9,7 +9,7 @@
  *   - loop pointers: NULL, freed (while a newer loop lives, maybe at the same address), never
  *     created, another thread's loop;
  *   - zero and huge lengths, bad "enum" values (TLS versions, poll timeouts, fds).
- * Expected values come from the header's comments; where it is silent, from SPEC §2.1 (stale or zero
+ * Expected values come from the header's comments; where it is silent, from the header: handles (stale or zero
  * handle: BUN_TCP_ECLOSED for int returns, 0/NULL/false for queries; NULL where data is required:
  * BUN_TCP_EINVAL; wrong thread: BUN_TCP_EWRONGTHREAD; freed loop pointer: BUN_TCP_EINVAL).
  *
@@ -395,7 +395,7 @@ static bun_tcp_listener bad_listener(int k) {
   return l;
 }
 
-/* The code an int-returning call gets for bad handle k (SPEC §2.1). */
+/* The code an int-returning call gets for bad handle k (the header: handles). */
 static int32_t bad_code(int k) { return k == BAD_FOREIGN ? BUN_TCP_EWRONGTHREAD : BUN_TCP_ECLOSED; }
 
 /* Listener stop / ref / unref: a no-op returning 0 on a stopped listener, even once released. */

@@ -1,5 +1,5 @@
 /* Connecting by host name: "localhost" resolves and opens (the success path of the resolver), and
- * the lookup runs off the loop thread (SPEC 2.5: never a blocking getaddrinfo inside bun_tcp_poll):
+ * the lookup runs off the loop thread (the header: bun_tcp_connect: never a blocking getaddrinfo inside bun_tcp_poll):
  * this program interposes getaddrinfo (the library is linked statically into it) and records the
  * calling thread of every lookup made after the listener exists. listen() itself is synchronous and
  * may resolve on the calling thread. */

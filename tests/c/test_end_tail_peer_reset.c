@@ -1,4 +1,4 @@
-/* A queued end() tail and a peer reset (SPEC 3.2): the client calls end(32 MiB) towards a paused
+/* A queued end() tail and a peer reset (the header: bun_tcp_socket_write / bun_tcp_socket_end): the client calls end(32 MiB) towards a paused
  * server socket, so most of the tail stays queued; the server then terminates (RST).
  *  - with an error handler: error fires once (negative code, e.g. ECONNRESET/EPIPE), then close
  *    exactly once, last (draft: close(NULL) after error);

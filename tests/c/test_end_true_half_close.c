@@ -1,4 +1,4 @@
-/* end() is a true half-close (SPEC 3.2, beyond Bun): after the client's end("question") the peer (a
+/* end() is a true half-close (the header: bun_tcp_socket_write / bun_tcp_socket_end, beyond Bun): after the client's end("question") the peer (a
  * raw POSIX socket here) reads the question up to EOF, then answers "answer" and shuts down its side;
  * the client receives the answer as data, then end, then close: open,data:answer,end,close. With a
  * large answer (1 MiB) too, to show no byte is lost after our FIN. */

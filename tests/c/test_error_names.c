@@ -1,4 +1,4 @@
-/* Error names and messages (SPEC 5): bun_tcp_err_name maps negative errno values and library codes
+/* Error names and messages (the header: errors): bun_tcp_err_name maps negative errno values and library codes
  * to their names ("UNKNOWN" otherwise), bun_tcp_strerror gives a non-empty text, and
  * bun_tcp_last_error_message is "" on a thread with no failed call and describes this thread's last
  * failed call otherwise (thread-local). */

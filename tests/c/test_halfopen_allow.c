@@ -1,5 +1,5 @@
 /* allow_half_open=true: after the peer's FIN the end handler fires and the socket stays open and
- * writable until the application calls end (SPEC 3.4):
+ * writable until the application calls end (the header: peer FIN and half-open):
  *  1. server half-open: the client ends; the server idles 300 ms without closing, then writes "late"
  *     (the client, whose end was a true half-close, receives it), then ends; both close cleanly.
  *  2. client half-open: the server ends first; the client keeps writing after its end handler, the

@@ -1,4 +1,4 @@
-/* Peer FIN with no end handler closes the socket (SPEC 3.4), after flushing queued bytes:
+/* Peer FIN with no end handler closes the socket (the header: peer FIN and half-open), after flushing queued bytes:
  *  1. client end(): the server (no end handler) closes cleanly: server open,close; client
  *     open,end,close.
  *  2. the server has 8 MiB queued (write_all) towards a paused client when the client's FIN arrives:

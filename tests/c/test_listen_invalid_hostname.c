@@ -1,6 +1,6 @@
 /* Listening on a host name that is not a host name (or does not resolve) fails synchronously: a
  * negative code from bun_tcp_listen itself, a non-empty last_error_message, no listener left behind,
- * no handler call. (SPEC does not pin the code; the draft has BUN_TCP_EINVALHOST for a malformed
+ * no handler call. (the contract does not pin the code; the draft has BUN_TCP_EINVALHOST for a malformed
  * name, so only "negative" is asserted and the code is printed.) */
 #include "harness.h"
 

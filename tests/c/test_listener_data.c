@@ -74,7 +74,7 @@ int main(void) {
   connect_rec(loop, port, &c2, &hc, false);
   RUN_UNTIL(loop, n_open == 2 && c2.n_open == 1);
   CHECK(open_data[1] == &tag_b);
-  /* assumption (SPEC: "default user data of every accepted socket"): changing the listener's data
+  /* assumption (contract: "default user data of every accepted socket"): changing the listener's data
    * does not rewrite sockets already accepted */
   CHECK(bun_tcp_socket_data(open_sock[0]) == &tag_a);
 

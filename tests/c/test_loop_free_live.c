@@ -1,7 +1,7 @@
 /* bun_tcp_loop_free with live sockets and listeners: every open socket's close handler runs exactly
  * once (here they free their malloc'd user data, so ASan/valgrind catch a missing close), nothing
  * crashes. Also present at free time: a connect still resolving a name and a connect to a refusing
- * port; the SPEC does not say what fires for them, so the test only asserts they get at most one
+ * port; the contract does not say what fires for them, so the test only asserts they get at most one
  * connect_error and never open/close (their user data is freed by whoever ends last). */
 #include "harness.h"
 

@@ -1,4 +1,4 @@
-/* Many loops, one per thread (SPEC 2.1): two threads each run their own loop with a listener and a
+/* Many loops, one per thread (the header: handles): two threads each run their own loop with a listener and a
  * client doing 200 echo rounds concurrently; both finish with exact counts. A call from one loop's
  * thread on the other loop's socket returns BUN_TCP_EWRONGTHREAD. */
 #include "harness.h"

@@ -1,4 +1,4 @@
-/* pause/resume (SPEC 3.7): while paused no data is delivered; after resume it arrives; a FIN that
+/* pause/resume (the header: reading): while paused no data is delivered; after resume it arrives; a FIN that
  * arrives while paused is deferred (no end, no close) until resume, then delivered after the data:
  * open,data:xyz,end,close. Pause/resume on a stale handle fail. */
 #include "harness.h"

@@ -1,4 +1,4 @@
-/* ref/unref are idempotent flags, not counters (SPEC 3.6): unref twice + ref once is ref'd; ref twice
+/* ref/unref are idempotent flags, not counters (the header: ref / unref): unref twice + ref once is ref'd; ref twice
  * + unref once is unref'd; for listeners and sockets alike. ref after stop is a no-op. */
 #include "harness.h"
 

@@ -1,6 +1,6 @@
 /* bun_tcp_socket_reload from outside any handler (between polls) takes effect at the socket's next
  * event, and can be swapped back; reload with NULL is BUN_TCP_EINVAL; reload on a stale handle fails.
- * A table with neither data nor drain is assumed to be rejected like at connect (SPEC 2.3 "as in
+ * A table with neither data nor drain is assumed to be rejected like at connect (the header: handlers "as in
  * Bun"), leaving the current table in place. */
 #include "harness.h"
 

@@ -1,9 +1,9 @@
-/* Stale handles behave like closed sockets, never UB (SPEC 2.1): after close (and the end of the tick)
+/* Stale handles behave like closed sockets, never UB (the header: handles): after close (and the end of the tick)
  * a socket handle gives write/end/write_all negative (BUN_TCP_ECLOSED), ready_state -1, data NULL,
  * and every other call an error or a neutral value, without firing anything; the zero handle and a
  * made-up id behave the same. Generations: a new socket reusing the slot does not answer to the old
  * handle (the peer of the new socket receives nothing written through the old one). The zero listener
- * handle is refused; a second stop of a stopped listener is harmless (SPEC: stop is idempotent). */
+ * handle is refused; a second stop of a stopped listener is harmless (stop is idempotent). */
 #include "harness.h"
 
 static srv_t sv;

@@ -1,4 +1,4 @@
-/* Idle timeout (SPEC 3.5, draft notes): bun_tcp_socket_timeout_ms(300) on an idle socket fires the
+/* Idle timeout (the header: bun_tcp_socket_timeout, draft notes): bun_tcp_socket_timeout_ms(300) on an idle socket fires the
  * timeout handler once, no earlier than the deadline (5 ms clock slack) and no later than 100 ms after
  * it, while bun_tcp_poll(loop, 1000) is waiting (poll must wake up for the timer); the socket is not
  * closed and stays usable; it does not fire again while the socket stays idle (once per idle period),

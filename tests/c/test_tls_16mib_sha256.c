@@ -1,4 +1,4 @@
-/* SPEC §3.2 + §4, §7: a 16 MiB transfer over TLS with a SHA-256 check, both directions at once.
+/* the header: bun_tcp_socket_write / bun_tcp_socket_end: a 16 MiB transfer over TLS with a SHA-256 check, both directions at once.
  *
  * Client and server each send 16 MiB of a deterministic stream (different seeds) with Bun's
  * unbuffered contract: write() returns what TLS accepted (0..len), the rest is resent from

@@ -1,4 +1,4 @@
-/* SPEC §4, §7 "TLS: ALPN negotiation" (alpn + alpn_count, bun_tcp_socket_alpn_protocol).
+/* the header: TLS; catalogue "TLS: ALPN negotiation" (alpn + alpn_count, bun_tcp_socket_alpn_protocol).
  *
  *   - server ["h2", "http/1.1"], client ["http/1.1"]      -> both report "http/1.1";
  *   - server ["h2", "http/1.1"], client ["h2", "http/1.1"] -> both "h2";

@@ -1,4 +1,4 @@
-/* SPEC §4, §7 "TLS: bad PEM / missing file / mismatched key errors".
+/* the header: TLS; catalogue "TLS: bad PEM / missing file / mismatched key errors".
  *
  * Bad TLS options fail bun_tcp_listen / bun_tcp_connect at once with the precise code and a
  * bun_tcp_last_error_message naming the problem; nothing is created (no listener, no socket, no

@@ -1,4 +1,4 @@
-/* SPEC §4 "bad PEM ... fail listen/connect with a clear error and no handler call", for inputs that
+/* the header: TLS "bad PEM ... fail listen/connect with a clear error and no handler call", for inputs that
  * look like PEM but are not what they claim, and for PEM files that are not files:
  *   - a CERTIFICATE block of valid base64 that is not DER (as cert, as a later block of a chain, as
  *     ca, in cert_file / ca_file; on listen, connect and upgrade_tls): BUN_TCP_ETLS_BAD_PEM naming

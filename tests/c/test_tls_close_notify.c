@@ -1,4 +1,4 @@
-/* SPEC §4: "end sends close_notify" (and close does, best effort; terminate does not).
+/* the header: TLS: "end sends close_notify" (and close does, best effort; terminate does not).
  *
  * A raw TCP relay sits between a TLS client and a TLS server (both bun_tcp, same loop) and parses
  * the TLS records in each direction until FIN. Checks:

@@ -1,4 +1,4 @@
-/* SPEC §7 "TLS: end then flush twice".
+/* the README: semantics "TLS: end then flush twice".
  *
  * end() on a TLS socket followed by flush() twice (same handler) is harmless:
  *   - the client, in open, calls end("bye") (returns 3) then flush() twice (each 0 or a negative

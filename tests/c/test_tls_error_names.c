@@ -1,4 +1,4 @@
-/* SPEC §4, §5: the TLS error codes and verification verdicts carry Bun's / OpenSSL's names.
+/* the header: TLS: the TLS error codes and verification verdicts carry Bun's / OpenSSL's names.
  *
  * bun_tcp_err_name and bun_tcp_strerror for every BUN_TCP_ETLS_* and BUN_TCP_ECERT_* code:
  * the exact names (UNABLE_TO_VERIFY_LEAF_SIGNATURE, DEPTH_ZERO_SELF_SIGNED_CERT,

@@ -1,4 +1,4 @@
-/* SPEC §4, §7 "TLS: expired certificate".
+/* the header: TLS; catalogue "TLS: expired certificate".
  *
  * expired.crt is signed by the trusted test CA and valid only in January 2020:
  *   - enforced, handshake handler: exactly

@@ -1,4 +1,4 @@
-/* SPEC §4, §7: a client that sends garbage to a TLS server gets closed, and the server keeps
+/* the header: TLS: a client that sends garbage to a TLS server gets closed, and the server keeps
  * serving the others.
  *
  * One TLS listener; an established TLS client A (open, one echo) stays connected throughout.

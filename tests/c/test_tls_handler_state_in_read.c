@@ -1,4 +1,4 @@
-/* SPEC §3.7 and §3.1 on TLS: a state change made by a handler takes effect for the rest of the same
+/* the header: reading on TLS: a state change made by a handler takes effect for the rest of the same
  * read, as on plain TCP.
  *
  * The server and the client share one loop, so everything the peer sent in one handler (a record

@@ -1,4 +1,4 @@
-/* SPEC §4 (BUN_TCP_TLS_HANDSHAKE_BUDGET in the header): a flood of TLS handshakes does not starve an
+/* the header: TLS (BUN_TCP_TLS_HANDSHAKE_BUDGET in the header): a flood of TLS handshakes does not starve an
  * established connection.
  *
  * An established TLS pair A (client + accepted socket) plays ping-pong (8-byte messages, each

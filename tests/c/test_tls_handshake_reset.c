@@ -1,4 +1,4 @@
-/* SPEC §4: a peer that goes away in the middle of the TLS handshake fails the handshake, and a
+/* the header: TLS: a peer that goes away in the middle of the TLS handshake fails the handshake, and a
  * reset (RST) gives the same shape as a FIN:
  *   with a `handshake` handler: open, handshake(false, ECONNRESET), error(ECONNRESET), close(ECONNRESET);
  *   a client without one: connect_error(ECONNRESET) only (its open was deferred);

@@ -1,4 +1,4 @@
-/* SPEC §4, §7 "TLS: hostname mismatch".
+/* the header: TLS; catalogue "TLS: hostname mismatch".
  *
  * The certificate is trusted (signed by the test CA) but not for the name or IP the client checks:
  *   - other.crt (DNS:other.example only), client connects to 127.0.0.1;

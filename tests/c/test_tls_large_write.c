@@ -1,4 +1,4 @@
-/* SPEC §3.2, §3.3 over TLS: one write / write_all / end of a chunk larger than the TLS layer's
+/* the header: bun_tcp_socket_write / bun_tcp_socket_end over TLS: one write / write_all / end of a chunk larger than the TLS layer's
  * own buffer (rustls takes at most 256 KiB of plaintext at a time) on an idle connection.
  *
  *   - write(4 MiB) once ready returns 0 < n <= 4 MiB; if short, drain follows and the rest is

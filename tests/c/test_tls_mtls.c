@@ -1,4 +1,4 @@
-/* SPEC §4, §7 "TLS: mTLS trusted / untrusted / missing client cert".
+/* the header: TLS; catalogue "TLS: mTLS trusted / untrusted / missing client cert".
  *
  * The server asks for a client certificate (request_cert) and trusts ca.crt:
  *   - trusted: client.crt (signed by ca) -> both sides handshake(true, NULL), the server's socket

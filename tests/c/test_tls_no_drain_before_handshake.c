@@ -1,4 +1,4 @@
-/* SPEC §4, §7 "TLS: no drain before the handshake".
+/* the header: TLS; catalogue "TLS: no drain before the handshake".
  *
  * With a handshake handler, open fires at TCP connect/accept; writes before the handshake return
  * 0 and drain follows the handshake, never precedes it:

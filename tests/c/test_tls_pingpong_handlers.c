@@ -1,4 +1,4 @@
-/* SPEC §7 "TLS: two TLS sockets writing to each other from handlers".
+/* the README: semantics "TLS: two TLS sockets writing to each other from handlers".
  *
  * A TLS client and a TLS server on one loop, each writing only from inside its handlers:
  *   - both sides greet at once when ready (open without handshake handlers, handshake with them),

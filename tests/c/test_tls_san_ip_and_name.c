@@ -1,4 +1,4 @@
-/* SPEC §4, §7 "TLS: SAN by IP and by name".
+/* the header: TLS; catalogue "TLS: SAN by IP and by name".
  *
  * server.crt carries DNS:localhost, IP:127.0.0.1 and IP:::1; other.crt DNS:other.example. A client
  * that trusts the CA is verified (handshake(true, NULL), authorized) when the name it checks is in

@@ -1,4 +1,4 @@
-/* SPEC §4, §7 "TLS: SNI picking between two chains" (several cert + key pairs on one server).
+/* the header: TLS; catalogue "TLS: SNI picking between two chains" (several cert + key pairs on one server).
  *
  * The server holds two chains, server.crt (localhost, 127.0.0.1, ::1) and other.crt
  * (other.example), each with its key:

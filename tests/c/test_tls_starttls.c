@@ -1,4 +1,4 @@
-/* SPEC §4, §7 "TLS: STARTTLS" (bun_tcp_socket_upgrade_tls, client and server side).
+/* the header: TLS; catalogue "TLS: STARTTLS" (bun_tcp_socket_upgrade_tls, client and server side).
  *
  * Plain TCP over loopback: the client sends "STARTTLS\r\n"; the server answers "GO\r\n" and
  * upgrades its socket (is_server true, server.crt); the client upgrades on "GO\r\n" (is_server

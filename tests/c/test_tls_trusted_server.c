@@ -1,4 +1,4 @@
-/* SPEC §4, §7 "TLS: trusted server".
+/* the header: TLS; catalogue "TLS: trusted server".
  *
  * A TLS server with server.crt (signed by the test CA) and a client that trusts the CA:
  *   - without handshake handlers, open waits for the handshake on both sides; the exchange

@@ -1,4 +1,4 @@
-/* SPEC §3.4 + §4: TLS over a unix-domain socket.
+/* the header: peer FIN and half-open: TLS over a unix-domain socket.
  *
  * A TLS listener on a unix path (server.crt); a client over the same path that trusts the CA:
  *   - without server_name the name verified is "localhost" (no hostname on a unix socket), which

@@ -1,4 +1,4 @@
-/* SPEC §4, §7 "TLS: untrusted server (enforced and allowed)".
+/* the header: TLS; catalogue "TLS: untrusted server (enforced and allowed)".
  *
  * The client trusts ca.crt only; servers present certificates it cannot verify:
  *   self.crt (self-signed)                    -> DEPTH_ZERO_SELF_SIGNED_CERT

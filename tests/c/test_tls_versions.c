@@ -1,4 +1,4 @@
-/* SPEC §4, §7 "TLS: min/max version" (min_version / max_version, bun_tcp_socket_tls_version,
+/* the header: TLS; catalogue "TLS: min/max version" (min_version / max_version, bun_tcp_socket_tls_version,
  * bun_tcp_socket_cipher).
  *
  *   - defaults on both sides                   -> "TLSv1.3", a TLS_* cipher on both sides;

@@ -1,6 +1,6 @@
 /* A unix path longer than sun_path (108 bytes) fails synchronously: listen returns a negative code
  * and creates nothing; connect either returns a negative code (bad argument, nothing fires) or
- * reports exactly one connect_error (SPEC does not say which; both keep "exactly one outcome"). */
+ * reports exactly one connect_error (the contract does not say which; both keep "exactly one outcome"). */
 #include "harness.h"
 #include "unix_common.h"
 

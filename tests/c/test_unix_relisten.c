@@ -32,11 +32,11 @@ int main(void) {
   RUN_UNTIL(loop, c.n_close == 1 && sv2.socks[0].n_close == 1);
   CHECK_TRACE(&sv2.socks[0].tr, "open,data:again,end,close");
 
-  test_case("stop is idempotent (SPEC 3.1) and removes the file");
+  test_case("stop is idempotent (the header: order of handlers) and removes the file");
   CHECK_OK(bun_tcp_listener_stop(l2, true));
   CHECK(!path_exists(path));
   int32_t rc = bun_tcp_listener_stop(l2, true);
-  /* SPEC: "Stop is idempotent": a second stop must not fail as if something went wrong; a stale
+  /* "Stop is idempotent": a second stop must not fail as if something went wrong; a stale
    * handle (ECLOSED) is also accepted since the listener is gone */
   CHECK_MSG(rc == 0 || rc == BUN_TCP_ECLOSED, "second stop returned %d", (int)rc);
   RUN_UNTIL(loop, !bun_tcp_loop_alive(loop));

@@ -1,4 +1,4 @@
-/* write_all + cork keep every byte in order (SPEC 3.3, draft notes):
+/* write_all + cork keep every byte in order (the header: bun_tcp_socket_write_all / cork, draft notes):
  *  A. write_all(16 MiB) to a paused peer returns 16 MiB and leaves bytes queued (buffered_amount > 0);
  *     a plain write while the queue is not empty returns 0 (does not jump the queue); more write_all
  *     and corked write/write_all (each returning len) queue behind; after the peer resumes, drain fires

@@ -1,4 +1,4 @@
-/* A fatal send error (SPEC 3.2 + draft notes): after the peer reset the connection, a write returns
+/* A fatal send error (the header: bun_tcp_socket_write / bun_tcp_socket_end + draft notes): after the peer reset the connection, a write returns
  * -errno (-ECONNRESET or -EPIPE); the socket is not freed under the caller (no close yet, user data
  * still readable, further writes negative); later exactly one outcome follows:
  *   with an error handler:    error(err), then close(NULL)    -> open,error:<name>,close

@@ -50,8 +50,8 @@ INTEROP_DIR = os.path.join(HERE, "interop")
 
 PROGRAM_TIMEOUT = 60  # seconds, per program run (each program also has its own 20-30 s deadline)
 
-# Why a listed difference is accepted: "beyond-bun" = a deliberate SPEC/README difference (the
-# reason cites it); "bun-bug" = Bun 1.4.4 misbehaves and bun_tcp does what SPEC/the header say.
+# Why a listed difference is accepted: "beyond-bun" = a deliberate header/README difference (the
+# reason cites it); "bun-bug" = Bun 1.4.4 misbehaves and bun_tcp does what the header says.
 KINDS = ("beyond-bun", "bun-bug")
 
 DATA_RE = re.compile(r'^(\S+(?: \S+)*?) data "(.*)"$')  # "<who> data "<bytes>"", who may be "client v2"
@@ -254,7 +254,7 @@ def toml_entry(name, stream, lb, lc):
     return "\n".join(
         ["# suggested entry (write the reason; only if this is a deliberate deviation):",
          "[[deviation]]", 'scenario = "%s"' % name, 'stream = "%s"' % stream,
-         'kind = "beyond-bun"', 'see = "SPEC §?"', 'reason = """TODO"""', "bun = ["]
+         'kind = "beyond-bun"', 'see = "the header: ? / README: ?"', 'reason = """TODO"""', "bun = ["]
         + ["  %s," % toml_str(l) for l in lb] + ["]", "bun_tcp = ["]
         + ["  %s," % toml_str(l) for l in lc] + ["]"])
 

@@ -1,6 +1,6 @@
 /* end() with 32 MiB in one call, in open. Is the whole chunk accepted (the return value), and
  * does every byte reach the server before the FIN (count and SHA-256)?
- * (SPEC §3.2: bun_tcp's end accepts the whole chunk; Bun's end sends what the kernel takes.)
+ * (the header: bun_tcp_socket_write / bun_tcp_socket_end: bun_tcp's end accepts the whole chunk; Bun's end sends what the kernel takes.)
  * The client has a drain handler: without one, Bun never sends the FIN after a short end (see
  * tests/conformance/README.md, "Bun bugs seen"). */
 #include "conf.h"

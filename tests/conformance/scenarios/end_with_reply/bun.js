@@ -1,5 +1,5 @@
 // The client asks with end("question"); the server answers from its end handler.
-// Does the answer reach the client? (SPEC §3.2: end is a true half-close in bun_tcp.)
+// Does the answer reach the client? (the header: bun_tcp_socket_write / bun_tcp_socket_end: end is a true half-close in bun_tcp.)
 import { say, sayData, sayErr, sayRc, init, connect } from "../../lib/conf.js";
 init();
 

@@ -1,6 +1,6 @@
 // A 1-second timeout on a busy socket: the client sends "tick" every 300 ms for 6 s, then closes.
 // Does the timeout fire although the socket was never idle for 1 s?
-// (SPEC §3.5: bun_tcp's timeout is an idle timeout, reset by every read and write.)
+// (the header: bun_tcp_socket_timeout: bun_tcp's timeout is an idle timeout, reset by every read and write.)
 import { say, sayErr, init, connect } from "../../lib/conf.js";
 init(30);
 
