@@ -9,14 +9,13 @@ use crate::dns::{self, Resolved};
 use crate::error::{EBUSY, ECLOSED, NetError};
 use crate::handlers::Handlers;
 use crate::listener::Listener;
-use crate::slab::{LOOP_ID_MAX, Slab};
+use crate::slab::{LOOP_ID_MAX, LoopIds, Slab};
 use crate::socket::{Phase, Socket};
 use crate::timers::{Due, TimerHeap};
 use crate::{SocketId, UserData};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -31,16 +30,9 @@ pub(crate) const ACCEPT_BUDGET: u32 = 64;
 const WAKER_TOKEN: Token = Token(usize::MAX);
 const ID_BITS_WITHOUT_LOOP: u32 = 44;
 
-static NEXT_LOOP_ID: AtomicU32 = AtomicU32::new(1);
-
-fn next_loop_id() -> u32 {
-    loop {
-        let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed) & LOOP_ID_MAX;
-        if id != 0 {
-            return id;
-        }
-    }
-}
+/// The loop ids of the process: never two live loops with one id, and a reused id's handles
+/// start above every generation the earlier loops with that id issued.
+static LOOP_IDS: Mutex<LoopIds> = Mutex::new(LoopIds::new(LOOP_ID_MAX));
 
 /// The kind of object a mio token names.
 pub(crate) enum TokenTarget {
@@ -141,6 +133,8 @@ impl Books {
 /// (the C shell enforces this; Rust's type system already does, `EventLoop` is neither Send nor Sync).
 pub struct EventLoop {
     pub(crate) id: u32,
+    /// The table `id` came from; it goes back there when the loop is dropped.
+    ids: &'static Mutex<LoopIds>,
     pub(crate) st: RefCell<State>,
     pub(crate) registry: Registry,
     poll: RefCell<Poll>,
@@ -190,16 +184,26 @@ impl Drop for PollingGuard<'_> {
 impl EventLoop {
     /// Creates a loop with its own epoll instance and waker.
     pub fn new() -> Result<EventLoop, NetError> {
+        Self::with_ids(&LOOP_IDS)
+    }
+
+    /// A loop whose id comes from `ids` (the process-wide table, or a small one in tests).
+    fn with_ids(ids: &'static Mutex<LoopIds>) -> Result<EventLoop, NetError> {
         let poll = Poll::new().map_err(|e| NetError::io(&e, c"epoll_create", ""))?;
         let registry = poll.registry().try_clone().map_err(|e| NetError::io(&e, c"dup", ""))?;
         let waker = Waker::new(&registry, WAKER_TOKEN).map_err(|e| NetError::io(&e, c"eventfd", ""))?;
-        let id = next_loop_id();
+        let (id, first_generation) = ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .acquire()
+            .ok_or_else(|| NetError::new(-libc::EMFILE, "every loop id is in use"))?;
         let (dns_tx, dns_rx) = channel();
         Ok(EventLoop {
             id,
+            ids,
             st: RefCell::new(State {
-                sockets: Slab::new(id),
-                listeners: Slab::new(id),
+                sockets: Slab::new(id, first_generation),
+                listeners: Slab::new(id, first_generation),
                 books: Books {
                     timers: TimerHeap::default(),
                     now: Instant::now(),
@@ -699,5 +703,82 @@ impl Drop for EventLoop {
     /// Dropping a loop closes what is still open, as `close_all` does (handlers run).
     fn drop(&mut self) {
         self.close_all();
+        // The id may serve a later loop, whose handles must start above every one of ours.
+        let ceiling = {
+            let st = self.st.borrow();
+            st.sockets.generation_ceiling().max(st.listeners.generation_ceiling())
+        };
+        self.ids.lock().unwrap_or_else(|p| p.into_inner()).release(self.id, ceiling);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ECLOSED;
+    use crate::handlers::HandlerSet;
+    use crate::slab::{GENERATION_MAX, Key};
+    use crate::{ListenOptions, ListenerId};
+
+    struct DataOnly;
+    impl Handlers for DataOnly {
+        fn present(&self) -> HandlerSet {
+            HandlerSet { data: true, ..HandlerSet::default() }
+        }
+    }
+
+    fn listen(lp: &EventLoop) -> ListenerId {
+        let opts = ListenOptions { hostname: Some("127.0.0.1".into()), ..Default::default() };
+        lp.listen(&opts, Rc::new(DataOnly)).unwrap()
+    }
+
+    fn stop_and_release(lp: &EventLoop, l: ListenerId) {
+        lp.stop(l, false).unwrap();
+        lp.poll(Some(Duration::ZERO)).unwrap();
+    }
+
+    #[test]
+    fn a_handle_never_comes_back_when_its_slot_runs_out_of_generations() {
+        let lp = EventLoop::new().unwrap();
+        let first = listen(&lp);
+        stop_and_release(&lp, first);
+        // As if slot 0 had been reused a million times (LIFO reuse puts every listen there).
+        lp.st.borrow_mut().listeners.skip_generations(0, GENERATION_MAX);
+        let last = listen(&lp);
+        assert_eq!(Key::unpack(last.0).slot, 0);
+        assert_eq!(Key::unpack(last.0).generation, GENERATION_MAX);
+        stop_and_release(&lp, last);
+        let next = listen(&lp);
+        assert_eq!(Key::unpack(next.0).slot, 1, "slot 0 is retired, not wrapped back to generation 1");
+        for stale in [first, last] {
+            assert_eq!(lp.listener_port(stale).unwrap_err().code, ECLOSED);
+            assert!(lp.stop(stale, false).is_ok(), "stop on a released listener stays a no-op");
+        }
+        assert!(lp.listener_port(next).is_ok());
+    }
+
+    #[test]
+    fn a_reused_loop_id_never_resolves_an_earlier_loops_handles() {
+        // A table with a single id, so the second loop must get the first one's id back.
+        static IDS: Mutex<LoopIds> = Mutex::new(LoopIds::new(1));
+        let a = EventLoop::with_ids(&IDS).unwrap();
+        assert_eq!(EventLoop::with_ids(&IDS).err().map(|e| e.code), Some(-libc::EMFILE), "the id is live");
+        let stopped = listen(&a);
+        stop_and_release(&a, stopped);
+        let open = listen(&a);
+        let id = a.id();
+        drop(a);
+        let b = EventLoop::with_ids(&IDS).unwrap();
+        assert_eq!(b.id(), id);
+        let fresh = listen(&b);
+        assert!(Key::unpack(fresh.0).generation > Key::unpack(open.0).generation);
+        for old in [stopped, open] {
+            assert_ne!(old, fresh);
+            assert_eq!(b.listener_port(old).unwrap_err().code, ECLOSED);
+            // Never issued by b: refused, not taken for one of b's released listeners.
+            assert_eq!(b.stop(old, false).unwrap_err().code, ECLOSED);
+            assert_eq!(b.set_listener_ref(old, true).unwrap_err().code, ECLOSED);
+        }
+        assert!(b.listener_port(fresh).is_ok());
     }
 }
