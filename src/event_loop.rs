@@ -140,6 +140,9 @@ pub struct EventLoop {
     poll: RefCell<Poll>,
     events: RefCell<Events>,
     ready: RefCell<Vec<(Token, mio::event::Event)>>,
+    /// Index of the first event in `ready` not dispatched yet: non-zero only after a handler
+    /// panicked halfway through a dispatch (the next poll dispatches the rest first).
+    ready_next: Cell<usize>,
     pub(crate) recv_buf: RefCell<Vec<u8>>,
     /// Decrypted bytes of TLS sockets (the receive buffer holds their ciphertext).
     pub(crate) plain_buf: RefCell<Vec<u8>>,
@@ -178,6 +181,43 @@ struct PollingGuard<'a>(&'a Cell<bool>);
 impl Drop for PollingGuard<'_> {
     fn drop(&mut self) {
         self.0.set(false);
+    }
+}
+
+/// A value taken out of one of the loop's cells (the shared receive and plaintext buffers, the
+/// ready list) for the length of a read or a dispatch; it goes back into the cell when the lease
+/// drops, also when a handler panics, so a caught panic never leaves the loop without its buffer.
+pub(crate) struct Lease<'a, T: Default> {
+    cell: &'a RefCell<T>,
+    value: T,
+}
+
+impl<'a, T: Default> Lease<'a, T> {
+    pub(crate) fn take(cell: &'a RefCell<T>) -> Lease<'a, T> {
+        Lease { cell, value: cell.take() }
+    }
+}
+
+impl<T: Default> std::ops::Deref for Lease<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T: Default> std::ops::DerefMut for Lease<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
+}
+
+impl<T: Default> Drop for Lease<'_, T> {
+    fn drop(&mut self) {
+        // The cell is never borrowed across a read or a handler; if it were, keeping the loop
+        // alive beats a double panic.
+        if let Ok(mut slot) = self.cell.try_borrow_mut() {
+            *slot = std::mem::take(&mut self.value);
+        }
     }
 }
 
@@ -224,6 +264,7 @@ impl EventLoop {
             poll: RefCell::new(poll),
             events: RefCell::new(Events::with_capacity(1024)),
             ready: RefCell::new(Vec::with_capacity(1024)),
+            ready_next: Cell::new(0),
             recv_buf: RefCell::new(vec![0; RECV_BUFFER_SIZE]),
             // Room for one receive buffer of plaintext plus what rustls may still hold.
             plain_buf: RefCell::new(vec![0; RECV_BUFFER_SIZE + 64 * 1024]),
@@ -252,7 +293,10 @@ impl EventLoop {
     /// Runs the tasks posted from other threads (each counts as a handler call).
     fn run_posted(&self) {
         let tasks = std::mem::take(&mut *self.posted.lock().unwrap_or_else(|p| p.into_inner()));
-        for task in tasks {
+        let put_back = |rest: Vec<Task>| {
+            self.posted.lock().unwrap_or_else(|p| p.into_inner()).splice(0..0, rest);
+        };
+        for task in Batch::new(tasks, &put_back) {
             if self.shut.get() {
                 return;
             }
@@ -405,26 +449,29 @@ impl EventLoop {
     }
 
     fn wait_and_dispatch(&self, timeout: Option<Duration>) -> Result<(), NetError> {
-        let timeout = self.wait_timeout(timeout);
-        let mut ready = self.ready.take();
-        ready.clear();
+        let mut ready = Lease::take(&self.ready);
+        // Events a panicking handler left undispatched go first: readiness is edge-triggered and
+        // would not be reported again. With such events the wait does not block.
+        let dispatched = self.ready_next.replace(0).min(ready.len());
+        ready.drain(..dispatched);
+        let timeout = if ready.is_empty() { self.wait_timeout(timeout) } else { Some(Duration::ZERO) };
         {
             let mut events = self.events.borrow_mut();
             match self.poll.borrow_mut().poll(&mut events, timeout) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    *self.ready.borrow_mut() = ready;
-                    return Err(NetError::io(&e, c"epoll_wait", ""));
-                }
+                Err(e) => return Err(NetError::io(&e, c"epoll_wait", "")),
             }
             ready.extend(events.iter().map(|ev| (ev.token(), ev.clone())));
         }
         self.st.borrow_mut().books.now = Instant::now();
-        for (token, event) in ready.iter() {
+        for (index, (token, event)) in ready.iter().enumerate() {
             if self.shut.get() {
                 break;
             }
+            // Counted as dispatched before its handlers run: an event whose handler panicked is
+            // not delivered again.
+            self.ready_next.set(index + 1);
             match self.token_target(*token) {
                 TokenTarget::Waker => self.resolve_answers(),
                 TokenTarget::Listener(id) => self.on_acceptable(id),
@@ -433,7 +480,8 @@ impl EventLoop {
             }
             self.after_dispatch();
         }
-        *self.ready.borrow_mut() = ready;
+        self.ready_next.set(0);
+        ready.clear();
         Ok(())
     }
 
@@ -495,13 +543,21 @@ impl EventLoop {
             if corked.is_empty() && failures.is_empty() && finishing.is_empty() {
                 return;
             }
-            for id in corked {
+            let (put_back_corked, put_back_failures, put_back_finishing) = (
+                self.put_back_ids(|b| &mut b.corked),
+                self.put_back_ids(|b| &mut b.failures),
+                self.put_back_ids(|b| &mut b.finishing),
+            );
+            let mut corked = Batch::new(corked, &put_back_corked);
+            let mut failures = Batch::new(failures, &put_back_failures);
+            let mut finishing = Batch::new(finishing, &put_back_finishing);
+            for id in &mut corked {
                 self.uncork_now(id);
             }
-            for id in failures {
+            for id in &mut failures {
                 self.report_failure(id);
             }
-            for id in finishing {
+            for id in &mut finishing {
                 self.finish_if_done(id);
             }
         }
@@ -512,7 +568,8 @@ impl EventLoop {
         // A socket can be listed twice (resumed, then out of budget): one turn each iteration.
         reads.sort_unstable();
         reads.dedup();
-        for id in reads {
+        let put_back_reads = self.put_back_ids(|b| &mut b.read_again);
+        for id in Batch::new(reads, &put_back_reads) {
             if self.shut.get() {
                 return;
             }
@@ -522,7 +579,8 @@ impl EventLoop {
         let mut accepts = std::mem::take(&mut self.st.borrow_mut().books.accept_again);
         accepts.sort_unstable();
         accepts.dedup();
-        for id in accepts {
+        let put_back_accepts = self.put_back_ids(|b| &mut b.accept_again);
+        for id in Batch::new(accepts, &put_back_accepts) {
             if self.shut.get() {
                 return;
             }
@@ -584,7 +642,9 @@ impl EventLoop {
     /// Listeners that hit EMFILE try again once their back-off passed.
     fn retry_accepts(&self) {
         let due = take_due(&mut self.st.borrow_mut().books.accept_retry);
-        for id in due {
+        // Not retried yet when a handler panicked: they try again at the next tick.
+        let put_back = self.put_back_ids(|b| &mut b.accept_again);
+        for id in Batch::new(due, &put_back) {
             if self.shut.get() {
                 return;
             }
@@ -683,6 +743,50 @@ impl EventLoop {
                 Interest::READABLE | Interest::WRITABLE,
             ),
             None => Ok(()),
+        }
+    }
+}
+
+/// Items taken from one of the loop's lists to handle now. If a handler panics halfway, those not
+/// handled yet go back to the front of their list, so a caught panic loses no work (a socket left
+/// off `read_again` would never read again: readiness is edge-triggered).
+struct Batch<'a, T> {
+    items: std::vec::IntoIter<T>,
+    put_back: &'a dyn Fn(Vec<T>),
+}
+
+impl<'a, T> Batch<'a, T> {
+    fn new(items: Vec<T>, put_back: &'a dyn Fn(Vec<T>)) -> Batch<'a, T> {
+        Batch { items: items.into_iter(), put_back }
+    }
+}
+
+impl<T> Iterator for Batch<'_, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.items.next()
+    }
+}
+
+impl<T> Drop for Batch<'_, T> {
+    fn drop(&mut self) {
+        // Only on unwind: a normal early return (the loop was freed) drops the rest on purpose.
+        if std::thread::panicking() {
+            let rest: Vec<T> = self.items.by_ref().collect();
+            if !rest.is_empty() {
+                (self.put_back)(rest);
+            }
+        }
+    }
+}
+
+impl EventLoop {
+    /// Puts ids back at the front of one of the books' lists (see `Batch`).
+    fn put_back_ids(&self, list: fn(&mut Books) -> &mut Vec<u64>) -> impl Fn(Vec<u64>) + '_ {
+        move |rest| {
+            if let Ok(mut st) = self.st.try_borrow_mut() {
+                list(&mut st.books).splice(0..0, rest);
+            }
         }
     }
 }

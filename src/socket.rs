@@ -11,7 +11,7 @@
 
 use crate::addr::{Host, UnixName, interleave_families, ip_text, parse_host};
 use crate::error::{EBUSY, EENDED, ENOTSUP, NetError};
-use crate::event_loop::{Books, EventLoop, READ_BUDGET};
+use crate::event_loop::{Books, EventLoop, Lease, READ_BUDGET};
 use crate::handlers::{HandlerCell, Handlers, validate};
 use crate::os::{self, Stream};
 use crate::timers::IdleTimer;
@@ -622,7 +622,7 @@ impl EventLoop {
     pub(crate) fn on_readable(&self, id: u64, edge: bool) {
         let mut reads = 0;
         loop {
-            let mut buf = self.recv_buf.take();
+            let mut buf = Lease::take(&self.recv_buf);
             // One borrow per read: the read itself, the idle timer, and the handler to call.
             let result = {
                 let mut st = self.st.borrow_mut();
@@ -630,7 +630,7 @@ impl EventLoop {
                 match state.sockets.get_mut(id) {
                     Some(s) if s.tls.is_some() => {
                         drop(st);
-                        *self.recv_buf.borrow_mut() = buf;
+                        drop(buf);
                         return self.on_readable_tls(id, edge);
                     }
                     // A socket whose send failed is reported by report_failure, not read: after
@@ -657,7 +657,7 @@ impl EventLoop {
             };
             match result {
                 Ok((0, _)) | Ok((_, None)) => {
-                    *self.recv_buf.borrow_mut() = buf;
+                    drop(buf);
                     return self.eof_or_pending_reset(id);
                 }
                 Ok((n, Some((handlers, data)))) => {
@@ -665,7 +665,7 @@ impl EventLoop {
                     self.calls.set(self.calls.get().wrapping_add(1));
                     handlers.data(self, SocketId(id), data, &buf[..n]);
                     drop(handlers);
-                    *self.recv_buf.borrow_mut() = buf;
+                    drop(buf);
                     self.after_dispatch();
                     if short && edge {
                         return;
@@ -677,14 +677,14 @@ impl EventLoop {
                     }
                 }
                 Err(e) if would_block(&e) => {
-                    *self.recv_buf.borrow_mut() = buf;
+                    drop(buf);
                     return;
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {
-                    *self.recv_buf.borrow_mut() = buf;
+                    drop(buf);
                 }
                 Err(e) => {
-                    *self.recv_buf.borrow_mut() = buf;
+                    drop(buf);
                     // A peer reset goes to close(err), not to error.
                     let err = NetError::io(&e, c"read", "");
                     let _ = self.close_socket(id, Some(err), CloseHow::Fin);
