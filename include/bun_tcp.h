@@ -544,7 +544,8 @@ int32_t bun_tcp_socket_detach(struct bun_tcp_socket s, int32_t *out_fd);
 // flows. The loop owns the descriptor from then on. On error nothing fires and the descriptor
 // stays the caller's, untouched: BUN_TCP_EINVAL (NULL loop/handlers/out, fd < 0, a listening
 // socket, handlers with neither data nor drain), -ENOTSOCK, -ENOTCONN (not connected),
-// -EPROTOTYPE (not a stream socket), BUN_TCP_EWRONGTHREAD.
+// -EPROTOTYPE (not a stream socket), BUN_TCP_EWRONGTHREAD, BUN_TCP_EPANIC (an internal error:
+// the descriptor is left open, still the caller's).
 int32_t bun_tcp_socket_adopt(struct bun_tcp_loop *loop_, int32_t fd, const struct bun_tcp_handlers *handlers, void *data, bool allow_half_open, struct bun_tcp_socket *out);
 
 // Whether the TLS peer's certificate was verified: true only when it was (after the

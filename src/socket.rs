@@ -1114,7 +1114,9 @@ impl EventLoop {
     /// socket of this loop. `open` fires from the loop, as for a connect; then data flows. On
     /// error nothing fires and the descriptor is handed back with the error: EINVAL for a
     /// listening socket, ENOTCONN for an unconnected one, EPROTOTYPE for a datagram socket,
-    /// ENOTSOCK for a descriptor that is no socket.
+    /// ENOTSOCK for a descriptor that is no socket. The loop takes the descriptor only once
+    /// everything that can fail has run: if anything here panicked, the descriptor would be left
+    /// open (the caller's), never closed by the unwind.
     pub fn adopt(
         &self,
         fd: OwnedFd,
@@ -1122,34 +1124,37 @@ impl EventLoop {
         allow_half_open: bool,
         handlers: Rc<dyn Handlers>,
     ) -> Result<SocketId, (NetError, OwnedFd)> {
-        if let Err(e) = self.refuse_if_shut().and_then(|()| validate(&*handlers)) {
-            return Err((e, fd));
-        }
-        let stream = os::Stream::adopt(fd).map_err(|(e, fd)| (NetError::io(&e, c"adopt", ""), fd))?;
+        use std::mem::ManuallyDrop;
+        use std::os::fd::AsFd;
+        let loan = ManuallyDrop::new(fd);
+        let checked = self
+            .refuse_if_shut()
+            .and_then(|()| validate(&*handlers))
+            .and_then(|()| os::check_adoptable(loan.as_fd()).map_err(|e| NetError::io(&e, c"adopt", "")));
+        let family = match checked {
+            Ok(family) => family,
+            Err(e) => return Err((e, ManuallyDrop::into_inner(loan))),
+        };
+        let mut socket = Socket::new(HandlerCell::new(handlers), data, allow_half_open);
+        socket.dial().target = os::peer_text(loan.as_fd());
         let mut st = self.st.borrow_mut();
         let state = &mut *st;
-        let mut socket = Socket::new(HandlerCell::new(handlers), data, allow_half_open);
-        socket.dial().target = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-        socket.stream = Some(stream);
-        let id = match state.sockets.insert(socket) {
-            Ok(id) => id,
-            Err(mut socket) => {
-                let err = NetError::new(-libc::ENOMEM, "too many sockets in this loop");
-                return Err((err, socket.stream.take().map(os::Stream::into_fd).expect("stream set above")));
-            }
+        let Ok(id) = state.sockets.insert(socket) else {
+            let err = NetError::new(-libc::ENOMEM, "too many sockets in this loop");
+            return Err((err, ManuallyDrop::into_inner(loan)));
         };
         // Registered as a connect in flight: the first writable event finds it connected and
         // runs the usual open path (open, queued writes, pending bytes).
-        let registered = match state.sockets.get_mut(id) {
-            Some(s) => self.register_socket(id, s),
-            None => Ok(()),
-        };
-        if let Err(e) = registered {
-            let stream = state.sockets.remove(id).and_then(|mut s| s.stream.take());
-            return Err((
-                NetError::io(&e, c"epoll_ctl", ""),
-                stream.map(os::Stream::into_fd).expect("stream set above"),
-            ));
+        let mut stream = ManuallyDrop::new(Stream::wrap(ManuallyDrop::into_inner(loan), family));
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        if let Err(e) = self.registry.register(stream.source(), EventLoop::token_for_socket(id), interest) {
+            state.sockets.remove(id);
+            return Err((NetError::io(&e, c"epoll_ctl", ""), ManuallyDrop::into_inner(stream).into_fd()));
+        }
+        // From here the loop owns the descriptor.
+        match state.sockets.get_mut(id) {
+            Some(s) => s.stream = Some(ManuallyDrop::into_inner(stream)),
+            None => debug_assert!(false, "the slot inserted above is gone"),
         }
         state.books.hold(true);
         Ok(SocketId(id))

@@ -170,3 +170,32 @@ fn readiness_left_undispatched_by_a_panic_is_dispatched_at_the_next_poll() {
         assert_eq!(&echo, b"after");
     }
 }
+
+#[test]
+fn adopt_that_panics_leaves_the_descriptor_open_and_the_callers() {
+    use bun_tcp::{HandlerSet, Handlers};
+    use std::io::{Read, Write};
+    use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
+    use std::os::unix::net::UnixStream;
+    struct PanicsWhenAsked;
+    impl Handlers for PanicsWhenAsked {
+        fn present(&self) -> HandlerSet {
+            panic!("a Rust handler table panicked (on purpose)")
+        }
+    }
+    let lp = EventLoop::new().unwrap();
+    let (ours, mut peer) = UnixStream::pair().unwrap();
+    let raw = ours.into_raw_fd();
+    // SAFETY: `raw` is the descriptor just released by `ours`; adopt takes it on success only.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let adopted =
+        catch_unwind(AssertUnwindSafe(|| lp.adopt(fd, std::ptr::null_mut(), false, Rc::new(PanicsWhenAsked))));
+    assert!(adopted.is_err(), "the table's panic reaches the caller");
+    assert_eq!(lp.socket_count(), 0);
+    // SAFETY: the descriptor is still open and still ours (what this test checks).
+    let mut ours = unsafe { UnixStream::from_raw_fd(raw) };
+    ours.write_all(b"still open").unwrap();
+    let mut got = [0u8; 10];
+    peer.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"still open");
+}

@@ -353,7 +353,8 @@ pub extern "C" fn bun_tcp_socket_detach(s: bun_tcp_socket, out_fd: *mut i32) -> 
 /// flows. The loop owns the descriptor from then on. On error nothing fires and the descriptor
 /// stays the caller's, untouched: BUN_TCP_EINVAL (NULL loop/handlers/out, fd < 0, a listening
 /// socket, handlers with neither data nor drain), -ENOTSOCK, -ENOTCONN (not connected),
-/// -EPROTOTYPE (not a stream socket), BUN_TCP_EWRONGTHREAD.
+/// -EPROTOTYPE (not a stream socket), BUN_TCP_EWRONGTHREAD, BUN_TCP_EPANIC (an internal error:
+/// the descriptor is left open, still the caller's).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_adopt(
     loop_: *mut bun_tcp_loop,
@@ -375,7 +376,8 @@ pub extern "C" fn bun_tcp_socket_adopt(
                 return Err(NetError::invalid("fd is negative"));
             }
             // SAFETY: the caller hands over an open descriptor it owns; on error it is given
-            // back with into_raw_fd, so it is never closed here.
+            // back with into_raw_fd, and the core takes it only once nothing can fail or panic,
+            // so it is never closed here.
             let owned = unsafe { OwnedFd::from_raw_fd(fd) };
             match core.adopt(owned, data, allow_half_open, handlers) {
                 Ok(id) => {
