@@ -70,6 +70,9 @@ static void check_forged_socket(bun_tcp_socket f, const char *what) {
   CHECK(bun_tcp_socket_tls_version(f) == NULL);
   CHECK(bun_tcp_socket_cipher(f) == NULL);
   CHECK_RC(bun_tcp_socket_peer_certificate(f, (uint8_t *)buf, sizeof buf), BUN_TCP_ECLOSED);
+  bun_tcp_tls_options tls;
+  memset(&tls, 0, sizeof tls);
+  CHECK_RC(bun_tcp_socket_upgrade_tls(f, &tls, &h, false), BUN_TCP_ECLOSED);
 }
 
 int main(void) {
