@@ -346,7 +346,7 @@ void bun_tcp_loop_free(struct bun_tcp_loop *loop_);
 
 // One loop iteration: waits up to `timeout_ms` for readiness (-1 = until something happens,
 // 0 = do not wait), dispatches handlers, runs deferred work and due timers. Returns the number
-// of handler calls made (>= 0), or a negative code: BUN_TCP_EINVAL (NULL loop),
+// of handler calls made (>= 0), or a negative code: BUN_TCP_EINVAL (NULL or freed loop),
 // BUN_TCP_EWRONGTHREAD, BUN_TCP_EBUSY (called from inside a handler of this loop).
 int32_t bun_tcp_poll(struct bun_tcp_loop *loop_, int32_t timeout_ms);
 
@@ -355,7 +355,7 @@ int32_t bun_tcp_poll(struct bun_tcp_loop *loop_, int32_t timeout_ms);
 int32_t bun_tcp_run(struct bun_tcp_loop *loop_);
 
 // Whether any ref'd listener, open socket or pending connect keeps the loop alive. false for
-// NULL or a call from another thread.
+// NULL, a freed loop or a call from another thread.
 bool bun_tcp_loop_alive(const struct bun_tcp_loop *loop_);
 
 // Makes a blocked `bun_tcp_poll` of this loop return. Thread-safe: the one call any thread may
@@ -379,11 +379,12 @@ int32_t bun_tcp_loop_next_timeout_ms(const struct bun_tcp_loop *loop_);
 // fd, or a negative code.
 int32_t bun_tcp_loop_fd(const struct bun_tcp_loop *loop_);
 
-// Sockets of the loop whose slots are not yet released, connecting ones included (0 for NULL
-// or another thread's loop). For leak checks: after a poll, closed sockets are released.
+// Sockets of the loop whose slots are not yet released, connecting ones included (0 for NULL,
+// a freed loop or another thread's loop). For leak checks: after a poll, closed sockets are released.
 size_t bun_tcp_loop_socket_count(const struct bun_tcp_loop *loop_);
 
-// Listeners of the loop that are still listening (0 for NULL or another thread's loop).
+// Listeners of the loop that are still listening (0 for NULL, a freed loop or another thread's
+// loop).
 size_t bun_tcp_loop_listener_count(const struct bun_tcp_loop *loop_);
 
 // The library version, e.g. "0.1.0" (static).

@@ -88,6 +88,14 @@ pub(crate) struct State {
     pub books: Books,
 }
 
+impl State {
+    /// The lowest generation no handle of this loop carries, over every slab of the loop (a slab
+    /// added later, such as timers, must be listed here too).
+    fn generation_ceiling(&self) -> u32 {
+        self.sockets.generation_ceiling().max(self.listeners.generation_ceiling())
+    }
+}
+
 /// Per-loop bookkeeping beside the slabs (a separate struct so a socket and the books can be
 /// borrowed at the same time).
 pub(crate) struct Books {
@@ -808,10 +816,7 @@ impl Drop for EventLoop {
     fn drop(&mut self) {
         self.close_all();
         // The id may serve a later loop, whose handles must start above every one of ours.
-        let ceiling = {
-            let st = self.st.borrow();
-            st.sockets.generation_ceiling().max(st.listeners.generation_ceiling())
-        };
+        let ceiling = self.st.borrow().generation_ceiling();
         self.ids.lock().unwrap_or_else(|p| p.into_inner()).release(self.id, ceiling);
     }
 }

@@ -67,7 +67,7 @@ impl Drop for ForgetOnDrop {
 
 /// One loop iteration: waits up to `timeout_ms` for readiness (-1 = until something happens,
 /// 0 = do not wait), dispatches handlers, runs deferred work and due timers. Returns the number
-/// of handler calls made (>= 0), or a negative code: BUN_TCP_EINVAL (NULL loop),
+/// of handler calls made (>= 0), or a negative code: BUN_TCP_EINVAL (NULL or freed loop),
 /// BUN_TCP_EWRONGTHREAD, BUN_TCP_EBUSY (called from inside a handler of this loop).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_poll(loop_: *mut bun_tcp_loop, timeout_ms: i32) -> i32 {
@@ -85,7 +85,7 @@ pub extern "C" fn bun_tcp_run(loop_: *mut bun_tcp_loop) -> i32 {
 }
 
 /// Whether any ref'd listener, open socket or pending connect keeps the loop alive. false for
-/// NULL or a call from another thread.
+/// NULL, a freed loop or a call from another thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_alive(loop_: *const bun_tcp_loop) -> bool {
     ffi_call(|| match registry::by_ptr(loop_) {
@@ -163,14 +163,15 @@ pub extern "C" fn bun_tcp_loop_fd(loop_: *const bun_tcp_loop) -> i32 {
     ffi_call(|| code_of(registry::by_ptr(loop_).map(|core| core.backend_fd()), |fd| fd))
 }
 
-/// Sockets of the loop whose slots are not yet released, connecting ones included (0 for NULL
-/// or another thread's loop). For leak checks: after a poll, closed sockets are released.
+/// Sockets of the loop whose slots are not yet released, connecting ones included (0 for NULL,
+/// a freed loop or another thread's loop). For leak checks: after a poll, closed sockets are released.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_socket_count(loop_: *const bun_tcp_loop) -> usize {
     ffi_call(|| registry::by_ptr(loop_).map(|core| core.socket_count()).unwrap_or(0))
 }
 
-/// Listeners of the loop that are still listening (0 for NULL or another thread's loop).
+/// Listeners of the loop that are still listening (0 for NULL, a freed loop or another thread's
+/// loop).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_listener_count(loop_: *const bun_tcp_loop) -> usize {
     ffi_call(|| registry::by_ptr(loop_).map(|core| core.listener_count()).unwrap_or(0))
