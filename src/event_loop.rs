@@ -158,7 +158,8 @@ pub struct EventLoop {
     dns_tx: Sender<Resolved>,
     dns_rx: Receiver<Resolved>,
     resolver: RefCell<Option<dns::Resolver>>,
-    posted: Arc<Mutex<Vec<Task>>>,
+    /// Tasks posted from other threads; None once the loop is dropped (posts then fail).
+    posted: Arc<Mutex<Option<Vec<Task>>>>,
     pub(crate) calls: Cell<u32>,
     polling: Cell<bool>,
     shut: Cell<bool>,
@@ -171,14 +172,18 @@ pub type Task = Box<dyn FnOnce(&EventLoop) + Send>;
 /// The thread-safe handle for posting work to a loop (see `EventLoop::poster`).
 #[derive(Clone)]
 pub struct Poster {
-    queue: Arc<Mutex<Vec<Task>>>,
+    queue: Arc<Mutex<Option<Vec<Task>>>>,
     waker: Arc<Waker>,
 }
 
 impl Poster {
-    /// Queues `task` and wakes the loop; the task runs during its next `poll`.
+    /// Queues `task` and wakes the loop; the task runs during its next `poll`. Fails with EINVAL
+    /// once the loop was dropped (the task is dropped, never run).
     pub fn post(&self, task: Task) -> Result<(), NetError> {
-        self.queue.lock().unwrap_or_else(|p| p.into_inner()).push(task);
+        match self.queue.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            Some(queue) => queue.push(task),
+            None => return Err(NetError::new(crate::error::EINVAL, "the loop was freed")),
+        }
         self.waker.wake().map_err(|e| NetError::io(&e, c"write", "(eventfd)"))
     }
 }
@@ -280,7 +285,7 @@ impl EventLoop {
             dns_tx,
             dns_rx,
             resolver: RefCell::new(None),
-            posted: Arc::new(Mutex::new(Vec::new())),
+            posted: Arc::new(Mutex::new(Some(Vec::new()))),
             calls: Cell::new(0),
             polling: Cell::new(false),
             shut: Cell::new(false),
@@ -300,9 +305,12 @@ impl EventLoop {
 
     /// Runs the tasks posted from other threads (each counts as a handler call).
     fn run_posted(&self) {
-        let tasks = std::mem::take(&mut *self.posted.lock().unwrap_or_else(|p| p.into_inner()));
+        let tasks = self.posted.lock().unwrap_or_else(|p| p.into_inner()).as_mut().map(std::mem::take);
+        let Some(tasks) = tasks else { return };
         let put_back = |rest: Vec<Task>| {
-            self.posted.lock().unwrap_or_else(|p| p.into_inner()).splice(0..0, rest);
+            if let Some(queue) = self.posted.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+                queue.splice(0..0, rest);
+            }
         };
         for task in Batch::new(tasks, &put_back) {
             if self.shut.get() {
@@ -435,7 +443,7 @@ impl EventLoop {
             || !st.books.failures.is_empty()
             || !st.books.finishing.is_empty()
             || !st.books.corked.is_empty();
-        if has_work || !self.posted.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
+        if has_work || self.posted.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|q| !q.is_empty()) {
             return Some(Duration::ZERO);
         }
         let next_deadline = st
@@ -816,6 +824,9 @@ impl Drop for EventLoop {
     fn drop(&mut self) {
         self.close_all();
         // The id may serve a later loop, whose handles must start above every one of ours.
+        // Posters may outlive the loop: their posts fail from now on, and queued tasks are dropped.
+        let queued = self.posted.lock().unwrap_or_else(|p| p.into_inner()).take();
+        drop(queued);
         let ceiling = self.st.borrow().generation_ceiling();
         self.ids.lock().unwrap_or_else(|p| p.into_inner()).release(self.id, ceiling);
     }
@@ -889,5 +900,15 @@ mod tests {
             assert_eq!(b.set_listener_ref(old, true).unwrap_err().code, ECLOSED);
         }
         assert!(b.listener_port(fresh).is_ok());
+    }
+
+    #[test]
+    fn a_poster_of_a_dropped_loop_fails_instead_of_queueing_forever() {
+        let lp = EventLoop::new().unwrap();
+        let poster = lp.poster();
+        poster.post(Box::new(|_| {})).unwrap();
+        drop(lp);
+        let err = poster.post(Box::new(|_| unreachable!("a task of a dropped loop ran"))).unwrap_err();
+        assert_eq!(err.code, crate::error::EINVAL);
     }
 }
