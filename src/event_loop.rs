@@ -241,7 +241,7 @@ impl EventLoop {
     }
 
     /// A loop whose id comes from `ids` (the process-wide table, or a small one in tests).
-    fn with_ids(ids: &'static Mutex<LoopIds>) -> Result<EventLoop, NetError> {
+    pub(crate) fn with_ids(ids: &'static Mutex<LoopIds>) -> Result<EventLoop, NetError> {
         let poll = Poll::new().map_err(|e| NetError::io(&e, c"epoll_create", ""))?;
         let registry = poll.registry().try_clone().map_err(|e| NetError::io(&e, c"dup", ""))?;
         let waker = Waker::new(&registry, WAKER_TOKEN).map_err(|e| NetError::io(&e, c"eventfd", ""))?;
@@ -296,6 +296,12 @@ impl EventLoop {
     /// The loop's id (the high bits of every handle it mints).
     pub fn id(&self) -> u32 {
         self.id
+    }
+
+    /// The lowest generation in this loop's handles: a handle with its id and a lower generation
+    /// belongs to an earlier loop that had the same id.
+    pub(crate) fn first_generation(&self) -> u32 {
+        self.st.borrow().sockets.first_generation()
     }
 
     /// A handle other threads use to hand work to this loop.

@@ -146,6 +146,12 @@ impl<T> Slab<T> {
         self.len
     }
 
+    /// The lowest generation this slab issues: ids below it were minted by earlier loops with
+    /// the same loop id.
+    pub fn first_generation(&self) -> u32 {
+        self.first_generation
+    }
+
     /// The lowest generation that no id of this slab carries: a later slab of the same loop id
     /// must start there.
     pub fn generation_ceiling(&self) -> u32 {

@@ -40,6 +40,8 @@ struct Owned {
 
 struct Known {
     id: u32,
+    /// Handles with this loop id and a lower generation belong to an earlier loop with the id.
+    first_generation: u32,
     key: usize,
     waker: Arc<mio::Waker>,
     poster: crate::event_loop::Poster,
@@ -85,12 +87,13 @@ pub fn add(core: Rc<EventLoop>) -> Result<*mut bun_tcp_loop, NetError> {
         .filter(|_| serial < usize::MAX / KEY_STEP)
         .ok_or_else(|| NetError::new(-libc::EMFILE, "every loop pointer value was used"))?;
     let id = core.id();
+    let first_generation = core.first_generation();
     let waker = core.waker();
     let poster = core.poster();
     OWNED
         .try_with(|owned| owned.0.borrow_mut().push(Owned { id, key, core, freeing: Cell::new(Freeing::No) }))
         .map_err(|_| NetError::new(EINVAL, "the thread is ending"))?;
-    known().push(Known { id, key, waker, poster });
+    known().push(Known { id, first_generation, key, waker, poster });
     Ok(std::ptr::without_provenance_mut(key))
 }
 
@@ -156,14 +159,16 @@ pub fn by_handle(id: u64) -> Result<Rc<EventLoop>, NetError> {
     if id == 0 {
         return Err(NetError::new(ECLOSED, "zero handle"));
     }
-    let loop_id = Key::loop_of(id);
+    let (loop_id, generation) = (Key::loop_of(id), Key::unpack(id).generation);
     let mine = OWNED
         .try_with(|owned| owned.0.borrow().iter().find(|o| o.id == loop_id).map(|o| o.core.clone()))
         .ok()
         .flatten();
     match mine {
         Some(core) => Ok(core),
-        None if known().iter().any(|k| k.id == loop_id) => Err(wrong_thread()),
+        // A handle of a freed loop whose id another thread's loop got since is stale, not that
+        // loop's: wrong-thread only for generations the live loop may have issued.
+        None if known().iter().any(|k| k.id == loop_id && generation >= k.first_generation) => Err(wrong_thread()),
         None => Err(NetError::new(ECLOSED, "stale handle: its loop was freed")),
     }
 }
@@ -189,5 +194,52 @@ pub fn wake(ptr: *const bun_tcp_loop) -> Result<(), NetError> {
     match waker {
         Some(w) => w.wake().map_err(|e| NetError::io(&e, c"write", "(eventfd)")),
         None => Err(not_a_loop()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::slab::{LOOP_ID_MAX, LoopIds};
+    use crate::{ListenOptions, ListenerId};
+
+    struct DataOnly;
+    impl crate::Handlers for DataOnly {
+        fn present(&self) -> crate::HandlerSet {
+            crate::HandlerSet { data: true, ..crate::HandlerSet::default() }
+        }
+    }
+
+    fn listen(core: &EventLoop) -> ListenerId {
+        let opts = ListenOptions { hostname: Some("127.0.0.1".into()), ..Default::default() };
+        core.listen(&opts, Rc::new(DataOnly)).unwrap()
+    }
+
+    #[test]
+    fn a_handle_of_a_freed_loop_is_stale_even_when_another_threads_loop_has_its_id() {
+        // A table with one id: the second loop, on another thread, gets the first loop's id.
+        static IDS: Mutex<LoopIds> = Mutex::new(LoopIds::new(1));
+        assert!(LOOP_ID_MAX > 1);
+        let first = Rc::new(EventLoop::with_ids(&IDS).unwrap());
+        let old = listen(&first);
+        let ptr = add(first).unwrap();
+        assert!(by_handle(old.0).is_ok());
+        drop(remove(ptr)); // bun_tcp_loop_free without the handlers
+        let (ready, wait) = std::sync::mpsc::channel();
+        let (done, finish) = std::sync::mpsc::channel::<()>();
+        let other = std::thread::spawn(move || {
+            let second = Rc::new(EventLoop::with_ids(&IDS).unwrap());
+            let fresh = listen(&second);
+            let ptr = add(second).unwrap();
+            ready.send(fresh).unwrap();
+            finish.recv().unwrap();
+            drop(remove(ptr));
+        });
+        let fresh = wait.recv().unwrap();
+        assert_eq!(Key::loop_of(fresh.0), Key::loop_of(old.0), "the id was reused");
+        assert_eq!(by_handle(fresh.0).err().map(|e| e.code), Some(EWRONGTHREAD));
+        assert_eq!(by_handle(old.0).err().map(|e| e.code), Some(ECLOSED), "the old loop's handle is stale");
+        done.send(()).unwrap();
+        other.join().unwrap();
     }
 }
