@@ -9,7 +9,7 @@ use crate::dns::{self, Resolved};
 use crate::error::{EBUSY, ECLOSED, NetError};
 use crate::handlers::Handlers;
 use crate::listener::Listener;
-use crate::slab::{LOOP_ID_MAX, LoopIds, Slab};
+use crate::slab::{LOOP_ID_MAX, LoopIds, Slab, SlabKind};
 use crate::socket::{Phase, Socket};
 use crate::timers::{Due, TimerHeap};
 use crate::{SocketId, UserData};
@@ -255,8 +255,8 @@ impl EventLoop {
             id,
             ids,
             st: RefCell::new(State {
-                sockets: Slab::new(id, first_generation),
-                listeners: Slab::new(id, first_generation),
+                sockets: Slab::new(id, first_generation, SlabKind::Sockets),
+                listeners: Slab::new(id, first_generation, SlabKind::Listeners),
                 books: Books {
                     timers: TimerHeap::default(),
                     now: Instant::now(),
@@ -871,11 +871,11 @@ mod tests {
         // As if slot 0 had been reused a million times (LIFO reuse puts every listen there).
         lp.st.borrow_mut().listeners.skip_generations(0, GENERATION_MAX);
         let last = listen(&lp);
-        assert_eq!(Key::unpack(last.0).slot, 0);
+        assert_eq!(Key::unpack(last.0).index(), 0);
         assert_eq!(Key::unpack(last.0).generation, GENERATION_MAX);
         stop_and_release(&lp, last);
         let next = listen(&lp);
-        assert_eq!(Key::unpack(next.0).slot, 1, "slot 0 is retired, not wrapped back to generation 1");
+        assert_eq!(Key::unpack(next.0).index(), 1, "slot 0 is retired, not wrapped back to generation 1");
         for stale in [first, last] {
             assert_eq!(lp.listener_port(stale).unwrap_err().code, ECLOSED);
             assert!(lp.stop(stale, false).is_ok(), "stop on a released listener stays a no-op");

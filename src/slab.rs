@@ -1,9 +1,10 @@
 //! Storage with generations: the one place handles are minted and checked.
 //!
-//! A handle id packs `[loop: 20 bits][generation: 20 bits][slot: 24 bits]`. The loop part lets the
-//! C shell find the owning loop from a handle alone; the generation makes a handle to a released
-//! slot stale instead of pointing at whatever reuses the slot. Loop ids start at 1, so the zero id
-//! is never valid.
+//! A handle id packs `[loop: 20 bits][generation: 20 bits][slot: 24 bits]`, the slot being
+//! `[kind: 2 bits][index: 22 bits]`. The loop part lets the C shell find the owning loop from a
+//! handle alone; the generation makes a handle to a released slot stale instead of pointing at
+//! whatever reuses the slot; the kind keeps a listener's id (or a later timer's) from naming a
+//! socket. Loop ids start at 1, so the zero id is never valid.
 //!
 //! Generations only grow, so no id is ever issued twice: a slot whose generation would wrap is
 //! retired for good, and a loop id is handed out again (see [`LoopIds`]) only with a generation
@@ -13,6 +14,9 @@
 const SLOT_BITS: u32 = 24;
 const GEN_BITS: u32 = 20;
 const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+/// The low bits of the slot field: the index in the slab (4 Mi values per kind and loop).
+const INDEX_BITS: u32 = 22;
+const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
 const GEN_MASK: u64 = (1 << GEN_BITS) - 1;
 /// Loop ids fit in the remaining 20 bits.
 pub const LOOP_ID_MAX: u32 = (1 << (64 - SLOT_BITS - GEN_BITS)) - 1;
@@ -46,6 +50,11 @@ impl Key {
         }
     }
 
+    /// The position in its slab (the slot field without the kind bits).
+    pub fn index(self) -> u32 {
+        self.slot & INDEX_MASK
+    }
+
     /// The loop id of a packed handle id.
     pub fn loop_of(id: u64) -> u32 {
         (id >> (SLOT_BITS + GEN_BITS)) as u32
@@ -59,9 +68,19 @@ struct Entry<T> {
     value: Option<T>,
 }
 
+/// What a slab stores. Part of every id it mints, so an id of one kind never names a value of
+/// another: a listener's id passed as a socket is refused, not taken for the socket in the same
+/// slot. (A timers slab takes the next value; two bits leave room for four kinds.)
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SlabKind {
+    Sockets = 0,
+    Listeners = 1,
+}
+
 /// A vector of slots; freed slots are reused with a new, higher generation.
 pub struct Slab<T> {
     loop_id: u32,
+    kind: SlabKind,
     /// The generation new slots start at: above every generation an earlier loop with the same
     /// id issued, so that loop's handles never name a value of this slab.
     first_generation: u32,
@@ -71,10 +90,24 @@ pub struct Slab<T> {
 }
 
 impl<T> Slab<T> {
-    /// A slab for the loop `loop_id` whose generations start at `first_generation` (>= 1).
-    pub fn new(loop_id: u32, first_generation: u32) -> Slab<T> {
+    /// A slab of `kind` for the loop `loop_id` whose generations start at `first_generation`
+    /// (>= 1).
+    pub fn new(loop_id: u32, first_generation: u32, kind: SlabKind) -> Slab<T> {
         debug_assert!((1..=GENERATION_MAX).contains(&first_generation));
-        Slab { loop_id, first_generation: first_generation.max(1), entries: Vec::new(), free: Vec::new(), len: 0 }
+        Slab { loop_id, kind, first_generation: first_generation.max(1), entries: Vec::new(), free: Vec::new(), len: 0 }
+    }
+
+    /// The key of the value at `index`.
+    fn key(&self, index: usize, generation: u32) -> Key {
+        debug_assert!(index as u32 <= INDEX_MASK);
+        Key { loop_id: self.loop_id, generation, slot: ((self.kind as u32) << INDEX_BITS) | index as u32 }
+    }
+
+    /// The entry position `id` names, if it is an id of this slab's loop and kind.
+    fn index_of(&self, id: u64) -> Option<(Key, usize)> {
+        let key = Key::unpack(id);
+        (key.loop_id == self.loop_id && key.slot >> INDEX_BITS == self.kind as u32)
+            .then_some((key, key.index() as usize))
     }
 
     /// Stores `value` and returns its id; when every slot is taken (or retired), hands `value`
@@ -83,7 +116,7 @@ impl<T> Slab<T> {
         let slot = match self.free.pop() {
             Some(slot) => slot,
             None => {
-                if self.entries.len() as u64 > SLOT_MASK || self.first_generation > GENERATION_MAX {
+                if self.entries.len() > INDEX_MASK as usize || self.first_generation > GENERATION_MAX {
                     return Err(value);
                 }
                 self.entries.push(Entry { generation: self.first_generation, value: None });
@@ -93,17 +126,15 @@ impl<T> Slab<T> {
         let entry = &mut self.entries[slot as usize];
         debug_assert!(entry.value.is_none() && entry.generation <= GENERATION_MAX);
         entry.value = Some(value);
+        let generation = entry.generation;
         self.len += 1;
-        Ok(Key { loop_id: self.loop_id, generation: entry.generation, slot }.pack())
+        Ok(self.key(slot as usize, generation).pack())
     }
 
     fn entry_index(&self, id: u64) -> Option<usize> {
-        let key = Key::unpack(id);
-        if key.loop_id != self.loop_id {
-            return None;
-        }
-        let entry = self.entries.get(key.slot as usize)?;
-        (entry.generation == key.generation && entry.value.is_some()).then_some(key.slot as usize)
+        let (key, index) = self.index_of(id)?;
+        let entry = self.entries.get(index)?;
+        (entry.generation == key.generation && entry.value.is_some()).then_some(index)
     }
 
     pub fn get(&self, id: u64) -> Option<&T> {
@@ -120,10 +151,10 @@ impl<T> Slab<T> {
     /// opposed to one it never issued (forged, or minted by an earlier loop with our id).
     /// Generations only grow, so "issued before" is "below the slot's current generation".
     pub fn was_released(&self, id: u64) -> bool {
-        let key = Key::unpack(id);
-        key.loop_id == self.loop_id
-            && key.generation >= self.first_generation
-            && self.entries.get(key.slot as usize).is_some_and(|e| key.generation < e.generation)
+        self.index_of(id).is_some_and(|(key, index)| {
+            key.generation >= self.first_generation
+                && self.entries.get(index).is_some_and(|e| key.generation < e.generation)
+        })
     }
 
     /// Releases the slot: the id and every copy of it become stale. A slot that issued the last
@@ -167,15 +198,15 @@ impl<T> Slab<T> {
             .iter()
             .enumerate()
             .filter(|(_, e)| e.value.is_some())
-            .map(|(slot, e)| Key { loop_id: self.loop_id, generation: e.generation, slot: slot as u32 }.pack())
+            .map(|(index, e)| self.key(index, e.generation).pack())
             .collect()
     }
 
     /// Moves a free slot's next generation forward, as if it had been reused that often (tests
     /// of the generation wrap, which would otherwise need a million real sockets).
     #[cfg(test)]
-    pub(crate) fn skip_generations(&mut self, slot: u32, next_generation: u32) {
-        let entry = &mut self.entries[slot as usize];
+    pub(crate) fn skip_generations(&mut self, index: u32, next_generation: u32) {
+        let entry = &mut self.entries[index as usize];
         assert!(entry.value.is_none() && next_generation >= entry.generation && next_generation <= GENERATION_MAX);
         entry.generation = next_generation;
     }
@@ -237,7 +268,7 @@ mod tests {
 
     #[test]
     fn removed_ids_become_stale_even_when_the_slot_is_reused() {
-        let mut slab = Slab::new(7, 1);
+        let mut slab = Slab::new(7, 1, SlabKind::Sockets);
         let a = slab.insert("a").ok().unwrap();
         assert_eq!(Key::loop_of(a), 7);
         assert_eq!(slab.get(a), Some(&"a"));
@@ -254,7 +285,7 @@ mod tests {
 
     #[test]
     fn ids_of_other_loops_and_zero_are_rejected() {
-        let mut slab = Slab::new(1, 1);
+        let mut slab = Slab::new(1, 1, SlabKind::Sockets);
         let a = slab.insert(1).ok().unwrap();
         let mut key = Key::unpack(a);
         key.loop_id = 2;
@@ -264,7 +295,7 @@ mod tests {
 
     #[test]
     fn a_slot_is_retired_when_its_generation_would_wrap() {
-        let mut slab = Slab::new(3, 1);
+        let mut slab = Slab::new(3, 1, SlabKind::Sockets);
         let first = slab.insert(0u32).ok().unwrap();
         slab.remove(first);
         // LIFO reuse puts every insert in slot 0: drive it through all 2^20 - 1 generations.
@@ -292,7 +323,7 @@ mod tests {
 
     #[test]
     fn only_issued_generations_count_as_released() {
-        let mut slab = Slab::new(2, 10);
+        let mut slab = Slab::new(2, 10, SlabKind::Listeners);
         let a = slab.insert('a').ok().unwrap();
         assert_eq!(Key::unpack(a).generation, 10);
         assert!(!slab.was_released(a), "a live id is not released");
@@ -322,5 +353,20 @@ mod tests {
         ids.release(2, RETIRED); // every generation used: retired for good
         assert_eq!(ids.acquire(), Some((1, 40)));
         assert_eq!(ids.acquire(), None);
+    }
+
+    #[test]
+    fn an_id_of_one_kind_never_names_a_value_of_another() {
+        let mut sockets = Slab::new(4, 1, SlabKind::Sockets);
+        let mut listeners = Slab::new(4, 1, SlabKind::Listeners);
+        let s = sockets.insert("socket").ok().unwrap();
+        let l = listeners.insert("listener").ok().unwrap();
+        assert_eq!((Key::unpack(s).index(), Key::unpack(l).index()), (0, 0));
+        assert_ne!(s, l);
+        assert_eq!(sockets.get(l), None);
+        assert_eq!(listeners.get(s), None);
+        listeners.remove(l);
+        assert!(listeners.was_released(l));
+        assert!(!sockets.was_released(l));
     }
 }

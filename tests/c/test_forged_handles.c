@@ -1,7 +1,8 @@
 /* A handle id the library never issued (a live slot with a generation it never handed out, a
  * slot that does not exist, loop bits of no loop, zero) is BUN_TCP_ECLOSED for every listener and
  * socket function, never taken for a listener stopped earlier (those stay no-ops returning 0)
- * nor for another socket. Layout of an id (bun_tcp.h): [loop 20 bits][generation 20][slot 24]. */
+ * for another socket: a listener's id passed as a socket (or a socket's as a listener) is refused
+ * too. Layout of an id (src/slab.rs): [loop 20 bits][generation 20][kind 2 + index 22]. */
 #include "harness.h"
 
 #define GEN_SHIFT 24
@@ -106,6 +107,11 @@ int main(void) {
   check_forged_socket((bun_tcp_socket){s.id + 1000}, "socket slot that does not exist");
   check_forged_socket((bun_tcp_socket){s.id ^ (1ull << 62)}, "socket loop bits of no loop");
   check_forged_socket((bun_tcp_socket){0}, "socket zero");
+  test_case("a listener's id used as a socket, and a socket's id as a listener");
+  check_forged_socket((bun_tcp_socket){l.id}, "listener id as a socket");
+  check_forged_listener((bun_tcp_listener){s.id}, "client socket id as a listener");
+  check_forged_listener((bun_tcp_listener){sv.socks[0].s.id}, "accepted socket id as a listener");
+  CHECK(bun_tcp_listener_data(l) == &sv);
   CHECK(bun_tcp_socket_data(s) == &c);
   CHECK_EQ(bun_tcp_socket_write(s, (const uint8_t *)"ok", 2), 2);
   RUN_UNTIL(loop, sv.socks[0].bytes_in == 2);
