@@ -20,9 +20,14 @@ use std::sync::{Arc, Mutex};
 
 /// Loop keys are multiples of this, so they look like aligned pointers to C code and tools.
 const KEY_STEP: usize = 16;
+/// Where keys start: far from small made-up values (1, 0x10, ...) and, on 64-bit, from where
+/// heap, stack and mappings live, yet below 2^47 (hosts that NaN-box pointers keep working).
+const KEY_BASE: usize = if usize::BITS == 64 { 0x0B7C_0000_0000_u64 as usize } else { 0x4000_0000 };
+/// How many keys there are before the range would run into real addresses.
+const KEY_COUNT: usize = if usize::BITS == 64 { 1 << 36 } else { 1 << 24 };
 
-/// The next loop key (in KEY_STEP units). Starts at 1: NULL is never a loop.
-static NEXT_KEY: AtomicUsize = AtomicUsize::new(1);
+/// The serial number of the next loop: its key is KEY_BASE + serial * KEY_STEP.
+static NEXT_KEY: AtomicUsize = AtomicUsize::new(0);
 
 /// Whether `bun_tcp_loop_free` is running for a loop (its close handlers may free it again).
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
@@ -82,10 +87,11 @@ fn key_of(ptr: *const bun_tcp_loop) -> usize {
 /// the thread is ending (its list is gone) or the keys ran out.
 pub fn add(core: Rc<EventLoop>) -> Result<*mut bun_tcp_loop, NetError> {
     let serial = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
-    let key = serial
-        .checked_mul(KEY_STEP)
-        .filter(|_| serial < usize::MAX / KEY_STEP)
-        .ok_or_else(|| NetError::new(-libc::EMFILE, "every loop pointer value was used"))?;
+    if serial >= KEY_COUNT {
+        NEXT_KEY.store(KEY_COUNT, Ordering::Relaxed); // no wrap of the counter, ever
+        return Err(NetError::new(-libc::EMFILE, "every loop pointer value was used"));
+    }
+    let key = KEY_BASE + serial * KEY_STEP;
     let id = core.id();
     let first_generation = core.first_generation();
     let waker = core.waker();

@@ -72,6 +72,18 @@ int main(void) {
   }
   for (int j = 0; j < CYCLES; j++) check_freed(freed[j]);
 
+  test_case("made-up pointers: small values, a stack and a heap address");
+  int on_stack = 0;
+  void *on_heap = malloc(64);
+  bun_tcp_loop *made_up[] = {(bun_tcp_loop *)(uintptr_t)1, (bun_tcp_loop *)(uintptr_t)16,
+                             (bun_tcp_loop *)(uintptr_t)4096, (bun_tcp_loop *)&on_stack,
+                             (bun_tcp_loop *)on_heap};
+  bun_tcp_loop *live = new_loop(); /* a live loop must not make any of them valid */
+  for (size_t i = 0; i < sizeof made_up / sizeof made_up[0]; i++) check_freed(made_up[i]);
+  CHECK(bun_tcp_loop_alive(live) == false && poll_ok(live, 0) == 0);
+  bun_tcp_loop_free(live);
+  free(on_heap);
+
   test_case("no posted call ran");
   bun_tcp_loop *loop = new_loop();
   CHECK_EQ(run_for(loop, 20), 0);
