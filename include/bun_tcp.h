@@ -126,7 +126,8 @@
 // `bun_tcp_socket_ready_state`: closed, stale or unknown.
 #define BUN_TCP_STATE_CLOSED -1
 
-// An event loop. Opaque: create with `bun_tcp_loop_new`, free with `bun_tcp_loop_free`.
+// An event loop. Opaque: create with `bun_tcp_loop_new`, free with `bun_tcp_loop_free`. A
+// pointer to it is a key that is never dereferenced and never reused (see `bun_tcp_loop_new`).
 typedef struct bun_tcp_loop bun_tcp_loop;
 
 // A byte string (PEM contents, for example).
@@ -350,22 +351,28 @@ void *bun_tcp_listener_data(struct bun_tcp_listener l);
 int32_t bun_tcp_listener_set_data(struct bun_tcp_listener l, void *data);
 
 // Creates an event loop owned by the calling thread. Every other call on the loop and its
-// sockets must come from this thread (except `bun_tcp_loop_wakeup`). A loop still alive when
-// its thread ends (or the process calls exit()) is abandoned: its sockets and listeners close
-// without running handlers. Returns NULL on failure (see `bun_tcp_last_error_message`).
+// sockets must come from this thread (except `bun_tcp_loop_wakeup` and `bun_tcp_loop_post`). A
+// loop still alive when its thread ends (or the process calls exit()) is abandoned: its sockets
+// and listeners close without running handlers, its descriptors are closed, and from then on the
+// pointer is invalid (BUN_TCP_EINVAL) and its handles stale (BUN_TCP_ECLOSED). The pointer is an
+// opaque key, never dereferenced and never handed out again: after `bun_tcp_loop_free` every
+// call with it fails with BUN_TCP_EINVAL (or returns the documented neutral value), even once
+// other loops were created. Returns NULL on failure (see `bun_tcp_last_error_message`).
 struct bun_tcp_loop *bun_tcp_loop_new(void);
 
 // Frees a loop: stops every listener and closes every socket still open (their `close`, or
 // `connect_error` for connects in flight, run first). Every handle of the loop becomes stale.
-// NULL is ignored; a call from another thread is refused (see `bun_tcp_last_error_message`).
-// It may be called from inside one of the loop's own handlers: the loop is closed and freed
-// then, and the `bun_tcp_poll` that ran the handler returns normally; the pointer must not be
-// used afterwards.
+// NULL is ignored; a call from another thread, or with a freed pointer, is refused and changes
+// nothing (see `bun_tcp_last_error_message`). It may be called from inside one of the loop's
+// own handlers: the loop is closed and freed then, and the `bun_tcp_poll` that ran the handler
+// returns normally. Called again from a handler that this free runs (a `close`), it does
+// nothing: the remaining handlers still see their handles and user data, and the loop is freed
+// once, when the outer call returns. Afterwards the pointer is invalid (BUN_TCP_EINVAL).
 void bun_tcp_loop_free(struct bun_tcp_loop *loop_);
 
 // One loop iteration: waits up to `timeout_ms` for readiness (-1 = until something happens,
 // 0 = do not wait), dispatches handlers, runs deferred work and due timers. Returns the number
-// of handler calls made (>= 0), or a negative code: BUN_TCP_EINVAL (NULL loop),
+// of handler calls made (>= 0), or a negative code: BUN_TCP_EINVAL (NULL or freed loop),
 // BUN_TCP_EWRONGTHREAD, BUN_TCP_EBUSY (called from inside a handler of this loop).
 int32_t bun_tcp_poll(struct bun_tcp_loop *loop_, int32_t timeout_ms);
 
@@ -374,7 +381,7 @@ int32_t bun_tcp_poll(struct bun_tcp_loop *loop_, int32_t timeout_ms);
 int32_t bun_tcp_run(struct bun_tcp_loop *loop_);
 
 // Whether any ref'd listener, open socket or pending connect keeps the loop alive. false for
-// NULL or a call from another thread.
+// NULL, a freed loop or a call from another thread.
 bool bun_tcp_loop_alive(const struct bun_tcp_loop *loop_);
 
 // Makes a blocked `bun_tcp_poll` of this loop return. Thread-safe: the one call any thread may
@@ -398,11 +405,12 @@ int32_t bun_tcp_loop_next_timeout_ms(const struct bun_tcp_loop *loop_);
 // fd, or a negative code.
 int32_t bun_tcp_loop_fd(const struct bun_tcp_loop *loop_);
 
-// Sockets of the loop whose slots are not yet released, connecting ones included (0 for NULL
-// or another thread's loop). For leak checks: after a poll, closed sockets are released.
+// Sockets of the loop whose slots are not yet released, connecting ones included (0 for NULL,
+// a freed loop or another thread's loop). For leak checks: after a poll, closed sockets are released.
 size_t bun_tcp_loop_socket_count(const struct bun_tcp_loop *loop_);
 
-// Listeners of the loop that are still listening (0 for NULL or another thread's loop).
+// Listeners of the loop that are still listening (0 for NULL, a freed loop or another thread's
+// loop).
 size_t bun_tcp_loop_listener_count(const struct bun_tcp_loop *loop_);
 
 // The library version, e.g. "0.1.0" (static).
@@ -494,6 +502,7 @@ int32_t bun_tcp_socket_reload(struct bun_tcp_socket s, const struct bun_tcp_hand
 
 // BUN_TCP_STATE_CONNECTING (2), _OPEN (1), _CLOSING (0: end's tail still queued), _WRITE_SHUT
 // (-2: FIN sent, still readable) or _CLOSED (-1: closed, stale, unknown, another thread's).
+// BUN_TCP_EPANIC if an internal error was caught: a value no state has, never read as "closed".
 int32_t bun_tcp_socket_ready_state(struct bun_tcp_socket s);
 
 // Makes the socket keep the loop alive (the default). Idempotent. Returns 0 or a negative code.
@@ -578,7 +587,8 @@ int32_t bun_tcp_socket_detach(struct bun_tcp_socket s, int32_t *out_fd);
 // flows. The loop owns the descriptor from then on. On error nothing fires and the descriptor
 // stays the caller's, untouched: BUN_TCP_EINVAL (NULL loop/handlers/out, fd < 0, a listening
 // socket, handlers with neither data nor drain), -ENOTSOCK, -ENOTCONN (not connected),
-// -EPROTOTYPE (not a stream socket), BUN_TCP_EWRONGTHREAD.
+// -EPROTOTYPE (not a stream socket), BUN_TCP_EWRONGTHREAD, BUN_TCP_EPANIC (an internal error:
+// the descriptor is left open, still the caller's).
 int32_t bun_tcp_socket_adopt(struct bun_tcp_loop *loop_, int32_t fd, const struct bun_tcp_handlers *handlers, void *data, bool allow_half_open, struct bun_tcp_socket *out);
 
 // Whether the TLS peer's certificate was verified: true only when it was (after the

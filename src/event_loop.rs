@@ -9,7 +9,7 @@ use crate::dns::{self, Resolved};
 use crate::error::{EBUSY, ECLOSED, NetError};
 use crate::handlers::Handlers;
 use crate::listener::Listener;
-use crate::slab::{LOOP_ID_MAX, Slab};
+use crate::slab::{LOOP_ID_MAX, LoopIds, Slab, SlabKind};
 use crate::socket::{Phase, Socket};
 use crate::timers::{Due, TimerHeap};
 use crate::{SocketId, UserData};
@@ -18,7 +18,6 @@ use std::cell::{Cell, RefCell};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -33,16 +32,9 @@ pub(crate) const ACCEPT_BUDGET: u32 = 64;
 const WAKER_TOKEN: Token = Token(usize::MAX);
 const ID_BITS_WITHOUT_LOOP: u32 = 44;
 
-static NEXT_LOOP_ID: AtomicU32 = AtomicU32::new(1);
-
-fn next_loop_id() -> u32 {
-    loop {
-        let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed) & LOOP_ID_MAX;
-        if id != 0 {
-            return id;
-        }
-    }
-}
+/// The loop ids of the process: never two live loops with one id, and a reused id's handles
+/// start above every generation the earlier loops with that id issued.
+static LOOP_IDS: Mutex<LoopIds> = Mutex::new(LoopIds::new(LOOP_ID_MAX));
 
 /// The kind of object a mio token names.
 pub(crate) enum TokenTarget {
@@ -98,6 +90,14 @@ pub(crate) struct State {
     pub books: Books,
 }
 
+impl State {
+    /// The lowest generation no handle of this loop carries, over every slab of the loop (a slab
+    /// added later, such as timers, must be listed here too).
+    fn generation_ceiling(&self) -> u32 {
+        self.sockets.generation_ceiling().max(self.listeners.generation_ceiling())
+    }
+}
+
 /// Per-loop bookkeeping beside the slabs (a separate struct so a socket and the books can be
 /// borrowed at the same time).
 pub(crate) struct Books {
@@ -146,11 +146,16 @@ impl Books {
 /// (the C shell enforces this; Rust's type system already does, `EventLoop` is neither Send nor Sync).
 pub struct EventLoop {
     pub(crate) id: u32,
+    /// The table `id` came from; it goes back there when the loop is dropped.
+    ids: &'static Mutex<LoopIds>,
     pub(crate) st: RefCell<State>,
     pub(crate) registry: Registry,
     poll: RefCell<Poll>,
     events: RefCell<Events>,
     ready: RefCell<Vec<(Token, mio::event::Event)>>,
+    /// Index of the first event in `ready` not dispatched yet: non-zero only after a handler
+    /// panicked halfway through a dispatch (the next poll dispatches the rest first).
+    ready_next: Cell<usize>,
     pub(crate) recv_buf: RefCell<Vec<u8>>,
     /// Decrypted bytes of TLS sockets (the receive buffer holds their ciphertext).
     pub(crate) plain_buf: RefCell<Vec<u8>>,
@@ -158,7 +163,8 @@ pub struct EventLoop {
     dns_tx: Sender<Resolved>,
     dns_rx: Receiver<Resolved>,
     resolver: RefCell<Option<dns::Resolver>>,
-    posted: Arc<Mutex<Vec<Task>>>,
+    /// Tasks posted from other threads; None once the loop is dropped (posts then fail).
+    posted: Arc<Mutex<Option<Vec<Task>>>>,
     pub(crate) calls: Cell<u32>,
     polling: Cell<bool>,
     shut: Cell<bool>,
@@ -171,14 +177,18 @@ pub type Task = Box<dyn FnOnce(&EventLoop) + Send>;
 /// The thread-safe handle for posting work to a loop (see `EventLoop::poster`).
 #[derive(Clone)]
 pub struct Poster {
-    queue: Arc<Mutex<Vec<Task>>>,
+    queue: Arc<Mutex<Option<Vec<Task>>>>,
     waker: Arc<Waker>,
 }
 
 impl Poster {
-    /// Queues `task` and wakes the loop; the task runs during its next `poll`.
+    /// Queues `task` and wakes the loop; the task runs during its next `poll`. Fails with EINVAL
+    /// once the loop was dropped (the task is dropped, never run).
     pub fn post(&self, task: Task) -> Result<(), NetError> {
-        self.queue.lock().unwrap_or_else(|p| p.into_inner()).push(task);
+        match self.queue.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            Some(queue) => queue.push(task),
+            None => return Err(NetError::new(crate::error::EINVAL, "the loop was freed")),
+        }
         self.waker.wake().map_err(|e| NetError::io(&e, c"write", "(eventfd)"))
     }
 }
@@ -192,19 +202,66 @@ impl Drop for PollingGuard<'_> {
     }
 }
 
+/// A value taken out of one of the loop's cells (the shared receive and plaintext buffers, the
+/// ready list) for the length of a read or a dispatch; it goes back into the cell when the lease
+/// drops, also when a handler panics, so a caught panic never leaves the loop without its buffer.
+pub(crate) struct Lease<'a, T: Default> {
+    cell: &'a RefCell<T>,
+    value: T,
+}
+
+impl<'a, T: Default> Lease<'a, T> {
+    pub(crate) fn take(cell: &'a RefCell<T>) -> Lease<'a, T> {
+        Lease { cell, value: cell.take() }
+    }
+}
+
+impl<T: Default> std::ops::Deref for Lease<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T: Default> std::ops::DerefMut for Lease<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
+}
+
+impl<T: Default> Drop for Lease<'_, T> {
+    fn drop(&mut self) {
+        // The cell is never borrowed across a read or a handler; if it were, keeping the loop
+        // alive beats a double panic.
+        if let Ok(mut slot) = self.cell.try_borrow_mut() {
+            *slot = std::mem::take(&mut self.value);
+        }
+    }
+}
+
 impl EventLoop {
     /// Creates a loop with its own epoll instance and waker.
     pub fn new() -> Result<EventLoop, NetError> {
+        Self::with_ids(&LOOP_IDS)
+    }
+
+    /// A loop whose id comes from `ids` (the process-wide table, or a small one in tests).
+    pub(crate) fn with_ids(ids: &'static Mutex<LoopIds>) -> Result<EventLoop, NetError> {
         let poll = Poll::new().map_err(|e| NetError::io(&e, c"epoll_create", ""))?;
         let registry = poll.registry().try_clone().map_err(|e| NetError::io(&e, c"dup", ""))?;
         let waker = Waker::new(&registry, WAKER_TOKEN).map_err(|e| NetError::io(&e, c"eventfd", ""))?;
-        let id = next_loop_id();
+        let (id, first_generation) = ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .acquire()
+            .ok_or_else(|| NetError::new(-libc::EMFILE, "every loop id is in use"))?;
         let (dns_tx, dns_rx) = channel();
         Ok(EventLoop {
             id,
+            ids,
             st: RefCell::new(State {
-                sockets: Slab::new(id),
-                listeners: Slab::new(id),
+                sockets: Slab::new(id, first_generation, SlabKind::Sockets),
+                listeners: Slab::new(id, first_generation, SlabKind::Listeners),
                 books: Books {
                     timers: TimerHeap::default(),
                     now: Instant::now(),
@@ -226,6 +283,7 @@ impl EventLoop {
             poll: RefCell::new(poll),
             events: RefCell::new(Events::with_capacity(1024)),
             ready: RefCell::new(Vec::with_capacity(1024)),
+            ready_next: Cell::new(0),
             recv_buf: RefCell::new(vec![0; RECV_BUFFER_SIZE]),
             // Room for one receive buffer of plaintext plus what rustls may still hold.
             plain_buf: RefCell::new(vec![0; RECV_BUFFER_SIZE + 64 * 1024]),
@@ -233,7 +291,7 @@ impl EventLoop {
             dns_tx,
             dns_rx,
             resolver: RefCell::new(None),
-            posted: Arc::new(Mutex::new(Vec::new())),
+            posted: Arc::new(Mutex::new(Some(Vec::new()))),
             calls: Cell::new(0),
             polling: Cell::new(false),
             shut: Cell::new(false),
@@ -246,6 +304,12 @@ impl EventLoop {
         self.id
     }
 
+    /// The lowest generation in this loop's handles: a handle with its id and a lower generation
+    /// belongs to an earlier loop that had the same id.
+    pub(crate) fn first_generation(&self) -> u32 {
+        self.st.borrow().sockets.first_generation()
+    }
+
     /// A handle other threads use to hand work to this loop.
     pub fn poster(&self) -> Poster {
         Poster { queue: self.posted.clone(), waker: self.waker.clone() }
@@ -253,8 +317,14 @@ impl EventLoop {
 
     /// Runs the tasks posted from other threads (each counts as a handler call).
     fn run_posted(&self) {
-        let tasks = std::mem::take(&mut *self.posted.lock().unwrap_or_else(|p| p.into_inner()));
-        for task in tasks {
+        let tasks = self.posted.lock().unwrap_or_else(|p| p.into_inner()).as_mut().map(std::mem::take);
+        let Some(tasks) = tasks else { return };
+        let put_back = |rest: Vec<Task>| {
+            if let Some(queue) = self.posted.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+                queue.splice(0..0, rest);
+            }
+        };
+        for task in Batch::new(tasks, &put_back) {
             if self.shut.get() {
                 return;
             }
@@ -386,7 +456,7 @@ impl EventLoop {
             || !st.books.failures.is_empty()
             || !st.books.finishing.is_empty()
             || !st.books.corked.is_empty();
-        if has_work || !self.posted.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
+        if has_work || self.posted.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(|q| !q.is_empty()) {
             return Some(Duration::ZERO);
         }
         let next_deadline = st
@@ -409,26 +479,29 @@ impl EventLoop {
     }
 
     fn wait_and_dispatch(&self, timeout: Option<Duration>) -> Result<(), NetError> {
-        let timeout = self.wait_timeout(timeout);
-        let mut ready = self.ready.take();
-        ready.clear();
+        let mut ready = Lease::take(&self.ready);
+        // Events a panicking handler left undispatched go first: readiness is edge-triggered and
+        // would not be reported again. With such events the wait does not block.
+        let dispatched = self.ready_next.replace(0).min(ready.len());
+        ready.drain(..dispatched);
+        let timeout = if ready.is_empty() { self.wait_timeout(timeout) } else { Some(Duration::ZERO) };
         {
             let mut events = self.events.borrow_mut();
             match self.poll.borrow_mut().poll(&mut events, timeout) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    *self.ready.borrow_mut() = ready;
-                    return Err(NetError::io(&e, c"epoll_wait", ""));
-                }
+                Err(e) => return Err(NetError::io(&e, c"epoll_wait", "")),
             }
             ready.extend(events.iter().map(|ev| (ev.token(), ev.clone())));
         }
         self.st.borrow_mut().books.now = Instant::now();
-        for (token, event) in ready.iter() {
+        for (index, (token, event)) in ready.iter().enumerate() {
             if self.shut.get() {
                 break;
             }
+            // Counted as dispatched before its handlers run: an event whose handler panicked is
+            // not delivered again.
+            self.ready_next.set(index + 1);
             match self.token_target(*token) {
                 TokenTarget::Waker => self.resolve_answers(),
                 TokenTarget::Listener(id) => self.on_acceptable(id),
@@ -437,7 +510,8 @@ impl EventLoop {
             }
             self.after_dispatch();
         }
-        *self.ready.borrow_mut() = ready;
+        self.ready_next.set(0);
+        ready.clear();
         Ok(())
     }
 
@@ -499,13 +573,21 @@ impl EventLoop {
             if corked.is_empty() && failures.is_empty() && finishing.is_empty() {
                 return;
             }
-            for id in corked {
+            let (put_back_corked, put_back_failures, put_back_finishing) = (
+                self.put_back_ids(|b| &mut b.corked),
+                self.put_back_ids(|b| &mut b.failures),
+                self.put_back_ids(|b| &mut b.finishing),
+            );
+            let mut corked = Batch::new(corked, &put_back_corked);
+            let mut failures = Batch::new(failures, &put_back_failures);
+            let mut finishing = Batch::new(finishing, &put_back_finishing);
+            for id in &mut corked {
                 self.uncork_now(id);
             }
-            for id in failures {
+            for id in &mut failures {
                 self.report_failure(id);
             }
-            for id in finishing {
+            for id in &mut finishing {
                 self.finish_if_done(id);
             }
         }
@@ -516,7 +598,8 @@ impl EventLoop {
         // A socket can be listed twice (resumed, then out of budget): one turn each iteration.
         reads.sort_unstable();
         reads.dedup();
-        for id in reads {
+        let put_back_reads = self.put_back_ids(|b| &mut b.read_again);
+        for id in Batch::new(reads, &put_back_reads) {
             if self.shut.get() {
                 return;
             }
@@ -526,7 +609,8 @@ impl EventLoop {
         let mut accepts = std::mem::take(&mut self.st.borrow_mut().books.accept_again);
         accepts.sort_unstable();
         accepts.dedup();
-        for id in accepts {
+        let put_back_accepts = self.put_back_ids(|b| &mut b.accept_again);
+        for id in Batch::new(accepts, &put_back_accepts) {
             if self.shut.get() {
                 return;
             }
@@ -612,7 +696,9 @@ impl EventLoop {
     /// Listeners that hit EMFILE try again once their back-off passed.
     fn retry_accepts(&self) {
         let due = take_due(&mut self.st.borrow_mut().books.accept_retry);
-        for id in due {
+        // Not retried yet when a handler panicked: they try again at the next tick.
+        let put_back = self.put_back_ids(|b| &mut b.accept_again);
+        for id in Batch::new(due, &put_back) {
             if self.shut.get() {
                 return;
             }
@@ -716,6 +802,50 @@ impl EventLoop {
     }
 }
 
+/// Items taken from one of the loop's lists to handle now. If a handler panics halfway, those not
+/// handled yet go back to the front of their list, so a caught panic loses no work (a socket left
+/// off `read_again` would never read again: readiness is edge-triggered).
+struct Batch<'a, T> {
+    items: std::vec::IntoIter<T>,
+    put_back: &'a dyn Fn(Vec<T>),
+}
+
+impl<'a, T> Batch<'a, T> {
+    fn new(items: Vec<T>, put_back: &'a dyn Fn(Vec<T>)) -> Batch<'a, T> {
+        Batch { items: items.into_iter(), put_back }
+    }
+}
+
+impl<T> Iterator for Batch<'_, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.items.next()
+    }
+}
+
+impl<T> Drop for Batch<'_, T> {
+    fn drop(&mut self) {
+        // Only on unwind: a normal early return (the loop was freed) drops the rest on purpose.
+        if std::thread::panicking() {
+            let rest: Vec<T> = self.items.by_ref().collect();
+            if !rest.is_empty() {
+                (self.put_back)(rest);
+            }
+        }
+    }
+}
+
+impl EventLoop {
+    /// Puts ids back at the front of one of the books' lists (see `Batch`).
+    fn put_back_ids(&self, list: fn(&mut Books) -> &mut Vec<u64>) -> impl Fn(Vec<u64>) + '_ {
+        move |rest| {
+            if let Ok(mut st) = self.st.try_borrow_mut() {
+                list(&mut st.books).splice(0..0, rest);
+            }
+        }
+    }
+}
+
 /// Removes the entries of a deadline list that are due now and returns what they carry; the
 /// others stay. An empty list (the usual case) costs no clock read.
 pub(crate) fn take_due<T>(list: &mut Vec<(Instant, T)>) -> Vec<T> {
@@ -732,5 +862,92 @@ impl Drop for EventLoop {
     /// Dropping a loop closes what is still open, as `close_all` does (handlers run).
     fn drop(&mut self) {
         self.close_all();
+        // The id may serve a later loop, whose handles must start above every one of ours.
+        // Posters may outlive the loop: their posts fail from now on, and queued tasks are dropped.
+        let queued = self.posted.lock().unwrap_or_else(|p| p.into_inner()).take();
+        drop(queued);
+        let ceiling = self.st.borrow().generation_ceiling();
+        self.ids.lock().unwrap_or_else(|p| p.into_inner()).release(self.id, ceiling);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ECLOSED;
+    use crate::handlers::HandlerSet;
+    use crate::slab::{GENERATION_MAX, Key};
+    use crate::{ListenOptions, ListenerId};
+
+    struct DataOnly;
+    impl Handlers for DataOnly {
+        fn present(&self) -> HandlerSet {
+            HandlerSet { data: true, ..HandlerSet::default() }
+        }
+    }
+
+    fn listen(lp: &EventLoop) -> ListenerId {
+        let opts = ListenOptions { hostname: Some("127.0.0.1".into()), ..Default::default() };
+        lp.listen(&opts, Rc::new(DataOnly)).unwrap()
+    }
+
+    fn stop_and_release(lp: &EventLoop, l: ListenerId) {
+        lp.stop(l, false).unwrap();
+        lp.poll(Some(Duration::ZERO)).unwrap();
+    }
+
+    #[test]
+    fn a_handle_never_comes_back_when_its_slot_runs_out_of_generations() {
+        let lp = EventLoop::new().unwrap();
+        let first = listen(&lp);
+        stop_and_release(&lp, first);
+        // As if slot 0 had been reused a million times (LIFO reuse puts every listen there).
+        lp.st.borrow_mut().listeners.skip_generations(0, GENERATION_MAX);
+        let last = listen(&lp);
+        assert_eq!(Key::unpack(last.0).index(), 0);
+        assert_eq!(Key::unpack(last.0).generation, GENERATION_MAX);
+        stop_and_release(&lp, last);
+        let next = listen(&lp);
+        assert_eq!(Key::unpack(next.0).index(), 1, "slot 0 is retired, not wrapped back to generation 1");
+        for stale in [first, last] {
+            assert_eq!(lp.listener_port(stale).unwrap_err().code, ECLOSED);
+            assert!(lp.stop(stale, false).is_ok(), "stop on a released listener stays a no-op");
+        }
+        assert!(lp.listener_port(next).is_ok());
+    }
+
+    #[test]
+    fn a_reused_loop_id_never_resolves_an_earlier_loops_handles() {
+        // A table with a single id, so the second loop must get the first one's id back.
+        static IDS: Mutex<LoopIds> = Mutex::new(LoopIds::new(1));
+        let a = EventLoop::with_ids(&IDS).unwrap();
+        assert_eq!(EventLoop::with_ids(&IDS).err().map(|e| e.code), Some(-libc::EMFILE), "the id is live");
+        let stopped = listen(&a);
+        stop_and_release(&a, stopped);
+        let open = listen(&a);
+        let id = a.id();
+        drop(a);
+        let b = EventLoop::with_ids(&IDS).unwrap();
+        assert_eq!(b.id(), id);
+        let fresh = listen(&b);
+        assert!(Key::unpack(fresh.0).generation > Key::unpack(open.0).generation);
+        for old in [stopped, open] {
+            assert_ne!(old, fresh);
+            assert_eq!(b.listener_port(old).unwrap_err().code, ECLOSED);
+            // Never issued by b: refused, not taken for one of b's released listeners.
+            assert_eq!(b.stop(old, false).unwrap_err().code, ECLOSED);
+            assert_eq!(b.set_listener_ref(old, true).unwrap_err().code, ECLOSED);
+        }
+        assert!(b.listener_port(fresh).is_ok());
+    }
+
+    #[test]
+    fn a_poster_of_a_dropped_loop_fails_instead_of_queueing_forever() {
+        let lp = EventLoop::new().unwrap();
+        let poster = lp.poster();
+        poster.post(Box::new(|_| {})).unwrap();
+        drop(lp);
+        let err = poster.post(Box::new(|_| unreachable!("a task of a dropped loop ran"))).unwrap_err();
+        assert_eq!(err.code, crate::error::EINVAL);
     }
 }

@@ -126,28 +126,11 @@ impl Stream {
         }
     }
 
-    /// Takes a connected stream socket made elsewhere (another loop, another library): checks
-    /// that it is one, makes it non-blocking, and wraps it by its address family. On error the
-    /// descriptor is handed back untouched.
-    pub fn adopt(fd: std::os::fd::OwnedFd) -> Result<Stream, (io::Error, std::os::fd::OwnedFd)> {
-        let socket = Socket::from(fd);
-        let check = || -> io::Result<Domain> {
-            if socket.r#type()? != Type::STREAM {
-                return Err(io::Error::from_raw_os_error(libc::EPROTOTYPE));
-            }
-            if socket.is_listener()? {
-                return Err(io::Error::from_raw_os_error(libc::EINVAL));
-            }
-            socket.peer_addr().map_err(|_| io::Error::from_raw_os_error(libc::ENOTCONN))?;
-            socket.set_nonblocking(true)?;
-            socket.set_cloexec(true)?;
-            socket.domain()
-        };
-        match check() {
-            Ok(Domain::UNIX) => Ok(Stream::Unix(UnixStream::from_std(std::os::unix::net::UnixStream::from(socket)))),
-            Ok(Domain::IPV4 | Domain::IPV6) => Ok(Stream::Tcp(TcpStream::from_std(std::net::TcpStream::from(socket)))),
-            Ok(_) => Err((io::Error::from_raw_os_error(libc::EAFNOSUPPORT), socket.into())),
-            Err(e) => Err((e, socket.into())),
+    /// Wraps a descriptor that `check_adoptable` accepted. Cannot fail.
+    pub fn wrap(fd: std::os::fd::OwnedFd, family: Family) -> Stream {
+        match family {
+            Family::Unix => Stream::Unix(UnixStream::from_std(std::os::unix::net::UnixStream::from(fd))),
+            Family::Inet => Stream::Tcp(TcpStream::from_std(std::net::TcpStream::from(fd))),
         }
     }
 
@@ -189,6 +172,39 @@ pub fn keepalive_idle(delay: Duration) -> Result<KeepAliveIdle, u64> {
         Ok(s) if s <= *TCP_KEEPIDLE_SECS.end() => Ok(KeepAliveIdle(s.max(*TCP_KEEPIDLE_SECS.start()))),
         _ => Err(secs),
     }
+}
+
+/// The address family of an adopted stream.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Family {
+    Unix,
+    Inet,
+}
+
+/// Checks, without taking it, that `fd` is a connected stream socket of a family we handle,
+/// then makes it non-blocking and close-on-exec (only once every check passed).
+pub fn check_adoptable(fd: std::os::fd::BorrowedFd<'_>) -> io::Result<Family> {
+    let socket = SockRef::from(&fd);
+    if socket.r#type()? != Type::STREAM {
+        return Err(io::Error::from_raw_os_error(libc::EPROTOTYPE));
+    }
+    if socket.is_listener()? {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    socket.peer_addr().map_err(|_| io::Error::from_raw_os_error(libc::ENOTCONN))?;
+    let family = match socket.domain()? {
+        Domain::UNIX => Family::Unix,
+        Domain::IPV4 | Domain::IPV6 => Family::Inet,
+        _ => return Err(io::Error::from_raw_os_error(libc::EAFNOSUPPORT)),
+    };
+    socket.set_nonblocking(true)?;
+    socket.set_cloexec(true)?;
+    Ok(family)
+}
+
+/// The peer's address of a socket not wrapped yet ("" when it has none we can show).
+pub fn peer_text(fd: std::os::fd::BorrowedFd<'_>) -> String {
+    SockRef::from(&fd).peer_addr().ok().and_then(|a| a.as_socket()).map(|a| a.to_string()).unwrap_or_default()
 }
 
 /// Options for a listening socket.

@@ -11,7 +11,7 @@
 
 use crate::addr::{Host, UnixName, interleave_families, ip_text, parse_host};
 use crate::error::{EBUSY, EENDED, ENOTSUP, NetError};
-use crate::event_loop::{Books, EventLoop, READ_BUDGET};
+use crate::event_loop::{Books, EventLoop, Lease, READ_BUDGET};
 use crate::handlers::{HandlerCell, Handlers, validate};
 use crate::os::{self, Stream};
 use crate::timers::IdleTimer;
@@ -658,7 +658,7 @@ impl EventLoop {
     pub(crate) fn on_readable(&self, id: u64, edge: bool) {
         let mut reads = 0;
         loop {
-            let mut buf = self.recv_buf.take();
+            let mut buf = Lease::take(&self.recv_buf);
             // One borrow per read: the read itself, the idle timer, and the handler to call.
             let result = {
                 let mut st = self.st.borrow_mut();
@@ -666,7 +666,7 @@ impl EventLoop {
                 match state.sockets.get_mut(id) {
                     Some(s) if s.tls.is_some() => {
                         drop(st);
-                        *self.recv_buf.borrow_mut() = buf;
+                        drop(buf);
                         return self.on_readable_tls(id, edge);
                     }
                     // A socket whose send failed is reported by report_failure, not read: after
@@ -693,7 +693,7 @@ impl EventLoop {
             };
             match result {
                 Ok((0, _)) | Ok((_, None)) => {
-                    *self.recv_buf.borrow_mut() = buf;
+                    drop(buf);
                     return self.eof_or_pending_reset(id);
                 }
                 Ok((n, Some((handlers, data)))) => {
@@ -701,7 +701,7 @@ impl EventLoop {
                     self.calls.set(self.calls.get().wrapping_add(1));
                     handlers.data(self, SocketId(id), data, &buf[..n]);
                     drop(handlers);
-                    *self.recv_buf.borrow_mut() = buf;
+                    drop(buf);
                     self.after_dispatch();
                     if short && edge {
                         return;
@@ -713,14 +713,14 @@ impl EventLoop {
                     }
                 }
                 Err(e) if would_block(&e) => {
-                    *self.recv_buf.borrow_mut() = buf;
+                    drop(buf);
                     return;
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {
-                    *self.recv_buf.borrow_mut() = buf;
+                    drop(buf);
                 }
                 Err(e) => {
-                    *self.recv_buf.borrow_mut() = buf;
+                    drop(buf);
                     // A peer reset goes to close(err), not to error.
                     let err = NetError::io(&e, c"read", "");
                     let _ = self.close_socket(id, Some(err), CloseHow::Fin);
@@ -1154,7 +1154,9 @@ impl EventLoop {
     /// socket of this loop. `open` fires from the loop, as for a connect; then data flows. On
     /// error nothing fires and the descriptor is handed back with the error: EINVAL for a
     /// listening socket, ENOTCONN for an unconnected one, EPROTOTYPE for a datagram socket,
-    /// ENOTSOCK for a descriptor that is no socket.
+    /// ENOTSOCK for a descriptor that is no socket. The loop takes the descriptor only once
+    /// everything that can fail has run: if anything here panicked, the descriptor would be left
+    /// open (the caller's), never closed by the unwind.
     pub fn adopt(
         &self,
         fd: OwnedFd,
@@ -1162,34 +1164,37 @@ impl EventLoop {
         allow_half_open: bool,
         handlers: Rc<dyn Handlers>,
     ) -> Result<SocketId, (NetError, OwnedFd)> {
-        if let Err(e) = self.refuse_if_shut().and_then(|()| validate(&*handlers)) {
-            return Err((e, fd));
-        }
-        let stream = os::Stream::adopt(fd).map_err(|(e, fd)| (NetError::io(&e, c"adopt", ""), fd))?;
+        use std::mem::ManuallyDrop;
+        use std::os::fd::AsFd;
+        let loan = ManuallyDrop::new(fd);
+        let checked = self
+            .refuse_if_shut()
+            .and_then(|()| validate(&*handlers))
+            .and_then(|()| os::check_adoptable(loan.as_fd()).map_err(|e| NetError::io(&e, c"adopt", "")));
+        let family = match checked {
+            Ok(family) => family,
+            Err(e) => return Err((e, ManuallyDrop::into_inner(loan))),
+        };
+        let mut socket = Socket::new(HandlerCell::new(handlers), data, allow_half_open);
+        socket.dial().target = os::peer_text(loan.as_fd());
         let mut st = self.st.borrow_mut();
         let state = &mut *st;
-        let mut socket = Socket::new(HandlerCell::new(handlers), data, allow_half_open);
-        socket.dial().target = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-        socket.stream = Some(stream);
-        let id = match state.sockets.insert(socket) {
-            Ok(id) => id,
-            Err(mut socket) => {
-                let err = NetError::new(-libc::ENOMEM, "too many sockets in this loop");
-                return Err((err, socket.stream.take().map(os::Stream::into_fd).expect("stream set above")));
-            }
+        let Ok(id) = state.sockets.insert(socket) else {
+            let err = NetError::new(-libc::ENOMEM, "too many sockets in this loop");
+            return Err((err, ManuallyDrop::into_inner(loan)));
         };
         // Registered as a connect in flight: the first writable event finds it connected and
         // runs the usual open path (open, queued writes, pending bytes).
-        let registered = match state.sockets.get_mut(id) {
-            Some(s) => self.register_socket(id, s),
-            None => Ok(()),
-        };
-        if let Err(e) = registered {
-            let stream = state.sockets.remove(id).and_then(|mut s| s.stream.take());
-            return Err((
-                NetError::io(&e, c"epoll_ctl", ""),
-                stream.map(os::Stream::into_fd).expect("stream set above"),
-            ));
+        let mut stream = ManuallyDrop::new(Stream::wrap(ManuallyDrop::into_inner(loan), family));
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        if let Err(e) = self.registry.register(stream.source(), EventLoop::token_for_socket(id), interest) {
+            state.sockets.remove(id);
+            return Err((NetError::io(&e, c"epoll_ctl", ""), ManuallyDrop::into_inner(stream).into_fd()));
+        }
+        // From here the loop owns the descriptor.
+        match state.sockets.get_mut(id) {
+            Some(s) => s.stream = Some(ManuallyDrop::into_inner(stream)),
+            None => debug_assert!(false, "the slot inserted above is gone"),
         }
         state.books.hold(true);
         Ok(SocketId(id))

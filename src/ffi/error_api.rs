@@ -1,20 +1,25 @@
 //! Error names, descriptions and the thread-local last error.
 
-use super::{boundary, intern, last_error_ptr};
+use super::{ffi_call, intern, last_error_ptr};
 use crate::error::{err_name, strerror_string};
-use std::ffi::c_char;
+use std::ffi::{CStr, c_char};
+
+/// These functions promise a string: a caught panic (NULL from `ffi_call`) gives `instead`.
+fn never_null(text: *const c_char, instead: &'static CStr) -> *const c_char {
+    if text.is_null() { instead.as_ptr() } else { text }
+}
 
 /// The static name of an error code: "ECONNREFUSED", "ENOTFOUND", "EADDRINUSE", ...; "UNKNOWN"
 /// for a code the library does not know. Never NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_err_name(code: i32) -> *const c_char {
-    boundary(c"UNKNOWN".as_ptr(), || err_name(code).as_ptr())
+    never_null(ffi_call(|| err_name(code).as_ptr()), c"UNKNOWN")
 }
 
 /// A static, human-readable description of an error code ("Connection refused"). Never NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_strerror(code: i32) -> *const c_char {
-    boundary(c"unknown error".as_ptr(), || intern(&strerror_string(code)).as_ptr())
+    never_null(ffi_call(|| intern(&strerror_string(code)).as_ptr()), c"unknown error")
 }
 
 /// The message of this thread's last failed call ("" if none failed yet). Valid until the next
@@ -22,5 +27,5 @@ pub extern "C" fn bun_tcp_strerror(code: i32) -> *const c_char {
 /// same expression (C leaves the order of a call's arguments unspecified).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_last_error_message() -> *const c_char {
-    boundary(c"".as_ptr(), last_error_ptr)
+    never_null(ffi_call(last_error_ptr), c"")
 }

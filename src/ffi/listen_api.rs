@@ -1,7 +1,7 @@
 //! Listen and listener functions.
 
-use super::types::{BUN_TCP_EPANIC, bun_tcp_handlers, bun_tcp_listen_options, bun_tcp_listener, bun_tcp_loop};
-use super::{boundary, code_of, fail, input, registry};
+use super::types::{bun_tcp_handlers, bun_tcp_listen_options, bun_tcp_listener, bun_tcp_loop};
+use super::{code_of, fail, ffi_call, input, registry};
 use crate::error::NetError;
 use crate::event_loop::EventLoop;
 use crate::{ListenOptions, ListenerId};
@@ -50,7 +50,7 @@ pub extern "C" fn bun_tcp_listen(
     handlers: *const bun_tcp_handlers,
     out: *mut bun_tcp_listener,
 ) -> i32 {
-    boundary(BUN_TCP_EPANIC, || {
+    ffi_call(|| {
         let result = (|| {
             let core = registry::by_ptr(loop_)?;
             let opts = listen_options(input::options(opts, "options")?)?;
@@ -83,7 +83,7 @@ fn with_listener<T>(
 /// other threads' listeners.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listener_port(l: bun_tcp_listener) -> u16 {
-    boundary(0, || with_listener(l, |_| 0, |core, id| core.listener_port(id)))
+    ffi_call(|| with_listener(l, |_| 0, |core, id| core.listener_port(id)))
 }
 
 /// Stops accepting and unlinks a unix-socket path. With `close_active`, also closes every
@@ -95,7 +95,7 @@ pub extern "C" fn bun_tcp_listener_port(l: bun_tcp_listener) -> u16 {
 /// Idempotent. Returns 0, BUN_TCP_ECLOSED (unknown handle) or BUN_TCP_EWRONGTHREAD.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listener_stop(l: bun_tcp_listener, close_active: bool) -> i32 {
-    boundary(BUN_TCP_EPANIC, || with_listener(l, |c| c, |core, id| core.stop(id, close_active).map(|()| 0)))
+    ffi_call(|| with_listener(l, |c| c, |core, id| core.stop(id, close_active).map(|()| 0)))
 }
 
 /// Replaces the handlers of the listener and of every accepted socket still using them, from
@@ -103,7 +103,7 @@ pub extern "C" fn bun_tcp_listener_stop(l: bun_tcp_listener, close_active: bool)
 /// BUN_TCP_ECLOSED or BUN_TCP_EWRONGTHREAD.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listener_reload(l: bun_tcp_listener, handlers: *const bun_tcp_handlers) -> i32 {
-    boundary(BUN_TCP_EPANIC, || {
+    ffi_call(|| {
         with_listener(
             l,
             |c| c,
@@ -119,26 +119,26 @@ pub extern "C" fn bun_tcp_listener_reload(l: bun_tcp_listener, handlers: *const 
 /// Returns 0 or a negative code.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listener_ref(l: bun_tcp_listener) -> i32 {
-    boundary(BUN_TCP_EPANIC, || with_listener(l, |c| c, |core, id| core.set_listener_ref(id, true).map(|()| 0)))
+    ffi_call(|| with_listener(l, |c| c, |core, id| core.set_listener_ref(id, true).map(|()| 0)))
 }
 
 /// Lets the loop end (`bun_tcp_run` return) while this listener is still listening. Idempotent.
 /// Returns 0 or a negative code.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listener_unref(l: bun_tcp_listener) -> i32 {
-    boundary(BUN_TCP_EPANIC, || with_listener(l, |c| c, |core, id| core.set_listener_ref(id, false).map(|()| 0)))
+    ffi_call(|| with_listener(l, |c| c, |core, id| core.set_listener_ref(id, false).map(|()| 0)))
 }
 
 /// The listener's user data (the default data of sockets it accepts from now on). NULL for a
 /// stale handle.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listener_data(l: bun_tcp_listener) -> *mut c_void {
-    boundary(std::ptr::null_mut(), || with_listener(l, |_| std::ptr::null_mut(), |core, id| core.listener_data(id)))
+    ffi_call(|| with_listener(l, |_| std::ptr::null_mut(), |core, id| core.listener_data(id)))
 }
 
 /// Sets the listener's user data (sockets accepted later start with it). Returns 0 or a
 /// negative code.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listener_set_data(l: bun_tcp_listener, data: *mut c_void) -> i32 {
-    boundary(BUN_TCP_EPANIC, || with_listener(l, |c| c, |core, id| core.set_listener_data(id, data).map(|()| 0)))
+    ffi_call(|| with_listener(l, |c| c, |core, id| core.set_listener_data(id, data).map(|()| 0)))
 }

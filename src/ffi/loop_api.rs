@@ -1,25 +1,24 @@
 //! Loop functions: create, free, poll, run, liveness, wakeup, embedding.
 
 use super::types::bun_tcp_loop;
-use super::{boundary, code_of, fail, registry};
+use super::{code_of, fail, ffi_call, registry};
 use crate::event_loop::EventLoop;
 use std::ffi::c_char;
 use std::rc::Rc;
 use std::time::Duration;
 
 /// Creates an event loop owned by the calling thread. Every other call on the loop and its
-/// sockets must come from this thread (except `bun_tcp_loop_wakeup`). A loop still alive when
-/// its thread ends (or the process calls exit()) is abandoned: its sockets and listeners close
-/// without running handlers. Returns NULL on failure (see `bun_tcp_last_error_message`).
+/// sockets must come from this thread (except `bun_tcp_loop_wakeup` and `bun_tcp_loop_post`). A
+/// loop still alive when its thread ends (or the process calls exit()) is abandoned: its sockets
+/// and listeners close without running handlers, its descriptors are closed, and from then on the
+/// pointer is invalid (BUN_TCP_EINVAL) and its handles stale (BUN_TCP_ECLOSED). The pointer is an
+/// opaque key, never dereferenced and never handed out again: after `bun_tcp_loop_free` every
+/// call with it fails with BUN_TCP_EINVAL (or returns the documented neutral value), even once
+/// other loops were created. Returns NULL on failure (see `bun_tcp_last_error_message`).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_new() -> *mut bun_tcp_loop {
-    boundary(std::ptr::null_mut(), || match EventLoop::new() {
-        Ok(core) => {
-            let core = Rc::new(core);
-            let ptr = Box::into_raw(Box::new(bun_tcp_loop { _loop_id: core.id() }));
-            registry::add(ptr, core);
-            ptr
-        }
+    ffi_call(|| match EventLoop::new().and_then(|core| registry::add(Rc::new(core))) {
+        Ok(ptr) => ptr,
         Err(e) => {
             fail(&e);
             std::ptr::null_mut()
@@ -29,42 +28,50 @@ pub extern "C" fn bun_tcp_loop_new() -> *mut bun_tcp_loop {
 
 /// Frees a loop: stops every listener and closes every socket still open (their `close`, or
 /// `connect_error` for connects in flight, run first). Every handle of the loop becomes stale.
-/// NULL is ignored; a call from another thread is refused (see `bun_tcp_last_error_message`).
-/// It may be called from inside one of the loop's own handlers: the loop is closed and freed
-/// then, and the `bun_tcp_poll` that ran the handler returns normally; the pointer must not be
-/// used afterwards.
+/// NULL is ignored; a call from another thread, or with a freed pointer, is refused and changes
+/// nothing (see `bun_tcp_last_error_message`). It may be called from inside one of the loop's
+/// own handlers: the loop is closed and freed then, and the `bun_tcp_poll` that ran the handler
+/// returns normally. Called again from a handler that this free runs (a `close`), it does
+/// nothing: the remaining handlers still see their handles and user data, and the loop is freed
+/// once, when the outer call returns. Afterwards the pointer is invalid (BUN_TCP_EINVAL).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_free(loop_: *mut bun_tcp_loop) {
-    boundary((), || {
+    ffi_call(|| {
         if loop_.is_null() {
             return;
         }
-        let core = match registry::by_ptr(loop_) {
-            Ok(core) => core,
+        let core = match registry::begin_free(loop_) {
+            Ok(Some(core)) => core,
+            // Re-entered from a handler this free runs: the outer call finishes the job.
+            Ok(None) => return,
             Err(e) => {
                 fail(&e);
                 return;
             }
         };
+        // Forgotten even if a handler panics below, so the loop cannot stay half-freed.
+        let _forget = ForgetOnDrop(loop_);
         // Handlers run here and may still use their handles, so the loop stays registered.
         core.close_all();
-        drop(core);
-        // A handler may have freed the loop re-entrantly; only the first removal frees the box.
-        if registry::remove(loop_).is_some() {
-            // SAFETY: the pointer came from Box::into_raw in bun_tcp_loop_new and was still
-            // registered, so it is freed exactly once.
-            drop(unsafe { Box::from_raw(loop_) });
-        }
     })
+}
+
+/// Removes a loop from the registry when dropped (on return or unwind).
+struct ForgetOnDrop(*mut bun_tcp_loop);
+
+impl Drop for ForgetOnDrop {
+    fn drop(&mut self) {
+        drop(registry::remove(self.0));
+    }
 }
 
 /// One loop iteration: waits up to `timeout_ms` for readiness (-1 = until something happens,
 /// 0 = do not wait), dispatches handlers, runs deferred work and due timers. Returns the number
-/// of handler calls made (>= 0), or a negative code: BUN_TCP_EINVAL (NULL loop),
+/// of handler calls made (>= 0), or a negative code: BUN_TCP_EINVAL (NULL or freed loop),
 /// BUN_TCP_EWRONGTHREAD, BUN_TCP_EBUSY (called from inside a handler of this loop).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_poll(loop_: *mut bun_tcp_loop, timeout_ms: i32) -> i32 {
-    boundary(super::types::BUN_TCP_EPANIC, || {
+    ffi_call(|| {
         let timeout = (timeout_ms >= 0).then(|| Duration::from_millis(timeout_ms as u64));
         code_of(registry::by_ptr(loop_).and_then(|core| core.poll(timeout)), |n| n.min(i32::MAX as u32) as i32)
     })
@@ -74,14 +81,14 @@ pub extern "C" fn bun_tcp_poll(loop_: *mut bun_tcp_loop, timeout_ms: i32) -> i32
 /// gone or unref'd). Returns 0, or a negative code as `bun_tcp_poll`.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_run(loop_: *mut bun_tcp_loop) -> i32 {
-    boundary(super::types::BUN_TCP_EPANIC, || code_of(registry::by_ptr(loop_).and_then(|core| core.run()), |()| 0))
+    ffi_call(|| code_of(registry::by_ptr(loop_).and_then(|core| core.run()), |()| 0))
 }
 
 /// Whether any ref'd listener, open socket or pending connect keeps the loop alive. false for
-/// NULL or a call from another thread.
+/// NULL, a freed loop or a call from another thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_alive(loop_: *const bun_tcp_loop) -> bool {
-    boundary(false, || match registry::by_ptr(loop_) {
+    ffi_call(|| match registry::by_ptr(loop_) {
         Ok(core) => core.alive(),
         Err(e) => {
             fail(&e);
@@ -94,7 +101,7 @@ pub extern "C" fn bun_tcp_loop_alive(loop_: *const bun_tcp_loop) -> bool {
 /// make. Returns 0, or BUN_TCP_EINVAL for NULL or a freed loop.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_wakeup(loop_: *mut bun_tcp_loop) -> i32 {
-    boundary(super::types::BUN_TCP_EPANIC, || code_of(registry::wake(loop_), |()| 0))
+    ffi_call(|| code_of(registry::wake(loop_), |()| 0))
 }
 
 /// A C function and its argument, carried to the loop's thread.
@@ -117,7 +124,7 @@ pub extern "C" fn bun_tcp_loop_post(
     func: Option<unsafe extern "C" fn(arg: *mut std::ffi::c_void)>,
     arg: *mut std::ffi::c_void,
 ) -> i32 {
-    boundary(super::types::BUN_TCP_EPANIC, || {
+    ffi_call(|| {
         let Some(func) = func else {
             return fail(&crate::error::NetError::invalid("func is NULL"));
         };
@@ -137,7 +144,7 @@ pub extern "C" fn bun_tcp_loop_post(
 /// (BUN_TCP_EINVAL, BUN_TCP_EWRONGTHREAD) are below -1.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_next_timeout_ms(loop_: *const bun_tcp_loop) -> i32 {
-    boundary(super::types::BUN_TCP_EPANIC, || {
+    ffi_call(|| {
         code_of(registry::by_ptr(loop_), |core| match core.next_timeout() {
             None => -1,
             Some(d) => {
@@ -153,24 +160,25 @@ pub extern "C" fn bun_tcp_loop_next_timeout_ms(loop_: *const bun_tcp_loop) -> i3
 /// fd, or a negative code.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_fd(loop_: *const bun_tcp_loop) -> i32 {
-    boundary(super::types::BUN_TCP_EPANIC, || code_of(registry::by_ptr(loop_).map(|core| core.backend_fd()), |fd| fd))
+    ffi_call(|| code_of(registry::by_ptr(loop_).map(|core| core.backend_fd()), |fd| fd))
 }
 
-/// Sockets of the loop whose slots are not yet released, connecting ones included (0 for NULL
-/// or another thread's loop). For leak checks: after a poll, closed sockets are released.
+/// Sockets of the loop whose slots are not yet released, connecting ones included (0 for NULL,
+/// a freed loop or another thread's loop). For leak checks: after a poll, closed sockets are released.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_socket_count(loop_: *const bun_tcp_loop) -> usize {
-    boundary(0, || registry::by_ptr(loop_).map(|core| core.socket_count()).unwrap_or(0))
+    ffi_call(|| registry::by_ptr(loop_).map(|core| core.socket_count()).unwrap_or(0))
 }
 
-/// Listeners of the loop that are still listening (0 for NULL or another thread's loop).
+/// Listeners of the loop that are still listening (0 for NULL, a freed loop or another thread's
+/// loop).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_listener_count(loop_: *const bun_tcp_loop) -> usize {
-    boundary(0, || registry::by_ptr(loop_).map(|core| core.listener_count()).unwrap_or(0))
+    ffi_call(|| registry::by_ptr(loop_).map(|core| core.listener_count()).unwrap_or(0))
 }
 
 /// The library version, e.g. "0.1.0" (static).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    ffi_call(|| concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast())
 }

@@ -64,13 +64,78 @@ pub(crate) fn last_error_ptr() -> *const std::ffi::c_char {
     LAST_ERROR.try_with(|last| last.borrow().as_ptr()).unwrap_or(c"".as_ptr())
 }
 
-/// Runs `body` behind the panic boundary; a panic becomes `on_panic` and EPANIC's message.
-pub(crate) fn boundary<R>(on_panic: R, body: impl FnOnce() -> R) -> R {
+/// What an exported function returns when a panic is caught inside it: chosen once per return
+/// type, so no call site picks its own (and none can pick one that reads as success or as a
+/// state).
+pub(crate) trait PanicValue {
+    fn panic_value() -> Self;
+}
+
+/// Status codes, counts-or-codes and states: BUN_TCP_EPANIC (no state or count is negative
+/// below -2, and no other code has this value).
+impl PanicValue for i32 {
+    fn panic_value() -> i32 {
+        EPANIC
+    }
+}
+
+impl PanicValue for i64 {
+    fn panic_value() -> i64 {
+        i64::from(EPANIC)
+    }
+}
+
+/// Predicates: false.
+impl PanicValue for bool {
+    fn panic_value() -> bool {
+        false
+    }
+}
+
+/// Counts, ports, sizes: 0 (the value of a stale handle).
+macro_rules! panic_value_zero {
+    ($($t:ty),*) => {$(
+        impl PanicValue for $t {
+            fn panic_value() -> $t {
+                0
+            }
+        }
+    )*};
+}
+panic_value_zero!(u16, u32, u64, usize);
+
+impl PanicValue for () {
+    fn panic_value() {}
+}
+
+/// Pointers: NULL.
+impl<T> PanicValue for *mut T {
+    fn panic_value() -> *mut T {
+        std::ptr::null_mut()
+    }
+}
+
+impl<T> PanicValue for *const T {
+    fn panic_value() -> *const T {
+        std::ptr::null()
+    }
+}
+
+/// Handles: the zero handle, which is never valid.
+impl PanicValue for bun_tcp_listener {
+    fn panic_value() -> bun_tcp_listener {
+        bun_tcp_listener { id: 0 }
+    }
+}
+
+/// The panic boundary every exported function runs behind: a panic becomes the return type's
+/// `PanicValue` and EPANIC's message (never an unwind into C, which would be undefined behaviour).
+pub(crate) fn ffi_call<R: PanicValue>(body: impl FnOnce() -> R) -> R {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(r) => r,
         Err(_) => {
             fail(&NetError::new(EPANIC, "internal error: a panic was caught at the C boundary"));
-            on_panic
+            R::panic_value()
         }
     }
 }
@@ -128,9 +193,29 @@ mod tests {
 
     #[test]
     fn panics_become_epanic() {
-        let r = boundary(-1, || -> i32 { panic!("boom") });
-        assert_eq!(r, -1);
+        let r = ffi_call(|| -> i32 { panic!("boom") });
+        assert_eq!(r, BUN_TCP_EPANIC);
         let msg = unsafe { std::ffi::CStr::from_ptr(last_error_ptr()) };
         assert!(msg.to_str().unwrap().contains("panic"));
+    }
+
+    #[test]
+    fn the_panic_value_follows_the_return_type() {
+        assert_eq!(ffi_call(|| -> i64 { panic!("boom") }), i64::from(BUN_TCP_EPANIC));
+        assert!(!ffi_call(|| -> bool { panic!("boom") }));
+        assert_eq!(ffi_call(|| -> usize { panic!("boom") }), 0);
+        assert_eq!(ffi_call(|| -> u16 { panic!("boom") }), 0);
+        assert!(ffi_call(|| -> *mut u8 { panic!("boom") }).is_null());
+        assert!(ffi_call(|| -> *const std::ffi::c_char { panic!("boom") }).is_null());
+        assert_eq!(ffi_call(|| -> bun_tcp_listener { panic!("boom") }).id, 0);
+        // A state query that panics must not read as a state (CLOSED is -1).
+        let states = [
+            BUN_TCP_STATE_CONNECTING,
+            BUN_TCP_STATE_OPEN,
+            BUN_TCP_STATE_CLOSING,
+            BUN_TCP_STATE_WRITE_SHUT,
+            BUN_TCP_STATE_CLOSED,
+        ];
+        assert!(!states.contains(&ffi_call(|| -> i32 { panic!("boom") })));
     }
 }

@@ -1,9 +1,9 @@
 //! Connect and socket functions.
 
 use super::types::{
-    BUN_TCP_EPANIC, bun_tcp_connect_options, bun_tcp_handlers, bun_tcp_listener, bun_tcp_loop, bun_tcp_socket,
+    BUN_TCP_STATE_CLOSED, bun_tcp_connect_options, bun_tcp_handlers, bun_tcp_listener, bun_tcp_loop, bun_tcp_socket,
 };
-use super::{boundary, code_of, fail, input, registry};
+use super::{code_of, fail, ffi_call, input, registry};
 use crate::error::NetError;
 use crate::event_loop::EventLoop;
 use crate::{ConnectOptions, SocketId};
@@ -49,7 +49,7 @@ pub extern "C" fn bun_tcp_connect(
     handlers: *const bun_tcp_handlers,
     out: *mut bun_tcp_socket,
 ) -> i32 {
-    boundary(BUN_TCP_EPANIC, || {
+    ffi_call(|| {
         let result = (|| {
             let core = registry::by_ptr(loop_)?;
             let opts = connect_options(input::options(opts, "options")?)?;
@@ -79,7 +79,7 @@ pub(super) fn with_socket<T>(
 }
 
 fn status(s: bun_tcp_socket, f: impl FnOnce(&EventLoop, SocketId) -> Result<(), NetError>) -> i32 {
-    boundary(BUN_TCP_EPANIC, || with_socket(s, |c| c, |core, id| f(core, id).map(|()| 0)))
+    ffi_call(|| with_socket(s, |c| c, |core, id| f(core, id).map(|()| 0)))
 }
 
 fn count(
@@ -88,7 +88,7 @@ fn count(
     len: usize,
     f: impl FnOnce(&EventLoop, SocketId, &[u8]) -> Result<usize, NetError>,
 ) -> i64 {
-    boundary(i64::from(BUN_TCP_EPANIC), || {
+    ffi_call(|| {
         with_socket(s, i64::from, |core, id| {
             let bytes = input::bytes(bytes, len)?;
             f(core, id, bytes).map(|n| n as i64)
@@ -174,7 +174,7 @@ pub extern "C" fn bun_tcp_socket_timeout_ms(s: bun_tcp_socket, ms: u32) -> i32 {
 /// The socket's user data; readable inside `close` and `connect_error`. NULL for a stale handle.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_data(s: bun_tcp_socket) -> *mut c_void {
-    boundary(std::ptr::null_mut(), || with_socket(s, |_| std::ptr::null_mut(), |core, id| core.data(id)))
+    ffi_call(|| with_socket(s, |_| std::ptr::null_mut(), |core, id| core.data(id)))
 }
 
 /// Sets the socket's user data (passed to every later handler). Returns 0 or a negative code.
@@ -195,9 +195,10 @@ pub extern "C" fn bun_tcp_socket_reload(s: bun_tcp_socket, handlers: *const bun_
 
 /// BUN_TCP_STATE_CONNECTING (2), _OPEN (1), _CLOSING (0: end's tail still queued), _WRITE_SHUT
 /// (-2: FIN sent, still readable) or _CLOSED (-1: closed, stale, unknown, another thread's).
+/// BUN_TCP_EPANIC if an internal error was caught: a value no state has, never read as "closed".
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_ready_state(s: bun_tcp_socket) -> i32 {
-    boundary(-1, || with_socket(s, |_| -1, |core, id| Ok(core.ready_state(id) as i32)))
+    ffi_call(|| with_socket(s, |_| BUN_TCP_STATE_CLOSED, |core, id| Ok(core.ready_state(id) as i32)))
 }
 
 /// Makes the socket keep the loop alive (the default). Idempotent. Returns 0 or a negative code.
@@ -250,7 +251,7 @@ pub extern "C" fn bun_tcp_socket_uncork(s: bun_tcp_socket) -> i32 {
 /// Bytes queued by write_all / end / cork and not yet sent (0 for a stale handle).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_buffered_amount(s: bun_tcp_socket) -> usize {
-    boundary(0, || with_socket(s, |_| 0, |core, id| core.buffered_amount(id)))
+    ffi_call(|| with_socket(s, |_| 0, |core, id| core.buffered_amount(id)))
 }
 
 /// TCP_NODELAY (on by default); a no-op returning 0 on unix-domain sockets. Returns 0,
@@ -295,44 +296,44 @@ pub(super) fn copy_out(text: &str, buf: *mut c_char, buf_len: usize) -> Result<i
 /// BUN_TCP_EINVAL, BUN_TCP_ECLOSED.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_remote_address(s: bun_tcp_socket, buf: *mut c_char, buf_len: usize) -> i32 {
-    boundary(BUN_TCP_EPANIC, || with_socket(s, |c| c, |core, id| copy_out(&core.remote_address(id)?, buf, buf_len)))
+    ffi_call(|| with_socket(s, |c| c, |core, id| copy_out(&core.remote_address(id)?, buf, buf_len)))
 }
 
 /// The peer's port, or a negative code.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_remote_port(s: bun_tcp_socket) -> i32 {
-    boundary(BUN_TCP_EPANIC, || with_socket(s, |c| c, |core, id| core.remote_port(id).map(i32::from)))
+    ffi_call(|| with_socket(s, |c| c, |core, id| core.remote_port(id).map(i32::from)))
 }
 
 /// Writes the local IP into `buf`, as `bun_tcp_socket_remote_address`.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_local_address(s: bun_tcp_socket, buf: *mut c_char, buf_len: usize) -> i32 {
-    boundary(BUN_TCP_EPANIC, || with_socket(s, |c| c, |core, id| copy_out(&core.local_address(id)?, buf, buf_len)))
+    ffi_call(|| with_socket(s, |c| c, |core, id| copy_out(&core.local_address(id)?, buf, buf_len)))
 }
 
 /// The local port, or a negative code.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_local_port(s: bun_tcp_socket) -> i32 {
-    boundary(BUN_TCP_EPANIC, || with_socket(s, |c| c, |core, id| core.local_port(id).map(i32::from)))
+    ffi_call(|| with_socket(s, |c| c, |core, id| core.local_port(id).map(i32::from)))
 }
 
 /// Bytes handed to the kernel so far (0 for a stale handle).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_bytes_written(s: bun_tcp_socket) -> u64 {
-    boundary(0, || with_socket(s, |_| 0, |core, id| core.bytes_written(id)))
+    ffi_call(|| with_socket(s, |_| 0, |core, id| core.bytes_written(id)))
 }
 
 /// The socket's file descriptor (for getsockopt and the like; do not close it), or a negative
 /// code.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_fd(s: bun_tcp_socket) -> i32 {
-    boundary(BUN_TCP_EPANIC, || with_socket(s, |c| c, |core, id| core.socket_fd(id)))
+    ffi_call(|| with_socket(s, |c| c, |core, id| core.socket_fd(id)))
 }
 
 /// The listener that accepted this socket; `{0}` for client sockets and stale handles.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_listener(s: bun_tcp_socket) -> bun_tcp_listener {
-    boundary(bun_tcp_listener { id: 0 }, || {
+    ffi_call(|| {
         with_socket(
             s,
             |_| bun_tcp_listener { id: 0 },
@@ -368,7 +369,8 @@ pub extern "C" fn bun_tcp_socket_detach(s: bun_tcp_socket, out_fd: *mut i32) -> 
 /// flows. The loop owns the descriptor from then on. On error nothing fires and the descriptor
 /// stays the caller's, untouched: BUN_TCP_EINVAL (NULL loop/handlers/out, fd < 0, a listening
 /// socket, handlers with neither data nor drain), -ENOTSOCK, -ENOTCONN (not connected),
-/// -EPROTOTYPE (not a stream socket), BUN_TCP_EWRONGTHREAD.
+/// -EPROTOTYPE (not a stream socket), BUN_TCP_EWRONGTHREAD, BUN_TCP_EPANIC (an internal error:
+/// the descriptor is left open, still the caller's).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_adopt(
     loop_: *mut bun_tcp_loop,
@@ -379,7 +381,7 @@ pub extern "C" fn bun_tcp_socket_adopt(
     out: *mut bun_tcp_socket,
 ) -> i32 {
     use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
-    boundary(BUN_TCP_EPANIC, || {
+    ffi_call(|| {
         let result = (|| {
             let core = registry::by_ptr(loop_)?;
             let handlers = input::handlers(handlers)?;
@@ -390,7 +392,8 @@ pub extern "C" fn bun_tcp_socket_adopt(
                 return Err(NetError::invalid("fd is negative"));
             }
             // SAFETY: the caller hands over an open descriptor it owns; on error it is given
-            // back with into_raw_fd, so it is never closed here.
+            // back with into_raw_fd, and the core takes it only once nothing can fail or panic,
+            // so it is never closed here.
             let owned = unsafe { OwnedFd::from_raw_fd(fd) };
             match core.adopt(owned, data, allow_half_open, handlers) {
                 Ok(id) => {

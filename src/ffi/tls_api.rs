@@ -1,8 +1,8 @@
 //! TLS functions: the verdict, negotiated parameters, the peer certificate, STARTTLS.
 
 use super::socket_api::{copy_out, with_socket};
-use super::types::{BUN_TCP_EPANIC, bun_tcp_handlers, bun_tcp_socket, bun_tcp_tls_options};
-use super::{boundary, input, intern};
+use super::types::{bun_tcp_handlers, bun_tcp_socket, bun_tcp_tls_options};
+use super::{ffi_call, input, intern};
 use crate::error::NetError;
 use std::ffi::c_char;
 
@@ -15,7 +15,7 @@ fn static_c(name: &'static str) -> *const c_char {
 /// failed verification, for a server that did not request a certificate, and for stale handles.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_authorized(s: bun_tcp_socket) -> bool {
-    boundary(false, || with_socket(s, |_| false, |core, id| core.authorized(id)))
+    ffi_call(|| with_socket(s, |_| false, |core, id| core.authorized(id)))
 }
 
 /// The verdict on the TLS peer's certificate: 0 when verified (or not asked for, or plain), else
@@ -23,14 +23,14 @@ pub extern "C" fn bun_tcp_socket_authorized(s: bun_tcp_socket) -> bool {
 /// Negative for a stale handle too: check `bun_tcp_socket_ready_state` to tell them apart.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_verify_error(s: bun_tcp_socket) -> i32 {
-    boundary(BUN_TCP_EPANIC, || with_socket(s, |c| c, |core, id| Ok(core.verify_error(id)?.map_or(0, |e| e.code))))
+    ffi_call(|| with_socket(s, |c| c, |core, id| Ok(core.verify_error(id)?.map_or(0, |e| e.code))))
 }
 
 /// Writes the negotiated ALPN protocol NUL-terminated into `buf`; returns its length, 0 when
 /// none was negotiated (or plain TCP), or -ENOSPC, BUN_TCP_EINVAL, BUN_TCP_ECLOSED.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_alpn_protocol(s: bun_tcp_socket, buf: *mut c_char, buf_len: usize) -> i32 {
-    boundary(BUN_TCP_EPANIC, || {
+    ffi_call(|| {
         with_socket(
             s,
             |c| c,
@@ -48,16 +48,14 @@ pub extern "C" fn bun_tcp_socket_alpn_protocol(s: bun_tcp_socket, buf: *mut c_ch
 /// sockets; or -ENOSPC, BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_server_name(s: bun_tcp_socket, buf: *mut c_char, buf_len: usize) -> i32 {
-    boundary(BUN_TCP_EPANIC, || {
-        with_socket(s, |c| c, |core, id| copy_out(&core.server_name(id)?.unwrap_or_default(), buf, buf_len))
-    })
+    ffi_call(|| with_socket(s, |c| c, |core, id| copy_out(&core.server_name(id)?.unwrap_or_default(), buf, buf_len)))
 }
 
 /// "TLSv1.2" or "TLSv1.3" once the handshake has negotiated it (static); NULL for plain
 /// sockets, during the handshake, and for stale handles.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_tls_version(s: bun_tcp_socket) -> *const c_char {
-    boundary(std::ptr::null(), || {
+    ffi_call(|| {
         with_socket(s, |_| std::ptr::null(), |core, id| Ok(core.tls_version(id)?.map_or(std::ptr::null(), static_c)))
     })
 }
@@ -66,7 +64,7 @@ pub extern "C" fn bun_tcp_socket_tls_version(s: bun_tcp_socket) -> *const c_char
 /// `bun_tcp_socket_tls_version`.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_cipher(s: bun_tcp_socket) -> *const c_char {
-    boundary(std::ptr::null(), || {
+    ffi_call(|| {
         with_socket(s, |_| std::ptr::null(), |core, id| Ok(core.cipher(id)?.map_or(std::ptr::null(), static_c)))
     })
 }
@@ -76,7 +74,7 @@ pub extern "C" fn bun_tcp_socket_cipher(s: bun_tcp_socket) -> *const c_char {
 /// is too small, BUN_TCP_ECLOSED for a stale handle.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_peer_certificate(s: bun_tcp_socket, buf: *mut u8, buf_len: usize) -> i32 {
-    boundary(BUN_TCP_EPANIC, || {
+    ffi_call(|| {
         with_socket(
             s,
             |c| c,
@@ -113,7 +111,7 @@ pub extern "C" fn bun_tcp_socket_upgrade_tls(
     handlers: *const bun_tcp_handlers,
     is_server: bool,
 ) -> i32 {
-    boundary(BUN_TCP_EPANIC, || {
+    ffi_call(|| {
         with_socket(
             s,
             |c| c,
@@ -129,5 +127,5 @@ pub extern "C" fn bun_tcp_socket_upgrade_tls(
 /// The crypto provider compiled in: "ring" or "aws-lc-rs" (static).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_tls_provider() -> *const c_char {
-    boundary(std::ptr::null(), || static_c(crate::tls::provider_name()))
+    ffi_call(|| static_c(crate::tls::provider_name()))
 }

@@ -80,10 +80,11 @@ pub const BUN_TCP_STATE_WRITE_SHUT: i32 = -2;
 /// `bun_tcp_socket_ready_state`: closed, stale or unknown.
 pub const BUN_TCP_STATE_CLOSED: i32 = -1;
 
-/// An event loop. Opaque: create with `bun_tcp_loop_new`, free with `bun_tcp_loop_free`.
+/// An event loop. Opaque: create with `bun_tcp_loop_new`, free with `bun_tcp_loop_free`. A
+/// pointer to it is a key that is never dereferenced and never reused (see `bun_tcp_loop_new`).
 pub struct bun_tcp_loop {
-    /// Gives the allocation a size, so every loop pointer is distinct; never read.
-    pub(crate) _loop_id: u32,
+    /// Never constructed: loop pointers are keys, not allocations.
+    _never: (),
 }
 
 /// A socket handle, passed by value. `id` packs the loop, a slot and a generation: a handle to a

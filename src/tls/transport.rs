@@ -2,7 +2,7 @@
 
 use super::{HANDSHAKE_BUDGET, TlsState, tls_failure};
 use crate::error::NetError;
-use crate::event_loop::{EventLoop, READ_BUDGET};
+use crate::event_loop::{EventLoop, Lease, READ_BUDGET};
 use crate::os::Stream;
 use crate::socket::{CloseHow, Phase};
 use crate::write_queue::WriteQueue;
@@ -187,17 +187,17 @@ impl EventLoop {
         }
         let mut reads = 0;
         loop {
-            let mut raw = self.recv_buf.take();
-            let mut plain = self.plain_buf.take();
+            let mut raw = Lease::take(&self.recv_buf);
+            let mut plain = Lease::take(&self.plain_buf);
             let step = self.tls_read_step(id, &mut raw, &mut plain);
-            *self.recv_buf.borrow_mut() = raw;
+            drop(raw);
             if step.deferred {
-                *self.plain_buf.borrow_mut() = plain;
+                drop(plain);
                 self.st.borrow_mut().books.read_again.push(id);
                 return;
             }
             if let Some(err) = step.reset {
-                *self.plain_buf.borrow_mut() = plain;
+                drop(plain);
                 if self.tls_handshaking(id) {
                     // A reset mid-handshake fails the handshake like a FIN does.
                     self.tls_failed(id, err, true);
@@ -213,7 +213,7 @@ impl EventLoop {
                     self.emit(id, |h, lp, s, d| h.data(lp, s, d, &plain[..step.plain]));
                     self.after_dispatch();
                 }
-                *self.plain_buf.borrow_mut() = plain;
+                drop(plain);
                 self.tls_failed(id, err, during_handshake);
                 return;
             }
@@ -231,7 +231,7 @@ impl EventLoop {
                     Gate::Discard => {}
                 }
             }
-            *self.plain_buf.borrow_mut() = plain;
+            drop(plain);
             self.after_dispatch();
             if step.eof || step.peer_closed {
                 if self.tls_handshaking(id) {
