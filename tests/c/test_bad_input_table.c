@@ -262,9 +262,9 @@ static void *foreign_thread(void *arg) {
 }
 
 /* A loop whose thread exited without freeing it: abandoned, its sockets and listeners closed
- * (header, bun_tcp_loop_new). So its handles are stale (BUN_TCP_ECLOSED), posts and wakeups are
- * refused like a freed loop's (BUN_TCP_EINVAL: it never runs again), calls only its owner may
- * make get BUN_TCP_EWRONGTHREAD, and it holds no descriptor any more. */
+ * (header, bun_tcp_loop_new). So its handles are stale (BUN_TCP_ECLOSED), and every call with its
+ * pointer is refused like a freed loop's (BUN_TCP_EINVAL: the loop is gone and never runs again),
+ * and it holds no descriptor any more. */
 static bun_tcp_loop *g_abandoned_loop;
 static bun_tcp_listener g_abandoned_listener;
 static bun_tcp_socket g_abandoned_socket;
@@ -425,10 +425,11 @@ static bun_tcp_loop *bad_loop(int k) {
 
 #define FOR_BAD_LOOPS(k) for (int k = 0; k < LOOP_BAD_COUNT; k++)
 
-/* The code of calls only the owning thread may make (an abandoned loop's thread is gone, and this
- * thread is not it). Posts and wakeups, for any thread, have their own rule. */
+/* The code of calls only the owning thread may make: another thread's live loop refuses the caller;
+ * a NULL, freed, never-created or abandoned loop is no live loop at all. Posts and wakeups, for any
+ * thread, have their own rule. */
 static int32_t bad_loop_code(int k) {
-  return k == LOOP_FOREIGN || k == LOOP_ABANDONED ? BUN_TCP_EWRONGTHREAD : BUN_TCP_EINVAL;
+  return k == LOOP_FOREIGN ? BUN_TCP_EWRONGTHREAD : BUN_TCP_EINVAL;
 }
 
 /* ------------------------------------------------------------------------------------------------ */
