@@ -305,7 +305,13 @@ pub fn read_small_file(path: &std::path::Path, cap: u64) -> Result<Vec<u8>, File
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY)
         .open(path)
-        .map_err(FileRefusal::Io)?;
+        .map_err(|e| match std::fs::metadata(path) {
+            // open(2) of a unix socket file fails with ENXIO: name what the file is instead.
+            Ok(m) if e.raw_os_error() == Some(libc::ENXIO) && m.file_type().is_socket() => {
+                FileRefusal::NotRegular("a socket")
+            }
+            _ => FileRefusal::Io(e),
+        })?;
     let meta = file.metadata().map_err(FileRefusal::Io)?;
     let kind = meta.file_type();
     if kind.is_dir() {

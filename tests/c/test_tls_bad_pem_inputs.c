@@ -267,6 +267,24 @@ int main(void) {
     expect_listen("a 5 MiB cert_file", &c.o, -EFBIG, "larger than 4 MiB");
     unlink(big);
   }
+  {
+    /* A unix socket file: open(2) fails with ENXIO; the refusal names what the file is. */
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    const char *sock_path = sun.sun_path;
+    int n = snprintf(sun.sun_path, sizeof sun.sun_path, "%s/pem.sock", g_dir);
+    if (n < 0 || (size_t)n >= sizeof sun.sun_path) FAIL("fixture directory path too long for a unix socket");
+    int sfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sfd < 0 || bind(sfd, (struct sockaddr *)&sun, sizeof sun) != 0) FAIL("unix socket file: %s", strerror(errno));
+    tls_cfg_init(&c);
+    c.o.cert_file = sock_path;
+    c.o.key_file = tls_path("server.key");
+    expect_listen("a unix socket file as cert_file", &c.o, BUN_TCP_EINVAL, "pem.sock is a socket");
+    tls_cfg_init(&c);
+    c.o.ca_file = sock_path;
+    expect_connect("a unix socket file as ca_file", &c.o, BUN_TCP_EINVAL, "pem.sock is a socket");
+    close(sfd);
+    unlink(sock_path);
+  }
   unlink(fifo);
   CHECK_EQ(count_open_fds(), fds);
 
