@@ -287,11 +287,16 @@ typedef struct bun_tcp_connect_options {
 extern "C" {
 #endif // __cplusplus
 
-// The static name of an error code: "ECONNREFUSED", "ENOTFOUND", "EADDRINUSE", ...; "UNKNOWN"
-// for a code the library does not know. Never NULL.
+// The static name of an error code: the errno name of a negative errno value ("ECONNREFUSED",
+// "EADDRINUSE"), the name Bun / Node / OpenSSL give a BUN_TCP_E* code ("ENOTFOUND",
+// "ERR_TLS_BAD_PEM", "DEPTH_ZERO_SELF_SIGNED_CERT"), "OK" for 0; "UNKNOWN" for a value the
+// library does not know. Never NULL.
 const char *bun_tcp_err_name(int32_t code);
 
-// A static, human-readable description of an error code ("Connection refused"). Never NULL.
+// A static, human-readable description of an error code: the OS's text for a negative errno
+// value ("Connection refused"), the library's for 0 and the BUN_TCP_E* codes ("socket is closed
+// or the handle is stale"), "unknown error" for a positive value or a value below errno's range
+// that is no BUN_TCP_E* code. Never NULL; valid until the process ends.
 const char *bun_tcp_strerror(int32_t code);
 
 // The message of this thread's last failed call ("" if none failed yet). Valid until the next
