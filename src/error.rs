@@ -3,6 +3,10 @@
 //! A code is either a negative errno (`-ECONNREFUSED`) or one of the library's own codes below
 //! `-10000`. Names follow Bun/Node (`"ECONNREFUSED"`, `"ENOTFOUND"`), so a C host can print what a
 //! JavaScript user would see.
+//!
+//! Every library code is written once, in `error_table.rs`: the macros below turn its rows into
+//! the constants, `LIBRARY_CODES`, `err_name` and `strerror_string`, and build.rs turns the same
+//! rows into the header's `#define BUN_TCP_X (-N)` lines.
 
 use std::ffi::CStr;
 use std::io;
