@@ -25,81 +25,81 @@
 #define BUN_TCP_OK 0
 
 // A bad argument: NULL where data is required, a bad option value, handlers without data/drain.
-#define BUN_TCP_EINVAL -22
+#define BUN_TCP_EINVAL (-22)
 
 // The handle is closed, stale, zero or unknown.
-#define BUN_TCP_ECLOSED -10001
+#define BUN_TCP_ECLOSED (-10001)
 
 // The call came from a thread that does not own the loop.
-#define BUN_TCP_EWRONGTHREAD -10002
+#define BUN_TCP_EWRONGTHREAD (-10002)
 
 // Write after `end` or after shutdown of the write side.
-#define BUN_TCP_EENDED -10003
+#define BUN_TCP_EENDED (-10003)
 
 // A host name did not resolve (name "ENOTFOUND", syscall "getaddrinfo").
-#define BUN_TCP_ENOTFOUND -10004
+#define BUN_TCP_ENOTFOUND (-10004)
 
 // `bun_tcp_poll` / `bun_tcp_run` called from inside a handler of the same loop.
-#define BUN_TCP_EBUSY -10005
+#define BUN_TCP_EBUSY (-10005)
 
 // An internal error (a Rust panic caught at the ABI boundary).
-#define BUN_TCP_EPANIC -10006
+#define BUN_TCP_EPANIC (-10006)
 
 // The operation is not supported for this socket (`bun_tcp_socket_detach` of a TLS socket or
 // of one that is not open).
-#define BUN_TCP_ENOTSUP -10007
+#define BUN_TCP_ENOTSUP (-10007)
 
 // A host name that is neither a valid DNS name nor an IP literal.
-#define BUN_TCP_EINVALHOST -10008
+#define BUN_TCP_EINVALHOST (-10008)
 
 // A TLS failure without a more precise code (the message says what rustls reported).
-#define BUN_TCP_ETLS -10100
+#define BUN_TCP_ETLS (-10100)
 
 // TLS options: PEM input that is malformed or holds no usable item ("ERR_TLS_BAD_PEM").
-#define BUN_TCP_ETLS_BAD_PEM -10101
+#define BUN_TCP_ETLS_BAD_PEM (-10101)
 
 // TLS options: a private key that does not match its certificate ("ERR_TLS_KEY_MISMATCH").
-#define BUN_TCP_ETLS_KEY_MISMATCH -10102
+#define BUN_TCP_ETLS_KEY_MISMATCH (-10102)
 
 // TLS options: an encrypted private key without its passphrase, or a wrong one
 // ("ERR_TLS_KEY_ENCRYPTED").
-#define BUN_TCP_ETLS_KEY_ENCRYPTED -10103
+#define BUN_TCP_ETLS_KEY_ENCRYPTED (-10103)
 
 // The peer sent a fatal TLS alert ("ERR_TLS_ALERT_RECEIVED").
-#define BUN_TCP_ETLS_ALERT -10104
+#define BUN_TCP_ETLS_ALERT (-10104)
 
 // The peer broke the TLS protocol ("ERR_SSL_PROTOCOL").
-#define BUN_TCP_ETLS_PROTOCOL -10105
+#define BUN_TCP_ETLS_PROTOCOL (-10105)
 
 // Verdict "UNABLE_TO_VERIFY_LEAF_SIGNATURE": the issuer is not trusted.
-#define BUN_TCP_ECERT_UNTRUSTED -10110
+#define BUN_TCP_ECERT_UNTRUSTED (-10110)
 
 // Verdict "DEPTH_ZERO_SELF_SIGNED_CERT": a self-signed certificate that is not trusted.
-#define BUN_TCP_ECERT_SELF_SIGNED -10111
+#define BUN_TCP_ECERT_SELF_SIGNED (-10111)
 
 // Verdict "SELF_SIGNED_CERT_IN_CHAIN": the chain ends in an untrusted self-signed root.
-#define BUN_TCP_ECERT_SELF_SIGNED_IN_CHAIN -10112
+#define BUN_TCP_ECERT_SELF_SIGNED_IN_CHAIN (-10112)
 
 // Verdict "CERT_HAS_EXPIRED".
-#define BUN_TCP_ECERT_EXPIRED -10113
+#define BUN_TCP_ECERT_EXPIRED (-10113)
 
 // Verdict "CERT_NOT_YET_VALID".
-#define BUN_TCP_ECERT_NOT_YET_VALID -10114
+#define BUN_TCP_ECERT_NOT_YET_VALID (-10114)
 
 // Verdict "ERR_TLS_CERT_ALTNAME_INVALID": the certificate is not for this host name or IP.
-#define BUN_TCP_ECERT_ALTNAME -10115
+#define BUN_TCP_ECERT_ALTNAME (-10115)
 
 // Verdict "CERT_SIGNATURE_FAILURE".
-#define BUN_TCP_ECERT_SIGNATURE -10116
+#define BUN_TCP_ECERT_SIGNATURE (-10116)
 
 // Verdict "CERT_REVOKED".
-#define BUN_TCP_ECERT_REVOKED -10117
+#define BUN_TCP_ECERT_REVOKED (-10117)
 
 // Verdict "UNABLE_TO_GET_ISSUER_CERT": the peer sent no certificate (server with request_cert).
-#define BUN_TCP_ECERT_MISSING -10118
+#define BUN_TCP_ECERT_MISSING (-10118)
 
 // Verdict "CERT_REJECTED": any other certificate problem.
-#define BUN_TCP_ECERT_REJECTED -10119
+#define BUN_TCP_ECERT_REJECTED (-10119)
 
 // TLS handshake steps one `bun_tcp_poll` iteration runs at most; the rest wait for the next
 // iteration, so a flood of handshakes cannot starve established connections.
@@ -121,10 +121,10 @@
 #define BUN_TCP_STATE_CLOSING 0
 
 // `bun_tcp_socket_ready_state`: FIN sent; the socket may still read.
-#define BUN_TCP_STATE_WRITE_SHUT -2
+#define BUN_TCP_STATE_WRITE_SHUT (-2)
 
 // `bun_tcp_socket_ready_state`: closed, stale or unknown.
-#define BUN_TCP_STATE_CLOSED -1
+#define BUN_TCP_STATE_CLOSED (-1)
 
 // An event loop. Opaque: create with `bun_tcp_loop_new`, free with `bun_tcp_loop_free`. A
 // pointer to it is a key that is never dereferenced and never reused (see `bun_tcp_loop_new`).
@@ -287,11 +287,16 @@ typedef struct bun_tcp_connect_options {
 extern "C" {
 #endif // __cplusplus
 
-// The static name of an error code: "ECONNREFUSED", "ENOTFOUND", "EADDRINUSE", ...; "UNKNOWN"
-// for a code the library does not know. Never NULL.
+// The static name of an error code: the errno name of a negative errno value ("ECONNREFUSED",
+// "EADDRINUSE"), the name Bun / Node / OpenSSL give a BUN_TCP_E* code ("ENOTFOUND",
+// "ERR_TLS_BAD_PEM", "DEPTH_ZERO_SELF_SIGNED_CERT"), "OK" for 0; "UNKNOWN" for a value the
+// library does not know. Never NULL.
 const char *bun_tcp_err_name(int32_t code);
 
-// A static, human-readable description of an error code ("Connection refused"). Never NULL.
+// A static, human-readable description of an error code: the OS's text for a negative errno
+// value ("Connection refused"), the library's for 0 and the BUN_TCP_E* codes ("socket is closed
+// or the handle is stale"), "unknown error" for a positive value or a value below errno's range
+// that is no BUN_TCP_E* code. Never NULL; valid until the process ends.
 const char *bun_tcp_strerror(int32_t code);
 
 // The message of this thread's last failed call ("" if none failed yet). Valid until the next

@@ -3,54 +3,84 @@
 //! A code is either a negative errno (`-ECONNREFUSED`) or one of the library's own codes below
 //! `-10000`. Names follow Bun/Node (`"ECONNREFUSED"`, `"ENOTFOUND"`), so a C host can print what a
 //! JavaScript user would see.
+//!
+//! Every library code is written once, in `error_table.rs`: the macros below turn its rows into
+//! the constants, `LIBRARY_CODES`, `err_name` and `strerror_string`, and build.rs turns the same
+//! rows into the header's `#define BUN_TCP_X (-N)` lines.
 
 use std::ffi::CStr;
 use std::io;
 
-/// Success.
-pub const OK: i32 = 0;
-/// A bad argument: NULL where data is required, a bad option value, handlers without data/drain.
-pub const EINVAL: i32 = -libc::EINVAL;
-/// The handle is closed, stale, zero or unknown.
-pub const ECLOSED: i32 = -10001;
-/// The call came from a thread that does not own the loop.
-pub const EWRONGTHREAD: i32 = -10002;
-/// The write side was already ended or shut down.
-pub const EENDED: i32 = -10003;
-/// A host name did not resolve (name "ENOTFOUND", syscall "getaddrinfo").
-pub const ENOTFOUND: i32 = -10004;
-/// `poll`/`run` was called re-entrantly from a handler.
-pub const EBUSY: i32 = -10005;
-/// An internal error (a caught panic) at the ABI boundary.
-pub const EPANIC: i32 = -10006;
-/// The operation is not supported for this socket.
-pub const ENOTSUP: i32 = -10007;
-/// A host name that is neither a valid DNS name nor an IP literal.
-pub const EINVALHOST: i32 = -10008;
+/// One code of the error table, for code that walks them all (tests, bindings, tools).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ErrorCode {
+    /// The value: 0, `-EINVAL`, or a library code below -10000.
+    pub code: i32,
+    /// The macro name in `bun_tcp.h`: `"BUN_TCP_ECLOSED"`.
+    pub c_name: &'static str,
+    /// What `bun_tcp_err_name` returns: `"ECLOSED"`, `"DEPTH_ZERO_SELF_SIGNED_CERT"`.
+    pub name: &'static CStr,
+    /// What `bun_tcp_strerror` returns.
+    pub message: &'static str,
+}
 
-/// A TLS failure without a more precise code (the message says what rustls reported).
-pub const ETLS: i32 = -10100;
-/// PEM input that holds no usable item, or is malformed.
-pub const ETLS_BAD_PEM: i32 = -10101;
-/// A private key that does not match its certificate.
-pub const ETLS_KEY_MISMATCH: i32 = -10102;
-/// An encrypted private key (decrypt it first).
-pub const ETLS_KEY_ENCRYPTED: i32 = -10103;
-/// The peer sent a fatal TLS alert.
-pub const ETLS_ALERT: i32 = -10104;
-/// The peer broke the TLS protocol (garbage, bad records, unexpected messages).
-pub const ETLS_PROTOCOL: i32 = -10105;
-/// Certificate verdicts, named as OpenSSL (and so Bun and Node) name them.
-pub const ECERT_UNTRUSTED: i32 = -10110;
-pub const ECERT_SELF_SIGNED: i32 = -10111;
-pub const ECERT_SELF_SIGNED_IN_CHAIN: i32 = -10112;
-pub const ECERT_EXPIRED: i32 = -10113;
-pub const ECERT_NOT_YET_VALID: i32 = -10114;
-pub const ECERT_ALTNAME: i32 = -10115;
-pub const ECERT_SIGNATURE: i32 = -10116;
-pub const ECERT_REVOKED: i32 = -10117;
-pub const ECERT_MISSING: i32 = -10118;
-pub const ECERT_REJECTED: i32 = -10119;
+/// A `&'static CStr` from a string literal, checked at compile time (a NUL inside the literal is
+/// a build error, not a runtime fallback).
+macro_rules! c_literal {
+    ($($text:tt)+) => {
+        match CStr::from_bytes_with_nul(concat!($($text)+, "\0").as_bytes()) {
+            Ok(s) => s,
+            Err(_) => panic!("an error name with a NUL inside"),
+        }
+    };
+}
+
+/// Generates, from the rows of `error_table.rs`: one constant per code, `LIBRARY_CODES`, and the
+/// lookups behind `err_name` and `strerror_string`.
+macro_rules! library_codes {
+    ($($(#[doc = $doc:literal])* $rust_name:ident = $value:literal => $c_name:ident, $name:literal, $message:literal;)*) => {
+        $($(#[doc = $doc])* pub const $rust_name: i32 = $value;)*
+
+        /// Every code of the error table, in table order.
+        pub const LIBRARY_CODES: &[ErrorCode] = &[$(ErrorCode {
+            code: $value,
+            c_name: stringify!($c_name),
+            name: c_literal!($name),
+            message: $message,
+        }),*];
+
+        fn library_code_name(code: i32) -> Option<&'static CStr> {
+            match code {
+                $($rust_name => Some(c_literal!($name)),)*
+                _ => None,
+            }
+        }
+
+        fn library_code_message(code: i32) -> Option<&'static str> {
+            match code {
+                $($rust_name => Some($message),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+/// Generates `errno_name` from the errno list of `error_table.rs` (values from libc).
+macro_rules! errno_names {
+    ($($errno:ident),* $(,)?) => {
+        fn errno_name(errno: i32) -> Option<&'static CStr> {
+            match errno {
+                $(libc::$errno => Some(c_literal!(stringify!($errno))),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+include!("error_table.rs");
+
+// The table writes EINVAL's value as a literal (the header needs the number); it must be libc's.
+const _: () = assert!(EINVAL == -libc::EINVAL);
 
 /// An error as the handlers and the last-error slot see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,108 +141,12 @@ pub fn io_code(e: &io::Error) -> i32 {
     -e.raw_os_error().unwrap_or(libc::EIO)
 }
 
-macro_rules! errno_names {
-    ($($name:ident),* $(,)?) => {
-        fn errno_name(errno: i32) -> Option<&'static CStr> {
-            match errno {
-                $(libc::$name => Some(
-                    // The literal ends in its NUL terminator, so this never fails.
-                    match CStr::from_bytes_with_nul(concat!(stringify!($name), "\0").as_bytes()) {
-                        Ok(s) => s,
-                        Err(_) => c"UNKNOWN",
-                    }
-                ),)*
-                _ => None,
-            }
-        }
-    };
-}
-
-errno_names!(
-    EPERM,
-    ENOENT,
-    ESRCH,
-    EINTR,
-    EIO,
-    ENXIO,
-    E2BIG,
-    EBADF,
-    EAGAIN,
-    ENOMEM,
-    EACCES,
-    EFAULT,
-    EBUSY,
-    EEXIST,
-    ENODEV,
-    ENOTDIR,
-    EISDIR,
-    EINVAL,
-    ENFILE,
-    EMFILE,
-    ENOSPC,
-    EPIPE,
-    ERANGE,
-    ENAMETOOLONG,
-    ENOSYS,
-    ENOTSOCK,
-    EDESTADDRREQ,
-    EMSGSIZE,
-    EPROTOTYPE,
-    ENOPROTOOPT,
-    EPROTONOSUPPORT,
-    EOPNOTSUPP,
-    EAFNOSUPPORT,
-    EADDRINUSE,
-    EADDRNOTAVAIL,
-    ENETDOWN,
-    ENETUNREACH,
-    ENETRESET,
-    ECONNABORTED,
-    ECONNRESET,
-    ENOBUFS,
-    EISCONN,
-    ENOTCONN,
-    ESHUTDOWN,
-    ETIMEDOUT,
-    ECONNREFUSED,
-    EHOSTDOWN,
-    EHOSTUNREACH,
-    EALREADY,
-    EINPROGRESS,
-    ECANCELED,
-    ELOOP,
-    ENOTEMPTY,
-    EPROTO,
-);
-
 /// The static name of a code: `"ECONNREFUSED"`, `"ENOTFOUND"`, ... or `"UNKNOWN"`.
 pub fn err_name(code: i32) -> &'static CStr {
+    if let Some(name) = library_code_name(code) {
+        return name;
+    }
     match code {
-        OK => c"OK",
-        ECLOSED => c"ECLOSED",
-        EWRONGTHREAD => c"EWRONGTHREAD",
-        EENDED => c"EENDED",
-        ENOTFOUND => c"ENOTFOUND",
-        EBUSY => c"EBUSY",
-        EPANIC => c"EPANIC",
-        ENOTSUP => c"ENOTSUP",
-        EINVALHOST => c"EINVALHOST",
-        ETLS => c"ERR_TLS",
-        ETLS_BAD_PEM => c"ERR_TLS_BAD_PEM",
-        ETLS_KEY_MISMATCH => c"ERR_TLS_KEY_MISMATCH",
-        ETLS_KEY_ENCRYPTED => c"ERR_TLS_KEY_ENCRYPTED",
-        ETLS_ALERT => c"ERR_TLS_ALERT_RECEIVED",
-        ETLS_PROTOCOL => c"ERR_SSL_PROTOCOL",
-        ECERT_UNTRUSTED => c"UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-        ECERT_SELF_SIGNED => c"DEPTH_ZERO_SELF_SIGNED_CERT",
-        ECERT_SELF_SIGNED_IN_CHAIN => c"SELF_SIGNED_CERT_IN_CHAIN",
-        ECERT_EXPIRED => c"CERT_HAS_EXPIRED",
-        ECERT_NOT_YET_VALID => c"CERT_NOT_YET_VALID",
-        ECERT_ALTNAME => c"ERR_TLS_CERT_ALTNAME_INVALID",
-        ECERT_SIGNATURE => c"CERT_SIGNATURE_FAILURE",
-        ECERT_REVOKED => c"CERT_REVOKED",
-        ECERT_MISSING => c"UNABLE_TO_GET_ISSUER_CERT",
-        ECERT_REJECTED => c"CERT_REJECTED",
         c if c < 0 && c > -4096 => errno_name(-c).unwrap_or(c"UNKNOWN"),
         _ => c"UNKNOWN",
     }
@@ -220,32 +154,10 @@ pub fn err_name(code: i32) -> &'static CStr {
 
 /// A description of a code, as an owned string.
 pub fn strerror_string(code: i32) -> String {
+    if let Some(message) = library_code_message(code) {
+        return message.into();
+    }
     match code {
-        OK => "success".into(),
-        ECLOSED => "socket is closed or the handle is stale".into(),
-        EWRONGTHREAD => "called from a thread that does not own the loop".into(),
-        EENDED => "the write side has been ended or shut down".into(),
-        ENOTFOUND => "host name not found".into(),
-        EBUSY => "the loop is already polling on this thread (called from a handler)".into(),
-        EPANIC => "internal error (caught panic)".into(),
-        ENOTSUP => "not supported".into(),
-        EINVALHOST => "invalid host name".into(),
-        ETLS => "TLS error".into(),
-        ETLS_BAD_PEM => "invalid or empty PEM".into(),
-        ETLS_KEY_MISMATCH => "the private key does not match the certificate".into(),
-        ETLS_KEY_ENCRYPTED => "the private key is encrypted".into(),
-        ETLS_ALERT => "the peer sent a fatal TLS alert".into(),
-        ETLS_PROTOCOL => "TLS protocol error".into(),
-        ECERT_UNTRUSTED => "unable to verify the first certificate".into(),
-        ECERT_SELF_SIGNED => "self-signed certificate".into(),
-        ECERT_SELF_SIGNED_IN_CHAIN => "self-signed certificate in certificate chain".into(),
-        ECERT_EXPIRED => "certificate has expired".into(),
-        ECERT_NOT_YET_VALID => "certificate is not yet valid".into(),
-        ECERT_ALTNAME => "hostname/IP does not match the certificate's altnames".into(),
-        ECERT_SIGNATURE => "certificate signature failure".into(),
-        ECERT_REVOKED => "certificate revoked".into(),
-        ECERT_MISSING => "the peer sent no certificate".into(),
-        ECERT_REJECTED => "certificate rejected".into(),
         c if c < 0 && c > -4096 => {
             let text = io::Error::from_raw_os_error(-c).to_string();
             // std appends " (os error N)"; the name already says which errno it is.
@@ -270,6 +182,31 @@ mod tests {
         assert_eq!(err_name(EINVAL), c"EINVAL");
         assert_eq!(err_name(-4000), c"UNKNOWN");
         assert_eq!(err_name(12), c"UNKNOWN");
+    }
+
+    #[test]
+    fn the_error_table_is_consistent() {
+        for (i, code) in LIBRARY_CODES.iter().enumerate() {
+            assert_eq!(err_name(code.code), code.name, "{}", code.c_name);
+            assert_eq!(strerror_string(code.code), code.message, "{}", code.c_name);
+            assert_ne!(code.name, c"UNKNOWN", "{}", code.c_name);
+            assert!(!code.message.is_empty() && code.message != "unknown error", "{}", code.c_name);
+            let rust_name = code.c_name.strip_prefix("BUN_TCP_").expect("C names start with BUN_TCP_");
+            assert!(code.code == OK || code.code == EINVAL || code.code < -10000, "{rust_name} is out of range");
+            for other in &LIBRARY_CODES[..i] {
+                assert_ne!(other.code, code.code, "{} and {} share a value", other.c_name, code.c_name);
+                assert_ne!(other.c_name, code.c_name);
+            }
+        }
+        assert_eq!(LIBRARY_CODES.len(), 26);
+    }
+
+    /// EINVAL is both a table row and an errno: the table must say what the errno path says.
+    #[test]
+    fn errno_rows_agree_with_the_os() {
+        assert_eq!(err_name(EINVAL), errno_name(libc::EINVAL).unwrap());
+        let os_text = io::Error::from_raw_os_error(libc::EINVAL).to_string();
+        assert_eq!(format!("{} (os error {})", strerror_string(EINVAL), libc::EINVAL), os_text);
     }
 
     #[test]

@@ -9,14 +9,19 @@ fn never_null(text: *const c_char, instead: &'static CStr) -> *const c_char {
     if text.is_null() { instead.as_ptr() } else { text }
 }
 
-/// The static name of an error code: "ECONNREFUSED", "ENOTFOUND", "EADDRINUSE", ...; "UNKNOWN"
-/// for a code the library does not know. Never NULL.
+/// The static name of an error code: the errno name of a negative errno value ("ECONNREFUSED",
+/// "EADDRINUSE"), the name Bun / Node / OpenSSL give a BUN_TCP_E* code ("ENOTFOUND",
+/// "ERR_TLS_BAD_PEM", "DEPTH_ZERO_SELF_SIGNED_CERT"), "OK" for 0; "UNKNOWN" for a value the
+/// library does not know. Never NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_err_name(code: i32) -> *const c_char {
     never_null(ffi_call(|| err_name(code).as_ptr()), c"UNKNOWN")
 }
 
-/// A static, human-readable description of an error code ("Connection refused"). Never NULL.
+/// A static, human-readable description of an error code: the OS's text for a negative errno
+/// value ("Connection refused"), the library's for 0 and the BUN_TCP_E* codes ("socket is closed
+/// or the handle is stale"), "unknown error" for a positive value or a value below errno's range
+/// that is no BUN_TCP_E* code. Never NULL; valid until the process ends.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_strerror(code: i32) -> *const c_char {
     never_null(ffi_call(|| intern(&strerror_string(code)).as_ptr()), c"unknown error")

@@ -4,61 +4,8 @@
 
 use std::ffi::{c_char, c_void};
 
-/// Success.
-pub const BUN_TCP_OK: i32 = 0;
-/// A bad argument: NULL where data is required, a bad option value, handlers without data/drain.
-pub const BUN_TCP_EINVAL: i32 = -22;
-/// The handle is closed, stale, zero or unknown.
-pub const BUN_TCP_ECLOSED: i32 = -10001;
-/// The call came from a thread that does not own the loop.
-pub const BUN_TCP_EWRONGTHREAD: i32 = -10002;
-/// Write after `end` or after shutdown of the write side.
-pub const BUN_TCP_EENDED: i32 = -10003;
-/// A host name did not resolve (name "ENOTFOUND", syscall "getaddrinfo").
-pub const BUN_TCP_ENOTFOUND: i32 = -10004;
-/// `bun_tcp_poll` / `bun_tcp_run` called from inside a handler of the same loop.
-pub const BUN_TCP_EBUSY: i32 = -10005;
-/// An internal error (a Rust panic caught at the ABI boundary).
-pub const BUN_TCP_EPANIC: i32 = -10006;
-/// The operation is not supported for this socket (`bun_tcp_socket_detach` of a TLS socket or
-/// of one that is not open).
-pub const BUN_TCP_ENOTSUP: i32 = -10007;
-/// A host name that is neither a valid DNS name nor an IP literal.
-pub const BUN_TCP_EINVALHOST: i32 = -10008;
-
-/// A TLS failure without a more precise code (the message says what rustls reported).
-pub const BUN_TCP_ETLS: i32 = -10100;
-/// TLS options: PEM input that is malformed or holds no usable item ("ERR_TLS_BAD_PEM").
-pub const BUN_TCP_ETLS_BAD_PEM: i32 = -10101;
-/// TLS options: a private key that does not match its certificate ("ERR_TLS_KEY_MISMATCH").
-pub const BUN_TCP_ETLS_KEY_MISMATCH: i32 = -10102;
-/// TLS options: an encrypted private key without its passphrase, or a wrong one
-/// ("ERR_TLS_KEY_ENCRYPTED").
-pub const BUN_TCP_ETLS_KEY_ENCRYPTED: i32 = -10103;
-/// The peer sent a fatal TLS alert ("ERR_TLS_ALERT_RECEIVED").
-pub const BUN_TCP_ETLS_ALERT: i32 = -10104;
-/// The peer broke the TLS protocol ("ERR_SSL_PROTOCOL").
-pub const BUN_TCP_ETLS_PROTOCOL: i32 = -10105;
-/// Verdict "UNABLE_TO_VERIFY_LEAF_SIGNATURE": the issuer is not trusted.
-pub const BUN_TCP_ECERT_UNTRUSTED: i32 = -10110;
-/// Verdict "DEPTH_ZERO_SELF_SIGNED_CERT": a self-signed certificate that is not trusted.
-pub const BUN_TCP_ECERT_SELF_SIGNED: i32 = -10111;
-/// Verdict "SELF_SIGNED_CERT_IN_CHAIN": the chain ends in an untrusted self-signed root.
-pub const BUN_TCP_ECERT_SELF_SIGNED_IN_CHAIN: i32 = -10112;
-/// Verdict "CERT_HAS_EXPIRED".
-pub const BUN_TCP_ECERT_EXPIRED: i32 = -10113;
-/// Verdict "CERT_NOT_YET_VALID".
-pub const BUN_TCP_ECERT_NOT_YET_VALID: i32 = -10114;
-/// Verdict "ERR_TLS_CERT_ALTNAME_INVALID": the certificate is not for this host name or IP.
-pub const BUN_TCP_ECERT_ALTNAME: i32 = -10115;
-/// Verdict "CERT_SIGNATURE_FAILURE".
-pub const BUN_TCP_ECERT_SIGNATURE: i32 = -10116;
-/// Verdict "CERT_REVOKED".
-pub const BUN_TCP_ECERT_REVOKED: i32 = -10117;
-/// Verdict "UNABLE_TO_GET_ISSUER_CERT": the peer sent no certificate (server with request_cert).
-pub const BUN_TCP_ECERT_MISSING: i32 = -10118;
-/// Verdict "CERT_REJECTED": any other certificate problem.
-pub const BUN_TCP_ECERT_REJECTED: i32 = -10119;
+// The error codes (BUN_TCP_OK, BUN_TCP_E*) are not here: build.rs writes their #defines into the
+// header from src/error_table.rs, the one error table.
 
 /// TLS handshake steps one `bun_tcp_poll` iteration runs at most; the rest wait for the next
 /// iteration, so a flood of handshakes cannot starve established connections.
