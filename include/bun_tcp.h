@@ -287,69 +287,6 @@ typedef struct bun_tcp_connect_options {
 extern "C" {
 #endif // __cplusplus
 
-// The static name of an error code: "ECONNREFUSED", "ENOTFOUND", "EADDRINUSE", ...; "UNKNOWN"
-// for a code the library does not know. Never NULL.
-const char *bun_tcp_err_name(int32_t code);
-
-// A static, human-readable description of an error code ("Connection refused"). Never NULL.
-const char *bun_tcp_strerror(int32_t code);
-
-// The message of this thread's last failed call ("" if none failed yet). Valid until the next
-// failing call on this thread: read or copy it after the failing call returns, not in the
-// same expression (C leaves the order of a call's arguments unspecified).
-const char *bun_tcp_last_error_message(void);
-
-// Listens on TCP (IPv4 or IPv6) or a unix-domain socket. `handlers` is copied; it is shared by
-// every accepted socket, whose user data starts as `opts->data`. On success writes the
-// listener to `*out` and returns 0. Errors (no handler fires): BUN_TCP_EINVAL (NULL loop,
-// options, handlers or out; handlers with neither `data` nor `drain`; a bad option; an empty
-// unix path, or a leading '\0' without `unix_path_len`), BUN_TCP_EINVALHOST (a hostname that
-// is not a host name, bytes that are not UTF-8 included), BUN_TCP_ENOTFOUND (hostname does not resolve),
-// -EADDRINUSE (port or path in use), -ENAMETOOLONG (unix path too long), -EACCES,
-// BUN_TCP_EWRONGTHREAD; with `tls`: BUN_TCP_ETLS_BAD_PEM (not PEM, a CERTIFICATE block that is
-// not a DER certificate, a PRIVATE KEY block that is not a key, no block, bytes that are not
-// text around the blocks, a block without its END line; the message names the item, e.g.
-// "cert[0]: not a DER certificate"), BUN_TCP_ETLS_KEY_MISMATCH, BUN_TCP_ETLS_KEY_ENCRYPTED,
-// -ENOENT / -EISDIR (key_file, cert_file, ca_file), BUN_TCP_EINVAL for a key_file, cert_file or
-// ca_file that is not a regular file (a FIFO, a device: refused without blocking or reading
-// it), -EFBIG for one larger than 4 MiB, BUN_TCP_EINVAL (no cert + key, key and cert counts
-// differ, bad versions or ALPN names).
-int32_t bun_tcp_listen(struct bun_tcp_loop *loop_, const struct bun_tcp_listen_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_listener *out);
-
-// The bound TCP port (useful after listening on port 0). 0 for unix sockets, stale handles and
-// other threads' listeners.
-uint16_t bun_tcp_listener_port(struct bun_tcp_listener l);
-
-// Stops accepting and unlinks a unix-socket path. With `close_active`, also closes every
-// socket the listener accepted (their `close` handlers run before this returns); without it,
-// they keep working with the listener's handlers. The handle stays valid (data, reload)
-// while sockets it accepted are open; once none is left it goes stale at the end of the loop
-// tick (its slot is released, so listen/stop cycles do not grow the loop): `data` then gives
-// NULL, `port` 0, reload BUN_TCP_ECLOSED, while stop and ref/unref stay no-ops returning 0.
-// Idempotent. Returns 0, BUN_TCP_ECLOSED (unknown handle) or BUN_TCP_EWRONGTHREAD.
-int32_t bun_tcp_listener_stop(struct bun_tcp_listener l, bool close_active);
-
-// Replaces the handlers of the listener and of every accepted socket still using them, from
-// their next event. Returns 0, BUN_TCP_EINVAL (NULL table, or neither data nor drain),
-// BUN_TCP_ECLOSED or BUN_TCP_EWRONGTHREAD.
-int32_t bun_tcp_listener_reload(struct bun_tcp_listener l, const struct bun_tcp_handlers *handlers);
-
-// Makes the listener keep the loop alive again (the default). Idempotent; a no-op after stop.
-// Returns 0 or a negative code.
-int32_t bun_tcp_listener_ref(struct bun_tcp_listener l);
-
-// Lets the loop end (`bun_tcp_run` return) while this listener is still listening. Idempotent.
-// Returns 0 or a negative code.
-int32_t bun_tcp_listener_unref(struct bun_tcp_listener l);
-
-// The listener's user data (the default data of sockets it accepts from now on). NULL for a
-// stale handle.
-void *bun_tcp_listener_data(struct bun_tcp_listener l);
-
-// Sets the listener's user data (sockets accepted later start with it). Returns 0 or a
-// negative code.
-int32_t bun_tcp_listener_set_data(struct bun_tcp_listener l, void *data);
-
 // Creates an event loop owned by the calling thread. Every other call on the loop and its
 // sockets must come from this thread (except `bun_tcp_loop_wakeup` and `bun_tcp_loop_post`). A
 // loop still alive when its thread ends (or the process calls exit()) is abandoned: its sockets
@@ -415,6 +352,57 @@ size_t bun_tcp_loop_listener_count(const struct bun_tcp_loop *loop_);
 
 // The library version, e.g. "0.1.0" (static).
 const char *bun_tcp_version(void);
+
+// Listens on TCP (IPv4 or IPv6) or a unix-domain socket. `handlers` is copied; it is shared by
+// every accepted socket, whose user data starts as `opts->data`. On success writes the
+// listener to `*out` and returns 0. Errors (no handler fires): BUN_TCP_EINVAL (NULL loop,
+// options, handlers or out; handlers with neither `data` nor `drain`; a bad option; an empty
+// unix path, or a leading '\0' without `unix_path_len`), BUN_TCP_EINVALHOST (a hostname that
+// is not a host name, bytes that are not UTF-8 included), BUN_TCP_ENOTFOUND (hostname does not resolve),
+// -EADDRINUSE (port or path in use), -ENAMETOOLONG (unix path too long), -EACCES,
+// BUN_TCP_EWRONGTHREAD; with `tls`: BUN_TCP_ETLS_BAD_PEM (not PEM, a CERTIFICATE block that is
+// not a DER certificate, a PRIVATE KEY block that is not a key, no block, bytes that are not
+// text around the blocks, a block without its END line; the message names the item, e.g.
+// "cert[0]: not a DER certificate"), BUN_TCP_ETLS_KEY_MISMATCH, BUN_TCP_ETLS_KEY_ENCRYPTED,
+// -ENOENT / -EISDIR (key_file, cert_file, ca_file), BUN_TCP_EINVAL for a key_file, cert_file or
+// ca_file that is not a regular file (a FIFO, a device: refused without blocking or reading
+// it), -EFBIG for one larger than 4 MiB, BUN_TCP_EINVAL (no cert + key, key and cert counts
+// differ, bad versions or ALPN names).
+int32_t bun_tcp_listen(struct bun_tcp_loop *loop_, const struct bun_tcp_listen_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_listener *out);
+
+// The bound TCP port (useful after listening on port 0). 0 for unix sockets, stale handles and
+// other threads' listeners.
+uint16_t bun_tcp_listener_port(struct bun_tcp_listener l);
+
+// Stops accepting and unlinks a unix-socket path. With `close_active`, also closes every
+// socket the listener accepted (their `close` handlers run before this returns); without it,
+// they keep working with the listener's handlers. The handle stays valid (data, reload)
+// while sockets it accepted are open; once none is left it goes stale at the end of the loop
+// tick (its slot is released, so listen/stop cycles do not grow the loop): `data` then gives
+// NULL, `port` 0, reload BUN_TCP_ECLOSED, while stop and ref/unref stay no-ops returning 0.
+// Idempotent. Returns 0, BUN_TCP_ECLOSED (unknown handle) or BUN_TCP_EWRONGTHREAD.
+int32_t bun_tcp_listener_stop(struct bun_tcp_listener l, bool close_active);
+
+// Replaces the handlers of the listener and of every accepted socket still using them, from
+// their next event. Returns 0, BUN_TCP_EINVAL (NULL table, or neither data nor drain),
+// BUN_TCP_ECLOSED or BUN_TCP_EWRONGTHREAD.
+int32_t bun_tcp_listener_reload(struct bun_tcp_listener l, const struct bun_tcp_handlers *handlers);
+
+// Makes the listener keep the loop alive again (the default). Idempotent; a no-op after stop.
+// Returns 0 or a negative code.
+int32_t bun_tcp_listener_ref(struct bun_tcp_listener l);
+
+// Lets the loop end (`bun_tcp_run` return) while this listener is still listening. Idempotent.
+// Returns 0 or a negative code.
+int32_t bun_tcp_listener_unref(struct bun_tcp_listener l);
+
+// The listener's user data (the default data of sockets it accepts from now on). NULL for a
+// stale handle.
+void *bun_tcp_listener_data(struct bun_tcp_listener l);
+
+// Sets the listener's user data (sockets accepted later start with it). Returns 0 or a
+// negative code.
+int32_t bun_tcp_listener_set_data(struct bun_tcp_listener l, void *data);
 
 // Starts a connect and returns at once: 0 with the socket in state "connecting" written to
 // `*out`; later exactly one of `open` or `connect_error` fires (a refused connect: ECONNREFUSED,
@@ -635,6 +623,18 @@ int32_t bun_tcp_socket_upgrade_tls(struct bun_tcp_socket s, const struct bun_tcp
 
 // The crypto provider compiled in: "ring" or "aws-lc-rs" (static).
 const char *bun_tcp_tls_provider(void);
+
+// The static name of an error code: "ECONNREFUSED", "ENOTFOUND", "EADDRINUSE", ...; "UNKNOWN"
+// for a code the library does not know. Never NULL.
+const char *bun_tcp_err_name(int32_t code);
+
+// A static, human-readable description of an error code ("Connection refused"). Never NULL.
+const char *bun_tcp_strerror(int32_t code);
+
+// The message of this thread's last failed call ("" if none failed yet). Valid until the next
+// failing call on this thread: read or copy it after the failing call returns, not in the
+// same expression (C leaves the order of a call's arguments unspecified).
+const char *bun_tcp_last_error_message(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,70 +1,12 @@
-//! Connect and socket functions.
+//! Socket functions: I/O, lifetime, options, queries, transfer between loops.
 
-use super::types::{
-    BUN_TCP_STATE_CLOSED, bun_tcp_connect_options, bun_tcp_handlers, bun_tcp_listener, bun_tcp_loop, bun_tcp_socket,
-};
+use super::types::{BUN_TCP_STATE_CLOSED, bun_tcp_handlers, bun_tcp_listener, bun_tcp_loop, bun_tcp_socket};
 use super::{code_of, fail, ffi_call, input, registry};
+use crate::SocketId;
 use crate::error::NetError;
 use crate::event_loop::EventLoop;
-use crate::{ConnectOptions, SocketId};
 use std::ffi::{c_char, c_void};
 use std::time::Duration;
-
-fn connect_options(o: &bun_tcp_connect_options) -> Result<ConnectOptions, NetError> {
-    Ok(ConnectOptions {
-        tls: input::tls_options(o.tls)?,
-        hostname: input::opt_host(o.hostname, "hostname")?,
-        port: o.port,
-        data: o.data,
-        unix: input::unix_name(o.unix_path, o.unix_path_len)?,
-        allow_half_open: o.allow_half_open,
-    })
-}
-
-/// Starts a connect and returns at once: 0 with the socket in state "connecting" written to
-/// `*out`; later exactly one of `open` or `connect_error` fires (a refused connect: ECONNREFUSED,
-/// syscall "connect"; an unknown host: ENOTFOUND, syscall "getaddrinfo"; a unix-domain listener
-/// whose backlog is full: EAGAIN, syscall "connect", at once and never retried, since Linux
-/// refuses such a connect instead of queueing it). Host names resolve off the loop thread, on a
-/// pool of at most 4 resolver threads shared by the process (look-ups beyond that wait in a
-/// queue; one whose socket is closed meanwhile is dropped; idle threads exit after 2 s); IP
-/// literals connect directly. A name with several addresses is connected by
-/// Happy Eyeballs (RFC 8305): the families alternate (the resolver's first address first); each
-/// attempt runs alone for 250 ms, then the next address starts beside it (at once if the attempt
-/// fails); the first to connect wins and the others are closed; `connect_error` fires only when
-/// every address failed, with the last failure's error. Errors
-/// returned here fire nothing: BUN_TCP_EINVAL (NULL loop/options/handlers/out, handlers with
-/// neither data nor drain; an empty unix path, or a leading '\0' without `unix_path_len`),
-/// BUN_TCP_EINVALHOST (a hostname that is not a host name, bytes that are not UTF-8 included),
-/// -ENAMETOOLONG (unix path), BUN_TCP_EWRONGTHREAD; with `tls`: the errors of bad TLS options listed for bun_tcp_listen,
-/// BUN_TCP_EINVAL for an invalid server_name (not a DNS name or IP literal, or not UTF-8). With `tls`, `open` fires at TCP connect when a
-/// `handshake` handler is set (and `handshake` when the handshake ends; writes before it return
-/// 0 and `drain` follows), else `open` waits for the handshake; a rejected server fires
-/// `connect_error` with the verdict (or, with a `handshake` handler: handshake(false, err),
-/// error(err), close(err)).
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_connect(
-    loop_: *mut bun_tcp_loop,
-    opts: *const bun_tcp_connect_options,
-    handlers: *const bun_tcp_handlers,
-    out: *mut bun_tcp_socket,
-) -> i32 {
-    ffi_call(|| {
-        let result = (|| {
-            let core = registry::by_ptr(loop_)?;
-            let opts = connect_options(input::options(opts, "options")?)?;
-            let handlers = input::handlers(handlers)?;
-            if out.is_null() {
-                return Err(NetError::invalid("out is NULL"));
-            }
-            let id = core.connect(&opts, handlers)?;
-            // SAFETY: non-NULL output pointer from the caller, written only on success.
-            unsafe { *out = bun_tcp_socket { id: id.0 } };
-            Ok(())
-        })();
-        code_of(result, |()| 0)
-    })
-}
 
 /// Runs `f` on the socket's loop; errors become `on_err(code)` after being recorded.
 pub(super) fn with_socket<T>(
