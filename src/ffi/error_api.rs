@@ -9,22 +9,38 @@ fn never_null(text: *const c_char, instead: &'static CStr) -> *const c_char {
     if text.is_null() { instead.as_ptr() } else { text }
 }
 
-/// The static name of an error code: "ECONNREFUSED", "ENOTFOUND", "EADDRINUSE", ...; "UNKNOWN"
-/// for a code the library does not know. Never NULL.
+/// --- Errors ---
+///
+/// The static name of an error code: "ECONNREFUSED", "ENOTFOUND", "EADDRINUSE", ...
+///
+/// Returns: the name; "UNKNOWN" for a code the library does not know. Never NULL.
+/// Errors: none.
+/// Fires: nothing.
+/// Thread: any thread; needs no loop.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_err_name(code: i32) -> *const c_char {
     never_null(ffi_call(|| err_name(code).as_ptr()), c"UNKNOWN")
 }
 
-/// A static, human-readable description of an error code ("Connection refused"). Never NULL.
+/// A static, human-readable description of an error code ("Connection refused").
+///
+/// Returns: the description. Never NULL.
+/// Errors: none.
+/// Fires: nothing.
+/// Thread: any thread; needs no loop.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_strerror(code: i32) -> *const c_char {
     never_null(ffi_call(|| intern(&strerror_string(code)).as_ptr()), c"unknown error")
 }
 
-/// The message of this thread's last failed call ("" if none failed yet). Valid until the next
-/// failing call on this thread: read or copy it after the failing call returns, not in the
-/// same expression (C leaves the order of a call's arguments unspecified).
+/// The message of this thread's last failed call.
+///
+/// Returns: the message; "" if no call failed yet on this thread. Never NULL. Valid until the next
+///   failing call on this thread: read or copy it after the failing call returns, not in the same
+///   expression (C leaves the order of a call's arguments unspecified).
+/// Errors: none.
+/// Fires: nothing.
+/// Thread: any thread; each thread has its own message.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_last_error_message() -> *const c_char {
     never_null(ffi_call(last_error_ptr), c"")

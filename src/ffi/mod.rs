@@ -15,7 +15,8 @@ mod registry;
 mod types;
 
 // cbindgen writes the functions in the order it meets these modules, so this order is the
-// header's: loop, listen, connect, socket, TLS, errors (blank lines keep rustfmt from sorting it).
+// header's: loop, listen, connect, socket, TLS, errors, version (blank lines keep rustfmt from
+// sorting it).
 mod loop_api;
 
 mod listen_api;
@@ -28,6 +29,8 @@ mod tls_api;
 
 mod error_api;
 
+mod version_api;
+
 pub use connect_api::*;
 pub use error_api::*;
 pub use listen_api::*;
@@ -35,6 +38,7 @@ pub use loop_api::*;
 pub use socket_api::*;
 pub use tls_api::*;
 pub use types::*;
+pub use version_api::*;
 
 use crate::error::{EPANIC, NetError};
 use std::cell::RefCell;
