@@ -322,9 +322,9 @@ extern "C" {
 // The pointer is an opaque key, never dereferenced and never handed out again: after
 // `bun_tcp_loop_free` every call with it fails with BUN_TCP_EINVAL (or returns the documented
 // neutral value), even once other loops were created. A loop still alive when its thread ends (or
-// the process calls exit()) is abandoned: its sockets and listeners close without running handlers,
-// its descriptors are closed, and from then on the pointer is invalid (BUN_TCP_EINVAL) and its
-// handles stale (BUN_TCP_ECLOSED).
+// the process calls exit()) is abandoned: its sockets and listeners close without running
+// handlers, its descriptors are closed, and from then on the pointer is invalid (BUN_TCP_EINVAL)
+// and its handles stale (BUN_TCP_ECLOSED).
 // Returns: the loop, or NULL on failure.
 // Errors: NULL is returned and `bun_tcp_last_error_message` says why: -EMFILE (every loop id or
 //   pointer value is in use), the -errno of creating the epoll instance or its eventfd,
@@ -342,22 +342,23 @@ struct bun_tcp_loop *bun_tcp_loop_new(void);
 // runs (a `close`), it does nothing: the remaining handlers still see their handles and user data,
 // and the loop is freed once, when the outer call returns. Posted calls not run yet are dropped.
 // Returns: nothing.
-// Errors: none returned. NULL is ignored; a call from another thread (BUN_TCP_EWRONGTHREAD) or with
-//   a freed pointer (BUN_TCP_EINVAL) is refused and changes nothing (see
+// Errors: none returned. NULL is ignored; a call from another thread (BUN_TCP_EWRONGTHREAD) or
+//   with a freed pointer (BUN_TCP_EINVAL) is refused and changes nothing (see
 //   `bun_tcp_last_error_message`).
 // Fires: before it returns, `close` of every open socket and `connect_error` (-ECANCELED) of every
 //   connect in flight; an accepted TLS socket whose handshake never finished closes without a
 //   handler.
 void bun_tcp_loop_free(struct bun_tcp_loop *loop_);
 
-// Runs one loop iteration: waits for readiness, dispatches handlers, runs posted calls, deferred work
-// and due timers.
+// Runs one loop iteration: waits for readiness, dispatches handlers, runs posted calls, deferred
+// work and due timers.
 //
-// `timeout_ms` bounds the wait: -1 (any negative value) = until something happens, 0 = do not wait.
+// `timeout_ms` bounds the wait: -1 (any negative value) = until something happens, 0 = do not
+// wait.
 // Returns: the number of handler calls made (>= 0; each posted call counts as one).
 // Errors: BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD, BUN_TCP_EBUSY (called from
-//   inside a handler of this loop), BUN_TCP_ECLOSED (called from a handler that `bun_tcp_loop_free`
-//   runs outside a poll: the loop is being freed), the -errno of epoll_wait.
+//   inside a handler of this loop), BUN_TCP_ECLOSED (called from a handler that
+//   `bun_tcp_loop_free` runs outside a poll: the loop is being freed), the -errno of epoll_wait.
 // Fires: any handler of the loop's sockets, and posted calls, before it returns.
 int32_t bun_tcp_poll(struct bun_tcp_loop *loop_, int32_t timeout_ms);
 
@@ -384,14 +385,15 @@ bool bun_tcp_loop_alive(const struct bun_tcp_loop *loop_);
 // Thread: any thread (with `bun_tcp_loop_post`, the only calls another thread may make).
 int32_t bun_tcp_loop_wakeup(struct bun_tcp_loop *loop_);
 
-// Queues `func(arg)` to run on the loop's thread during its next `bun_tcp_poll`, and wakes a blocked
-// poll.
+// Queues `func(arg)` to run on the loop's thread during its next `bun_tcp_poll`, and wakes a
+// blocked poll.
 //
 // Calls run in the order posted from one thread; each counts as a handler call. Calls still queued
 // when the loop is freed are dropped without running. What `arg` points to is the caller's to make
 // safe to use on the loop's thread.
 // Returns: 0.
-// Errors: BUN_TCP_EINVAL (NULL loop or func, freed loop), the -errno of writing the loop's eventfd.
+// Errors: BUN_TCP_EINVAL (NULL loop or func, freed loop), the -errno of writing the loop's
+//   eventfd.
 // Fires: `func(arg)` later, from a `bun_tcp_poll` on the loop's thread; never inside this call.
 // Thread: any thread.
 int32_t bun_tcp_loop_post(struct bun_tcp_loop *loop_, void (*func)(void *arg), void *arg);
@@ -399,8 +401,8 @@ int32_t bun_tcp_loop_post(struct bun_tcp_loop *loop_, void (*func)(void *arg), v
 // For a host loop that waits on `bun_tcp_loop_fd`: how long it may wait before it must call
 // `bun_tcp_poll(loop, 0)` again.
 //
-// Returns: 0 when work is pending, the milliseconds to the next timer (rounded up), or -1 when only
-//   I/O or a wakeup can bring work.
+// Returns: 0 when work is pending, the milliseconds to the next timer (rounded up), or -1 when
+//   only I/O or a wakeup can bring work.
 // Errors (all below -1): BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD.
 // Fires: nothing.
 int32_t bun_tcp_loop_next_timeout_ms(const struct bun_tcp_loop *loop_);
@@ -436,25 +438,26 @@ size_t bun_tcp_loop_listener_count(const struct bun_tcp_loop *loop_);
 // `opts->data`.
 // Returns: 0, with the listener written to `*out`.
 // Errors (nothing is written and no handler fires):
-//   BUN_TCP_EINVAL: NULL loop, options, handlers or out; a freed loop; handlers with neither `data`
-//   nor `drain`; a bad option (a negative backlog; an empty unix path, or a leading '\0' without
-//   `unix_path_len`; see `bun_tcp_listen_options`);
+//   BUN_TCP_EINVAL: NULL loop, options, handlers or out; a freed loop; handlers with neither
+//     `data` nor `drain`; a bad option (a negative backlog; an empty unix path, or a leading '\0'
+//     without `unix_path_len`; see `bun_tcp_listen_options`);
 //   BUN_TCP_EINVALHOST: a hostname that is not a host name (bytes that are not UTF-8 included);
 //   BUN_TCP_ENOTFOUND: the hostname does not resolve;
 //   -EADDRINUSE (port or path in use), -ENAMETOOLONG (unix path too long), -EACCES, or another
-//   -errno of socket(2), bind(2) or listen(2);
+//     -errno of socket(2), bind(2) or listen(2);
 //   -ENOMEM: the loop holds as many listeners as it can;
 //   BUN_TCP_ECLOSED: the loop is being freed (a call from a handler `bun_tcp_loop_free` runs);
 //   BUN_TCP_EWRONGTHREAD;
 //   with `tls`, the TLS option errors (also those of `bun_tcp_connect` and
-//   `bun_tcp_socket_upgrade_tls`): BUN_TCP_ETLS_BAD_PEM (not PEM, a CERTIFICATE block that is not a
-//   DER certificate, a PRIVATE KEY block that is not a key, no block, bytes that are not text around
-//   the blocks, a block without its END line; the message names the item, e.g. "cert[0]: not a DER
-//   certificate"), BUN_TCP_ETLS_KEY_MISMATCH, BUN_TCP_ETLS_KEY_ENCRYPTED; for key_file, cert_file
-//   or ca_file: -ENOENT, -EISDIR or another -errno of open(2), BUN_TCP_EINVAL for one that is not a
-//   regular file (a FIFO, a device: refused without blocking or reading it), -EFBIG for one larger
-//   than 4 MiB; BUN_TCP_EINVAL (no cert + key, key and cert counts differ, bad versions or ALPN
-//   names); BUN_TCP_ETLS (what rustls refuses otherwise, or no `ca` and no system CA certificate).
+//     `bun_tcp_socket_upgrade_tls`): BUN_TCP_ETLS_BAD_PEM (not PEM, a CERTIFICATE block that is
+//     not a DER certificate, a PRIVATE KEY block that is not a key, no block, bytes that are not
+//     text around the blocks, a block without its END line; the message names the item, e.g.
+//     "cert[0]: not a DER certificate"), BUN_TCP_ETLS_KEY_MISMATCH, BUN_TCP_ETLS_KEY_ENCRYPTED;
+//     for key_file, cert_file or ca_file: -ENOENT, -EISDIR or another -errno of open(2),
+//     BUN_TCP_EINVAL for one that is not a regular file (a FIFO, a device: refused without
+//     blocking or reading it), -EFBIG for one larger than 4 MiB; BUN_TCP_EINVAL (no cert + key,
+//     key and cert counts differ, bad versions or ALPN names); BUN_TCP_ETLS (what rustls refuses
+//     otherwise, or no `ca` and no system CA certificate).
 // Fires: nothing now. Later, from the loop, each accepted socket's handlers, `open` first (for TLS
 //   see the `handshake` handler and `tls_handshake_timeout_ms`).
 int32_t bun_tcp_listen(struct bun_tcp_loop *loop_, const struct bun_tcp_listen_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_listener *out);
@@ -525,25 +528,26 @@ int32_t bun_tcp_listener_set_data(struct bun_tcp_listener l, void *data);
 // process (look-ups beyond that wait in a queue; one whose socket is closed meanwhile is dropped;
 // idle threads exit after 2 s); IP literals connect directly. A name with several addresses is
 // connected by Happy Eyeballs (RFC 8305): the families alternate (the resolver's first address
-// first); each attempt runs alone for 250 ms, then the next address starts beside it (at once if the
-// attempt fails); the first to connect wins and the others are closed. `handlers` is copied. With
-// `tls`, writes before the handshake ends return 0 and `drain` follows.
+// first); each attempt runs alone for 250 ms, then the next address starts beside it (at once if
+// the attempt fails); the first to connect wins and the others are closed. `handlers` is copied.
+// With `tls`, writes before the handshake ends return 0 and `drain` follows.
 // Returns: 0, with the socket written to `*out`.
-// Errors (nothing is written and no handler fires): BUN_TCP_EINVAL (NULL loop, options, handlers or
-//   out; a freed loop; handlers with neither data nor drain; an empty unix path, or a leading '\0'
-//   without `unix_path_len`), BUN_TCP_EINVALHOST (a hostname that is not a host name, bytes that are
-//   not UTF-8 included), -ENAMETOOLONG (unix path), -ENOMEM (the loop holds as many sockets as it
-//   can), the -errno of starting a resolver thread when none runs, BUN_TCP_ECLOSED (the loop is being
-//   freed), BUN_TCP_EWRONGTHREAD; with `tls`: the TLS option errors listed for `bun_tcp_listen`, and
-//   BUN_TCP_EINVAL for an invalid server_name (not a DNS name or IP literal, or not UTF-8).
+// Errors (nothing is written and no handler fires): BUN_TCP_EINVAL (NULL loop, options, handlers
+//   or out; a freed loop; handlers with neither data nor drain; an empty unix path, or a leading
+//   '\0' without `unix_path_len`), BUN_TCP_EINVALHOST (a hostname that is not a host name, bytes
+//   that are not UTF-8 included), -ENAMETOOLONG (unix path), -ENOMEM (the loop holds as many
+//   sockets as it can), the -errno of starting a resolver thread when none runs, BUN_TCP_ECLOSED
+//   (the loop is being freed), BUN_TCP_EWRONGTHREAD; with `tls`: the TLS option errors listed for
+//   `bun_tcp_listen`, and BUN_TCP_EINVAL for an invalid server_name (not a DNS name or IP literal,
+//   or not UTF-8).
 // Fires: nothing now. Later, from the loop, exactly one of `open` or `connect_error`:
 //   `connect_error` for a refused connect (ECONNREFUSED, syscall "connect"), an unknown host
-//   (ENOTFOUND, syscall "getaddrinfo"), a unix-domain listener whose backlog is full (EAGAIN, syscall
-//   "connect", at once and never retried, since Linux refuses such a connect instead of
-//   queueing it); with several addresses only once every one failed, with the last failure's error.
-//   With `tls`, `open` fires at TCP connect when a `handshake` handler is set (and `handshake` when
-//   the handshake ends), else `open` waits for the handshake; a rejected server fires
-//   `connect_error` with the verdict (or, with a `handshake` handler: handshake(false, err),
+//   (ENOTFOUND, syscall "getaddrinfo"), a unix-domain listener whose backlog is full (EAGAIN,
+//   syscall "connect", at once and never retried, since Linux refuses such a connect instead of
+//   queueing it); with several addresses only once every one failed, with the last failure's
+//   error. With `tls`, `open` fires at TCP connect when a `handshake` handler is set (and
+//   `handshake` when the handshake ends), else `open` waits for the handshake; a rejected server
+//   fires `connect_error` with the verdict (or, with a `handshake` handler: handshake(false, err),
 //   error(err), close(err)).
 int32_t bun_tcp_connect(struct bun_tcp_loop *loop_, const struct bun_tcp_connect_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_socket *out);
 
@@ -553,8 +557,8 @@ int32_t bun_tcp_connect(struct bun_tcp_loop *loop_, const struct bun_tcp_connect
 // when `drain` fires.
 //
 // Returns: the bytes the kernel accepted (0..len). 0 while connecting (or in a TLS handshake), for
-//   len 0, and while earlier `write_all`/`end` bytes are queued (order is kept). While corked, queues
-//   everything and returns len.
+//   len 0, and while earlier `write_all`/`end` bytes are queued (order is kept). While corked,
+//   queues everything and returns len.
 // Errors: BUN_TCP_EINVAL (NULL bytes with len > 0), BUN_TCP_ECLOSED (closed or stale),
 //   BUN_TCP_EENDED (after end or shutdown), -EPIPE, -ECONNRESET or another -errno of this send or
 //   of an earlier one not reported yet (the connection broke: `close` follows from the loop),
@@ -591,12 +595,12 @@ int64_t bun_tcp_socket_end(struct bun_tcp_socket s, const uint8_t *bytes, size_t
 // SHUT_WR now (queued bytes are dropped; `end` flushes first).
 // Returns: 0.
 // Errors: BUN_TCP_ECLOSED, -ENOTCONN (still connecting), BUN_TCP_EWRONGTHREAD.
-// Fires: nothing now. When both sides are shut, `close` once the current handler returns (or at the
-//   next poll), never inside this call.
+// Fires: nothing now. When both sides are shut, `close` once the current handler returns (or at
+//   the next poll), never inside this call.
 int32_t bun_tcp_socket_shutdown(struct bun_tcp_socket s, bool read_side);
 
-// Coalesces writes (beyond Bun): `write` and `write_all` queue until `uncork`, or until the current
-// handler returns, then leave in one writev.
+// Coalesces writes (beyond Bun): `write` and `write_all` queue until `uncork`, or until the
+// current handler returns, then leave in one writev.
 //
 // Returns: 0.
 // Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
@@ -606,8 +610,8 @@ int32_t bun_tcp_socket_cork(struct bun_tcp_socket s);
 // Sends what was written while corked, in one writev; what the kernel does not take stays queued.
 //
 // Returns: 0.
-// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD. A failed send is not returned: it is reported from
-//   the loop (`error`, `close`).
+// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD. A failed send is not returned: it is reported
+//   from the loop (`error`, `close`).
 // Fires: `drain` before it returns if the queue emptied and a drain was owed; otherwise `drain`
 //   follows from the loop once the queue empties.
 int32_t bun_tcp_socket_uncork(struct bun_tcp_socket s);
@@ -674,9 +678,9 @@ int32_t bun_tcp_socket_unref(struct bun_tcp_socket s);
 // Bun, whose deadline ignores activity); it fires within 100 ms of the deadline; the socket is not
 // closed, and the timer re-arms on the next activity. Accepted sockets start with 120 s, counted
 // from `open`. Set on a client before `open` (while it connects, or during a TLS handshake that
-// defers `open`), it is a connect timeout: `timeout` fires if `open` has not come in time (close the
-// socket there and the connect ends with `connect_error` ECANCELED); once `open` fires it restarts
-// as an idle timeout.
+// defers `open`), it is a connect timeout: `timeout` fires if `open` has not come in time (close
+// the socket there and the connect ends with `connect_error` ECANCELED); once `open` fires it
+// restarts as an idle timeout.
 // Returns: 0.
 // Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
 // Fires: nothing now; `timeout` later, from the loop.
@@ -716,8 +720,8 @@ int32_t bun_tcp_socket_reload(struct bun_tcp_socket s, const struct bun_tcp_hand
 // Fires: nothing.
 int32_t bun_tcp_socket_set_no_delay(struct bun_tcp_socket s, bool enable);
 
-// Sets SO_KEEPALIVE, with TCP_KEEPIDLE = initial_delay_ms rounded down to whole seconds and raised to
-// at least 1 s (0..1999 ms give 1 s).
+// Sets SO_KEEPALIVE, with TCP_KEEPIDLE = initial_delay_ms rounded down to whole seconds and raised
+// to at least 1 s (0..1999 ms give 1 s).
 //
 // Linux accepts 1..32767 s, so initial_delay_ms may be at most 32767999; a larger value changes
 // nothing (the arguments are checked before any option is set). With `enable` false, SO_KEEPALIVE
@@ -737,8 +741,8 @@ int32_t bun_tcp_socket_set_keep_alive(struct bun_tcp_socket s, bool enable, uint
 // Returns: BUN_TCP_STATE_CONNECTING (2), _OPEN (1), _CLOSING (0: end's tail still queued),
 //   _WRITE_SHUT (-2: FIN sent, still readable) or _CLOSED (-1: closed, stale, unknown, another
 //   thread's).
-// Errors: none but BUN_TCP_EPANIC, if an internal error was caught: a value no state has, never read
-//   as "closed".
+// Errors: none but BUN_TCP_EPANIC, if an internal error was caught: a value no state has, never
+//   read as "closed".
 // Fires: nothing.
 int32_t bun_tcp_socket_ready_state(struct bun_tcp_socket s);
 
@@ -807,8 +811,8 @@ int32_t bun_tcp_socket_fd(struct bun_tcp_socket s);
 
 // The listener that accepted this socket.
 //
-// Returns: the listener; `{0}` for client sockets (adopted ones included), stale handles and another
-//   thread's sockets.
+// Returns: the listener; `{0}` for client sockets (adopted ones included), stale handles and
+//   another thread's sockets.
 // Errors: none returned.
 // Fires: nothing.
 struct bun_tcp_listener bun_tcp_socket_listener(struct bun_tcp_socket s);
@@ -836,10 +840,10 @@ int32_t bun_tcp_socket_detach(struct bun_tcp_socket s, int32_t *out_fd);
 // Returns: 0, with the handle written to `*out`.
 // Errors (nothing fires): BUN_TCP_EINVAL (NULL loop, handlers or out, a freed loop, fd < 0, a
 //   listening socket, handlers with neither data nor drain), -ENOTSOCK, -EBADF (not an open
-//   descriptor), -ENOTCONN (not connected), -EPROTOTYPE (not a stream socket), -EAFNOSUPPORT (neither
-//   unix-domain nor IP), -ENOMEM (the loop holds as many sockets as it can), the -errno of
-//   epoll_ctl, BUN_TCP_ECLOSED (the loop is being freed), BUN_TCP_EWRONGTHREAD, BUN_TCP_EPANIC (an
-//   internal error: the descriptor is left open, still the caller's).
+//   descriptor), -ENOTCONN (not connected), -EPROTOTYPE (not a stream socket), -EAFNOSUPPORT
+//   (neither unix-domain nor IP), -ENOMEM (the loop holds as many sockets as it can), the -errno
+//   of epoll_ctl, BUN_TCP_ECLOSED (the loop is being freed), BUN_TCP_EWRONGTHREAD, BUN_TCP_EPANIC
+//   (an internal error: the descriptor is left open, still the caller's).
 // Fires: nothing now; `open` later, from the loop, as after a connect, then data flows (closed
 //   before that: `connect_error` (-ECANCELED), as for a connect).
 int32_t bun_tcp_socket_adopt(struct bun_tcp_loop *loop_, int32_t fd, const struct bun_tcp_handlers *handlers, void *data, bool allow_half_open, struct bun_tcp_socket *out);
@@ -866,8 +870,8 @@ int32_t bun_tcp_socket_verify_error(struct bun_tcp_socket s);
 
 // Writes the negotiated ALPN protocol NUL-terminated into `buf`.
 //
-// Returns: its length; 0 when none was negotiated (or plain TCP): "" is written then, so `buf` needs
-//   a byte even so.
+// Returns: its length; 0 when none was negotiated (or plain TCP): "" is written then, so `buf`
+//   needs a byte even so.
 // Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED,
 //   BUN_TCP_EWRONGTHREAD.
 // Fires: nothing.
@@ -876,8 +880,8 @@ int32_t bun_tcp_socket_alpn_protocol(struct bun_tcp_socket s, char *buf, size_t 
 // On a TLS server socket, writes the host name the client asked for with SNI, NUL-terminated, into
 // `buf` (beyond Bun): for picking per-name behaviour in `handshake` or later.
 //
-// Returns: its length; 0 ("" written) when the client sent none, the ClientHello has not arrived yet,
-//   on client and plain sockets.
+// Returns: its length; 0 ("" written) when the client sent none, the ClientHello has not arrived
+//   yet, on client and plain sockets.
 // Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED,
 //   BUN_TCP_EWRONGTHREAD.
 // Fires: nothing.
@@ -899,7 +903,8 @@ const char *bun_tcp_socket_tls_version(struct bun_tcp_socket s);
 // Fires: nothing.
 const char *bun_tcp_socket_cipher(struct bun_tcp_socket s);
 
-// Copies the peer's certificate (DER) into `buf`; with `buf` NULL and `buf_len` 0, only measures it.
+// Copies the peer's certificate (DER) into `buf`; with `buf` NULL and `buf_len` 0, only measures
+// it.
 //
 // Returns: its length (0: no certificate, or plain TCP).
 // Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf with `buf_len` > 0),
@@ -910,8 +915,8 @@ int32_t bun_tcp_socket_peer_certificate(struct bun_tcp_socket s, uint8_t *buf, s
 // STARTTLS: turns an open plain socket into a TLS socket, with a new handler table (copied).
 //
 // As a client (`is_server` false) it sends the ClientHello now; `tls->server_name` defaults to
-// "localhost". As a server it needs cert + key. Call it when nothing is queued, e.g. right after the
-// plaintext "go ahead" exchange.
+// "localhost". As a server it needs cert + key. Call it when nothing is queued, e.g. right after
+// the plaintext "go ahead" exchange.
 // Returns: 0.
 // Errors: BUN_TCP_EINVAL (NULL tls or handlers, handlers with neither data nor drain, not open,
 //   already TLS, bytes queued or write side ended), the TLS option errors listed for

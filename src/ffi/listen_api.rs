@@ -36,25 +36,26 @@ fn listen_options(o: &bun_tcp_listen_options) -> Result<ListenOptions, NetError>
 /// `opts->data`.
 /// Returns: 0, with the listener written to `*out`.
 /// Errors (nothing is written and no handler fires):
-///   BUN_TCP_EINVAL: NULL loop, options, handlers or out; a freed loop; handlers with neither `data`
-///   nor `drain`; a bad option (a negative backlog; an empty unix path, or a leading '\0' without
-///   `unix_path_len`; see `bun_tcp_listen_options`);
+///   BUN_TCP_EINVAL: NULL loop, options, handlers or out; a freed loop; handlers with neither
+///     `data` nor `drain`; a bad option (a negative backlog; an empty unix path, or a leading '\0'
+///     without `unix_path_len`; see `bun_tcp_listen_options`);
 ///   BUN_TCP_EINVALHOST: a hostname that is not a host name (bytes that are not UTF-8 included);
 ///   BUN_TCP_ENOTFOUND: the hostname does not resolve;
 ///   -EADDRINUSE (port or path in use), -ENAMETOOLONG (unix path too long), -EACCES, or another
-///   -errno of socket(2), bind(2) or listen(2);
+///     -errno of socket(2), bind(2) or listen(2);
 ///   -ENOMEM: the loop holds as many listeners as it can;
 ///   BUN_TCP_ECLOSED: the loop is being freed (a call from a handler `bun_tcp_loop_free` runs);
 ///   BUN_TCP_EWRONGTHREAD;
 ///   with `tls`, the TLS option errors (also those of `bun_tcp_connect` and
-///   `bun_tcp_socket_upgrade_tls`): BUN_TCP_ETLS_BAD_PEM (not PEM, a CERTIFICATE block that is not a
-///   DER certificate, a PRIVATE KEY block that is not a key, no block, bytes that are not text around
-///   the blocks, a block without its END line; the message names the item, e.g. "cert[0]: not a DER
-///   certificate"), BUN_TCP_ETLS_KEY_MISMATCH, BUN_TCP_ETLS_KEY_ENCRYPTED; for key_file, cert_file
-///   or ca_file: -ENOENT, -EISDIR or another -errno of open(2), BUN_TCP_EINVAL for one that is not a
-///   regular file (a FIFO, a device: refused without blocking or reading it), -EFBIG for one larger
-///   than 4 MiB; BUN_TCP_EINVAL (no cert + key, key and cert counts differ, bad versions or ALPN
-///   names); BUN_TCP_ETLS (what rustls refuses otherwise, or no `ca` and no system CA certificate).
+///     `bun_tcp_socket_upgrade_tls`): BUN_TCP_ETLS_BAD_PEM (not PEM, a CERTIFICATE block that is
+///     not a DER certificate, a PRIVATE KEY block that is not a key, no block, bytes that are not
+///     text around the blocks, a block without its END line; the message names the item, e.g.
+///     "cert[0]: not a DER certificate"), BUN_TCP_ETLS_KEY_MISMATCH, BUN_TCP_ETLS_KEY_ENCRYPTED;
+///     for key_file, cert_file or ca_file: -ENOENT, -EISDIR or another -errno of open(2),
+///     BUN_TCP_EINVAL for one that is not a regular file (a FIFO, a device: refused without
+///     blocking or reading it), -EFBIG for one larger than 4 MiB; BUN_TCP_EINVAL (no cert + key,
+///     key and cert counts differ, bad versions or ALPN names); BUN_TCP_ETLS (what rustls refuses
+///     otherwise, or no `ca` and no system CA certificate).
 /// Fires: nothing now. Later, from the loop, each accepted socket's handlers, `open` first (for TLS
 ///   see the `handshake` handler and `tls_handshake_timeout_ms`).
 #[unsafe(no_mangle)]

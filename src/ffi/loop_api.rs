@@ -13,9 +13,9 @@ use std::time::Duration;
 /// The pointer is an opaque key, never dereferenced and never handed out again: after
 /// `bun_tcp_loop_free` every call with it fails with BUN_TCP_EINVAL (or returns the documented
 /// neutral value), even once other loops were created. A loop still alive when its thread ends (or
-/// the process calls exit()) is abandoned: its sockets and listeners close without running handlers,
-/// its descriptors are closed, and from then on the pointer is invalid (BUN_TCP_EINVAL) and its
-/// handles stale (BUN_TCP_ECLOSED).
+/// the process calls exit()) is abandoned: its sockets and listeners close without running
+/// handlers, its descriptors are closed, and from then on the pointer is invalid (BUN_TCP_EINVAL)
+/// and its handles stale (BUN_TCP_ECLOSED).
 /// Returns: the loop, or NULL on failure.
 /// Errors: NULL is returned and `bun_tcp_last_error_message` says why: -EMFILE (every loop id or
 ///   pointer value is in use), the -errno of creating the epoll instance or its eventfd,
@@ -42,8 +42,8 @@ pub extern "C" fn bun_tcp_loop_new() -> *mut bun_tcp_loop {
 /// runs (a `close`), it does nothing: the remaining handlers still see their handles and user data,
 /// and the loop is freed once, when the outer call returns. Posted calls not run yet are dropped.
 /// Returns: nothing.
-/// Errors: none returned. NULL is ignored; a call from another thread (BUN_TCP_EWRONGTHREAD) or with
-///   a freed pointer (BUN_TCP_EINVAL) is refused and changes nothing (see
+/// Errors: none returned. NULL is ignored; a call from another thread (BUN_TCP_EWRONGTHREAD) or
+///   with a freed pointer (BUN_TCP_EINVAL) is refused and changes nothing (see
 ///   `bun_tcp_last_error_message`).
 /// Fires: before it returns, `close` of every open socket and `connect_error` (-ECANCELED) of every
 ///   connect in flight; an accepted TLS socket whose handshake never finished closes without a
@@ -79,14 +79,15 @@ impl Drop for ForgetOnDrop {
     }
 }
 
-/// Runs one loop iteration: waits for readiness, dispatches handlers, runs posted calls, deferred work
-/// and due timers.
+/// Runs one loop iteration: waits for readiness, dispatches handlers, runs posted calls, deferred
+/// work and due timers.
 ///
-/// `timeout_ms` bounds the wait: -1 (any negative value) = until something happens, 0 = do not wait.
+/// `timeout_ms` bounds the wait: -1 (any negative value) = until something happens, 0 = do not
+/// wait.
 /// Returns: the number of handler calls made (>= 0; each posted call counts as one).
 /// Errors: BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD, BUN_TCP_EBUSY (called from
-///   inside a handler of this loop), BUN_TCP_ECLOSED (called from a handler that `bun_tcp_loop_free`
-///   runs outside a poll: the loop is being freed), the -errno of epoll_wait.
+///   inside a handler of this loop), BUN_TCP_ECLOSED (called from a handler that
+///   `bun_tcp_loop_free` runs outside a poll: the loop is being freed), the -errno of epoll_wait.
 /// Fires: any handler of the loop's sockets, and posted calls, before it returns.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_poll(loop_: *mut bun_tcp_loop, timeout_ms: i32) -> i32 {
@@ -144,14 +145,15 @@ struct PostedCall {
 // function there; what it points to is the host's to make safe (the header says so).
 unsafe impl Send for PostedCall {}
 
-/// Queues `func(arg)` to run on the loop's thread during its next `bun_tcp_poll`, and wakes a blocked
-/// poll.
+/// Queues `func(arg)` to run on the loop's thread during its next `bun_tcp_poll`, and wakes a
+/// blocked poll.
 ///
 /// Calls run in the order posted from one thread; each counts as a handler call. Calls still queued
 /// when the loop is freed are dropped without running. What `arg` points to is the caller's to make
 /// safe to use on the loop's thread.
 /// Returns: 0.
-/// Errors: BUN_TCP_EINVAL (NULL loop or func, freed loop), the -errno of writing the loop's eventfd.
+/// Errors: BUN_TCP_EINVAL (NULL loop or func, freed loop), the -errno of writing the loop's
+///   eventfd.
 /// Fires: `func(arg)` later, from a `bun_tcp_poll` on the loop's thread; never inside this call.
 /// Thread: any thread.
 #[unsafe(no_mangle)]
@@ -177,8 +179,8 @@ pub extern "C" fn bun_tcp_loop_post(
 /// For a host loop that waits on `bun_tcp_loop_fd`: how long it may wait before it must call
 /// `bun_tcp_poll(loop, 0)` again.
 ///
-/// Returns: 0 when work is pending, the milliseconds to the next timer (rounded up), or -1 when only
-///   I/O or a wakeup can bring work.
+/// Returns: 0 when work is pending, the milliseconds to the next timer (rounded up), or -1 when
+///   only I/O or a wakeup can bring work.
 /// Errors (all below -1): BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD.
 /// Fires: nothing.
 #[unsafe(no_mangle)]

@@ -61,8 +61,8 @@ pub(super) fn copy_out(text: &str, buf: *mut c_char, buf_len: usize) -> Result<i
 /// when `drain` fires.
 ///
 /// Returns: the bytes the kernel accepted (0..len). 0 while connecting (or in a TLS handshake), for
-///   len 0, and while earlier `write_all`/`end` bytes are queued (order is kept). While corked, queues
-///   everything and returns len.
+///   len 0, and while earlier `write_all`/`end` bytes are queued (order is kept). While corked,
+///   queues everything and returns len.
 /// Errors: BUN_TCP_EINVAL (NULL bytes with len > 0), BUN_TCP_ECLOSED (closed or stale),
 ///   BUN_TCP_EENDED (after end or shutdown), -EPIPE, -ECONNRESET or another -errno of this send or
 ///   of an earlier one not reported yet (the connection broke: `close` follows from the loop),
@@ -108,15 +108,15 @@ pub extern "C" fn bun_tcp_socket_end(s: bun_tcp_socket, bytes: *const u8, len: u
 /// SHUT_WR now (queued bytes are dropped; `end` flushes first).
 /// Returns: 0.
 /// Errors: BUN_TCP_ECLOSED, -ENOTCONN (still connecting), BUN_TCP_EWRONGTHREAD.
-/// Fires: nothing now. When both sides are shut, `close` once the current handler returns (or at the
-///   next poll), never inside this call.
+/// Fires: nothing now. When both sides are shut, `close` once the current handler returns (or at
+///   the next poll), never inside this call.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_shutdown(s: bun_tcp_socket, read_side: bool) -> i32 {
     status(s, |core, id| core.shutdown_socket(id, read_side))
 }
 
-/// Coalesces writes (beyond Bun): `write` and `write_all` queue until `uncork`, or until the current
-/// handler returns, then leave in one writev.
+/// Coalesces writes (beyond Bun): `write` and `write_all` queue until `uncork`, or until the
+/// current handler returns, then leave in one writev.
 ///
 /// Returns: 0.
 /// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
@@ -129,8 +129,8 @@ pub extern "C" fn bun_tcp_socket_cork(s: bun_tcp_socket) -> i32 {
 /// Sends what was written while corked, in one writev; what the kernel does not take stays queued.
 ///
 /// Returns: 0.
-/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD. A failed send is not returned: it is reported from
-///   the loop (`error`, `close`).
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD. A failed send is not returned: it is reported
+///   from the loop (`error`, `close`).
 /// Fires: `drain` before it returns if the queue emptied and a drain was owed; otherwise `drain`
 ///   follows from the loop once the queue empties.
 #[unsafe(no_mangle)]
@@ -221,9 +221,9 @@ pub extern "C" fn bun_tcp_socket_unref(s: bun_tcp_socket) -> i32 {
 /// Bun, whose deadline ignores activity); it fires within 100 ms of the deadline; the socket is not
 /// closed, and the timer re-arms on the next activity. Accepted sockets start with 120 s, counted
 /// from `open`. Set on a client before `open` (while it connects, or during a TLS handshake that
-/// defers `open`), it is a connect timeout: `timeout` fires if `open` has not come in time (close the
-/// socket there and the connect ends with `connect_error` ECANCELED); once `open` fires it restarts
-/// as an idle timeout.
+/// defers `open`), it is a connect timeout: `timeout` fires if `open` has not come in time (close
+/// the socket there and the connect ends with `connect_error` ECANCELED); once `open` fires it
+/// restarts as an idle timeout.
 /// Returns: 0.
 /// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
 /// Fires: nothing now; `timeout` later, from the loop.
@@ -281,8 +281,8 @@ pub extern "C" fn bun_tcp_socket_set_no_delay(s: bun_tcp_socket, enable: bool) -
     status(s, |core, id| core.set_no_delay(id, enable))
 }
 
-/// Sets SO_KEEPALIVE, with TCP_KEEPIDLE = initial_delay_ms rounded down to whole seconds and raised to
-/// at least 1 s (0..1999 ms give 1 s).
+/// Sets SO_KEEPALIVE, with TCP_KEEPIDLE = initial_delay_ms rounded down to whole seconds and raised
+/// to at least 1 s (0..1999 ms give 1 s).
 ///
 /// Linux accepts 1..32767 s, so initial_delay_ms may be at most 32767999; a larger value changes
 /// nothing (the arguments are checked before any option is set). With `enable` false, SO_KEEPALIVE
@@ -305,8 +305,8 @@ pub extern "C" fn bun_tcp_socket_set_keep_alive(s: bun_tcp_socket, enable: bool,
 /// Returns: BUN_TCP_STATE_CONNECTING (2), _OPEN (1), _CLOSING (0: end's tail still queued),
 ///   _WRITE_SHUT (-2: FIN sent, still readable) or _CLOSED (-1: closed, stale, unknown, another
 ///   thread's).
-/// Errors: none but BUN_TCP_EPANIC, if an internal error was caught: a value no state has, never read
-///   as "closed".
+/// Errors: none but BUN_TCP_EPANIC, if an internal error was caught: a value no state has, never
+///   read as "closed".
 /// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_ready_state(s: bun_tcp_socket) -> i32 {
@@ -402,8 +402,8 @@ pub extern "C" fn bun_tcp_socket_fd(s: bun_tcp_socket) -> i32 {
 
 /// The listener that accepted this socket.
 ///
-/// Returns: the listener; `{0}` for client sockets (adopted ones included), stale handles and another
-///   thread's sockets.
+/// Returns: the listener; `{0}` for client sockets (adopted ones included), stale handles and
+///   another thread's sockets.
 /// Errors: none returned.
 /// Fires: nothing.
 #[unsafe(no_mangle)]
@@ -452,10 +452,10 @@ pub extern "C" fn bun_tcp_socket_detach(s: bun_tcp_socket, out_fd: *mut i32) -> 
 /// Returns: 0, with the handle written to `*out`.
 /// Errors (nothing fires): BUN_TCP_EINVAL (NULL loop, handlers or out, a freed loop, fd < 0, a
 ///   listening socket, handlers with neither data nor drain), -ENOTSOCK, -EBADF (not an open
-///   descriptor), -ENOTCONN (not connected), -EPROTOTYPE (not a stream socket), -EAFNOSUPPORT (neither
-///   unix-domain nor IP), -ENOMEM (the loop holds as many sockets as it can), the -errno of
-///   epoll_ctl, BUN_TCP_ECLOSED (the loop is being freed), BUN_TCP_EWRONGTHREAD, BUN_TCP_EPANIC (an
-///   internal error: the descriptor is left open, still the caller's).
+///   descriptor), -ENOTCONN (not connected), -EPROTOTYPE (not a stream socket), -EAFNOSUPPORT
+///   (neither unix-domain nor IP), -ENOMEM (the loop holds as many sockets as it can), the -errno
+///   of epoll_ctl, BUN_TCP_ECLOSED (the loop is being freed), BUN_TCP_EWRONGTHREAD, BUN_TCP_EPANIC
+///   (an internal error: the descriptor is left open, still the caller's).
 /// Fires: nothing now; `open` later, from the loop, as after a connect, then data flows (closed
 ///   before that: `connect_error` (-ECANCELED), as for a connect).
 #[unsafe(no_mangle)]

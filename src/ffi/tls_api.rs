@@ -38,8 +38,8 @@ pub extern "C" fn bun_tcp_socket_verify_error(s: bun_tcp_socket) -> i32 {
 
 /// Writes the negotiated ALPN protocol NUL-terminated into `buf`.
 ///
-/// Returns: its length; 0 when none was negotiated (or plain TCP): "" is written then, so `buf` needs
-///   a byte even so.
+/// Returns: its length; 0 when none was negotiated (or plain TCP): "" is written then, so `buf`
+///   needs a byte even so.
 /// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED,
 ///   BUN_TCP_EWRONGTHREAD.
 /// Fires: nothing.
@@ -60,8 +60,8 @@ pub extern "C" fn bun_tcp_socket_alpn_protocol(s: bun_tcp_socket, buf: *mut c_ch
 /// On a TLS server socket, writes the host name the client asked for with SNI, NUL-terminated, into
 /// `buf` (beyond Bun): for picking per-name behaviour in `handshake` or later.
 ///
-/// Returns: its length; 0 ("" written) when the client sent none, the ClientHello has not arrived yet,
-///   on client and plain sockets.
+/// Returns: its length; 0 ("" written) when the client sent none, the ClientHello has not arrived
+///   yet, on client and plain sockets.
 /// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED,
 ///   BUN_TCP_EWRONGTHREAD.
 /// Fires: nothing.
@@ -96,7 +96,8 @@ pub extern "C" fn bun_tcp_socket_cipher(s: bun_tcp_socket) -> *const c_char {
     })
 }
 
-/// Copies the peer's certificate (DER) into `buf`; with `buf` NULL and `buf_len` 0, only measures it.
+/// Copies the peer's certificate (DER) into `buf`; with `buf` NULL and `buf_len` 0, only measures
+/// it.
 ///
 /// Returns: its length (0: no certificate, or plain TCP).
 /// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf with `buf_len` > 0),
@@ -130,8 +131,8 @@ pub extern "C" fn bun_tcp_socket_peer_certificate(s: bun_tcp_socket, buf: *mut u
 /// STARTTLS: turns an open plain socket into a TLS socket, with a new handler table (copied).
 ///
 /// As a client (`is_server` false) it sends the ClientHello now; `tls->server_name` defaults to
-/// "localhost". As a server it needs cert + key. Call it when nothing is queued, e.g. right after the
-/// plaintext "go ahead" exchange.
+/// "localhost". As a server it needs cert + key. Call it when nothing is queued, e.g. right after
+/// the plaintext "go ahead" exchange.
 /// Returns: 0.
 /// Errors: BUN_TCP_EINVAL (NULL tls or handlers, handlers with neither data nor drain, not open,
 ///   already TLS, bytes queued or write side ended), the TLS option errors listed for
