@@ -327,7 +327,7 @@ extern "C" {
 // and its handles stale (BUN_TCP_ECLOSED).
 // Returns: the loop, or NULL on failure.
 // Errors: NULL is returned and `bun_tcp_last_error_message` says why: -EMFILE (every loop id or
-//   pointer value is in use), the -errno of creating the epoll instance or its eventfd,
+//   pointer value is in use), the -errno of setting up epoll (epoll_create, dup, eventfd),
 //   BUN_TCP_EINVAL (the thread is ending).
 // Fires: nothing.
 // Thread: every later call on the loop and its handles must come from this thread, except
@@ -346,8 +346,8 @@ struct bun_tcp_loop *bun_tcp_loop_new(void);
 //   with a freed pointer (BUN_TCP_EINVAL) is refused and changes nothing (see
 //   `bun_tcp_last_error_message`).
 // Fires: before it returns, `close` of every open socket and `connect_error` (-ECANCELED) of every
-//   connect in flight; an accepted TLS socket whose handshake never finished closes without a
-//   handler.
+//   client that has not fired `open` (a connect in flight); an accepted TLS socket whose handshake
+//   never finished closes without a handler.
 void bun_tcp_loop_free(struct bun_tcp_loop *loop_);
 
 // Runs one loop iteration: waits for readiness, dispatches handlers, runs posted calls, deferred
@@ -456,8 +456,9 @@ size_t bun_tcp_loop_listener_count(const struct bun_tcp_loop *loop_);
 //     for key_file, cert_file or ca_file: -ENOENT, -EISDIR or another -errno of open(2),
 //     BUN_TCP_EINVAL for one that is not a regular file (a FIFO, a device: refused without
 //     blocking or reading it), -EFBIG for one larger than 4 MiB; BUN_TCP_EINVAL (no cert + key,
-//     key and cert counts differ, bad versions or ALPN names); BUN_TCP_ETLS (what rustls refuses
-//     otherwise, or no `ca` and no system CA certificate).
+//     key and cert counts differ, bad versions or ALPN names, a NULL array with a nonzero count,
+//     an empty file path, a passphrase or server_name that is not UTF-8); BUN_TCP_ETLS (what
+//     rustls refuses otherwise, or no `ca` and no system CA certificate).
 // Fires: nothing now. Later, from the loop, each accepted socket's handlers, `open` first (for TLS
 //   see the `handshake` handler and `tls_handshake_timeout_ms`).
 int32_t bun_tcp_listen(struct bun_tcp_loop *loop_, const struct bun_tcp_listen_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_listener *out);
@@ -533,13 +534,13 @@ int32_t bun_tcp_listener_set_data(struct bun_tcp_listener l, void *data);
 // With `tls`, writes before the handshake ends return 0 and `drain` follows.
 // Returns: 0, with the socket written to `*out`.
 // Errors (nothing is written and no handler fires): BUN_TCP_EINVAL (NULL loop, options, handlers
-//   or out; a freed loop; handlers with neither data nor drain; an empty unix path, or a leading
-//   '\0' without `unix_path_len`), BUN_TCP_EINVALHOST (a hostname that is not a host name, bytes
-//   that are not UTF-8 included), -ENAMETOOLONG (unix path), -ENOMEM (the loop holds as many
-//   sockets as it can), the -errno of starting a resolver thread when none runs, BUN_TCP_ECLOSED
-//   (the loop is being freed), BUN_TCP_EWRONGTHREAD; with `tls`: the TLS option errors listed for
-//   `bun_tcp_listen`, and BUN_TCP_EINVAL for an invalid server_name (not a DNS name or IP literal,
-//   or not UTF-8).
+//   or out; a freed loop; handlers with neither data nor drain; an empty unix path, a leading '\0'
+//   without `unix_path_len`, or another bad unix path as for listen), BUN_TCP_EINVALHOST (a
+//   hostname that is not a host name, bytes that are not UTF-8 included), -ENAMETOOLONG (unix
+//   path), -ENOMEM (the loop holds as many sockets as it can), the -errno of starting a resolver
+//   thread when none runs, BUN_TCP_ECLOSED (the loop is being freed), BUN_TCP_EWRONGTHREAD; with
+//   `tls`: the TLS option errors listed for `bun_tcp_listen`, and BUN_TCP_EINVAL for an invalid
+//   server_name (not a DNS name or IP literal, or not UTF-8).
 // Fires: nothing now. Later, from the loop, exactly one of `open` or `connect_error`:
 //   `connect_error` for a refused connect (ECONNREFUSED, syscall "connect"), an unknown host
 //   (ENOTFOUND, syscall "getaddrinfo"), a unix-domain listener whose backlog is full (EAGAIN,
@@ -559,10 +560,10 @@ int32_t bun_tcp_connect(struct bun_tcp_loop *loop_, const struct bun_tcp_connect
 // Returns: the bytes the kernel accepted (0..len). 0 while connecting (or in a TLS handshake), for
 //   len 0, and while earlier `write_all`/`end` bytes are queued (order is kept). While corked,
 //   queues everything and returns len.
-// Errors: BUN_TCP_EINVAL (NULL bytes with len > 0), BUN_TCP_ECLOSED (closed or stale),
-//   BUN_TCP_EENDED (after end or shutdown), -EPIPE, -ECONNRESET or another -errno of this send or
-//   of an earlier one not reported yet (the connection broke: `close` follows from the loop),
-//   BUN_TCP_EWRONGTHREAD.
+// Errors: BUN_TCP_EINVAL (NULL bytes with len > 0, or a len no buffer can have), BUN_TCP_ECLOSED
+//   (closed or stale), BUN_TCP_EENDED (after end or shutdown), -EPIPE, -ECONNRESET or another
+//   -errno of this send or of an earlier one not reported yet (the connection broke: `close`
+//   follows from the loop), BUN_TCP_EWRONGTHREAD.
 // Fires: nothing now. Later, from the loop: `drain` after any short write; after a failed send,
 //   `error` (if set), then `close`.
 int64_t bun_tcp_socket_write(struct bun_tcp_socket s, const uint8_t *bytes, size_t len);
@@ -582,8 +583,8 @@ int64_t bun_tcp_socket_write_all(struct bun_tcp_socket s, const uint8_t *bytes, 
 // and FIN leaves once the queue is flushed. The socket stays readable, so the peer's reply still
 // arrives.
 // Returns: len.
-// Errors: BUN_TCP_EENDED (already ended, or the write side shut), BUN_TCP_EINVAL (NULL bytes with
-//   len > 0), BUN_TCP_ECLOSED, a -errno from the send (or one not reported yet),
+// Errors: BUN_TCP_EENDED (already ended, or the write side shut), BUN_TCP_EINVAL (as for
+//   `bun_tcp_socket_write`), BUN_TCP_ECLOSED, a -errno from the send (or one not reported yet),
 //   BUN_TCP_EWRONGTHREAD.
 // Fires: nothing now. Later, from the loop: the peer's reply as `data`, then `end`, then `close`.
 int64_t bun_tcp_socket_end(struct bun_tcp_socket s, const uint8_t *bytes, size_t len);

@@ -29,13 +29,13 @@ fn connect_options(o: &bun_tcp_connect_options) -> Result<ConnectOptions, NetErr
 /// With `tls`, writes before the handshake ends return 0 and `drain` follows.
 /// Returns: 0, with the socket written to `*out`.
 /// Errors (nothing is written and no handler fires): BUN_TCP_EINVAL (NULL loop, options, handlers
-///   or out; a freed loop; handlers with neither data nor drain; an empty unix path, or a leading
-///   '\0' without `unix_path_len`), BUN_TCP_EINVALHOST (a hostname that is not a host name, bytes
-///   that are not UTF-8 included), -ENAMETOOLONG (unix path), -ENOMEM (the loop holds as many
-///   sockets as it can), the -errno of starting a resolver thread when none runs, BUN_TCP_ECLOSED
-///   (the loop is being freed), BUN_TCP_EWRONGTHREAD; with `tls`: the TLS option errors listed for
-///   `bun_tcp_listen`, and BUN_TCP_EINVAL for an invalid server_name (not a DNS name or IP literal,
-///   or not UTF-8).
+///   or out; a freed loop; handlers with neither data nor drain; an empty unix path, a leading '\0'
+///   without `unix_path_len`, or another bad unix path as for listen), BUN_TCP_EINVALHOST (a
+///   hostname that is not a host name, bytes that are not UTF-8 included), -ENAMETOOLONG (unix
+///   path), -ENOMEM (the loop holds as many sockets as it can), the -errno of starting a resolver
+///   thread when none runs, BUN_TCP_ECLOSED (the loop is being freed), BUN_TCP_EWRONGTHREAD; with
+///   `tls`: the TLS option errors listed for `bun_tcp_listen`, and BUN_TCP_EINVAL for an invalid
+///   server_name (not a DNS name or IP literal, or not UTF-8).
 /// Fires: nothing now. Later, from the loop, exactly one of `open` or `connect_error`:
 ///   `connect_error` for a refused connect (ECONNREFUSED, syscall "connect"), an unknown host
 ///   (ENOTFOUND, syscall "getaddrinfo"), a unix-domain listener whose backlog is full (EAGAIN,

@@ -54,8 +54,9 @@ fn listen_options(o: &bun_tcp_listen_options) -> Result<ListenOptions, NetError>
 ///     for key_file, cert_file or ca_file: -ENOENT, -EISDIR or another -errno of open(2),
 ///     BUN_TCP_EINVAL for one that is not a regular file (a FIFO, a device: refused without
 ///     blocking or reading it), -EFBIG for one larger than 4 MiB; BUN_TCP_EINVAL (no cert + key,
-///     key and cert counts differ, bad versions or ALPN names); BUN_TCP_ETLS (what rustls refuses
-///     otherwise, or no `ca` and no system CA certificate).
+///     key and cert counts differ, bad versions or ALPN names, a NULL array with a nonzero count,
+///     an empty file path, a passphrase or server_name that is not UTF-8); BUN_TCP_ETLS (what
+///     rustls refuses otherwise, or no `ca` and no system CA certificate).
 /// Fires: nothing now. Later, from the loop, each accepted socket's handlers, `open` first (for TLS
 ///   see the `handshake` handler and `tls_handshake_timeout_ms`).
 #[unsafe(no_mangle)]

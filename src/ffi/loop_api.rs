@@ -18,7 +18,7 @@ use std::time::Duration;
 /// and its handles stale (BUN_TCP_ECLOSED).
 /// Returns: the loop, or NULL on failure.
 /// Errors: NULL is returned and `bun_tcp_last_error_message` says why: -EMFILE (every loop id or
-///   pointer value is in use), the -errno of creating the epoll instance or its eventfd,
+///   pointer value is in use), the -errno of setting up epoll (epoll_create, dup, eventfd),
 ///   BUN_TCP_EINVAL (the thread is ending).
 /// Fires: nothing.
 /// Thread: every later call on the loop and its handles must come from this thread, except
@@ -46,8 +46,8 @@ pub extern "C" fn bun_tcp_loop_new() -> *mut bun_tcp_loop {
 ///   with a freed pointer (BUN_TCP_EINVAL) is refused and changes nothing (see
 ///   `bun_tcp_last_error_message`).
 /// Fires: before it returns, `close` of every open socket and `connect_error` (-ECANCELED) of every
-///   connect in flight; an accepted TLS socket whose handshake never finished closes without a
-///   handler.
+///   client that has not fired `open` (a connect in flight); an accepted TLS socket whose handshake
+///   never finished closes without a handler.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_free(loop_: *mut bun_tcp_loop) {
     ffi_call(|| {

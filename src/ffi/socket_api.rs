@@ -63,10 +63,10 @@ pub(super) fn copy_out(text: &str, buf: *mut c_char, buf_len: usize) -> Result<i
 /// Returns: the bytes the kernel accepted (0..len). 0 while connecting (or in a TLS handshake), for
 ///   len 0, and while earlier `write_all`/`end` bytes are queued (order is kept). While corked,
 ///   queues everything and returns len.
-/// Errors: BUN_TCP_EINVAL (NULL bytes with len > 0), BUN_TCP_ECLOSED (closed or stale),
-///   BUN_TCP_EENDED (after end or shutdown), -EPIPE, -ECONNRESET or another -errno of this send or
-///   of an earlier one not reported yet (the connection broke: `close` follows from the loop),
-///   BUN_TCP_EWRONGTHREAD.
+/// Errors: BUN_TCP_EINVAL (NULL bytes with len > 0, or a len no buffer can have), BUN_TCP_ECLOSED
+///   (closed or stale), BUN_TCP_EENDED (after end or shutdown), -EPIPE, -ECONNRESET or another
+///   -errno of this send or of an earlier one not reported yet (the connection broke: `close`
+///   follows from the loop), BUN_TCP_EWRONGTHREAD.
 /// Fires: nothing now. Later, from the loop: `drain` after any short write; after a failed send,
 ///   `error` (if set), then `close`.
 #[unsafe(no_mangle)]
@@ -92,8 +92,8 @@ pub extern "C" fn bun_tcp_socket_write_all(s: bun_tcp_socket, bytes: *const u8, 
 /// and FIN leaves once the queue is flushed. The socket stays readable, so the peer's reply still
 /// arrives.
 /// Returns: len.
-/// Errors: BUN_TCP_EENDED (already ended, or the write side shut), BUN_TCP_EINVAL (NULL bytes with
-///   len > 0), BUN_TCP_ECLOSED, a -errno from the send (or one not reported yet),
+/// Errors: BUN_TCP_EENDED (already ended, or the write side shut), BUN_TCP_EINVAL (as for
+///   `bun_tcp_socket_write`), BUN_TCP_ECLOSED, a -errno from the send (or one not reported yet),
 ///   BUN_TCP_EWRONGTHREAD.
 /// Fires: nothing now. Later, from the loop: the peer's reply as `data`, then `end`, then `close`.
 #[unsafe(no_mangle)]
