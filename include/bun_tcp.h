@@ -1,15 +1,43 @@
 /*
  * bun_tcp: Bun's native TCP socket API (Bun.listen / Bun.connect) for C, C++, Zig and any FFI host.
  *
- * One loop per thread (bun_tcp_loop_new), driven by bun_tcp_poll / bun_tcp_run. Listeners and
- * sockets are handles passed by value: a stale handle makes calls fail, never crash. One table of
- * handlers per listener (shared by its sockets) or per client socket; one void* of user data per
- * socket, passed to every handler. Every pointer argument may be NULL (BUN_TCP_EINVAL where data
- * is required). Errors are negative: -errno values or BUN_TCP_E* codes; bun_tcp_err_name,
- * bun_tcp_strerror and bun_tcp_last_error_message explain them.
+ * The functions come in this order: loop, listen, connect, socket (I/O, lifetime, options,
+ * queries, transfer), TLS, errors, version. Each comment says what the function does, then
+ *   Returns: the values and what they mean;
+ *   Errors:  every code it can return, and when;
+ *   Fires:   the handlers it may run: "now" = before it returns, "later" = from a later
+ *            bun_tcp_poll of the loop;
+ *   Thread:  only where the thread rule below does not apply.
+ * The rules below apply to every function.
  *
- * Handler order: open before any data; close exactly once, last, for every socket that fired
- * open; a failed connect fires connect_error only. Handlers may call any function re-entrantly.
+ * Threads: one loop per thread (bun_tcp_loop_new), driven by bun_tcp_poll / bun_tcp_run. A loop,
+ * its listeners and its sockets are used from the thread that created the loop; from another
+ * thread a call fails with BUN_TCP_EWRONGTHREAD (a function that returns no error code returns
+ * its neutral value instead: 0, NULL, false, BUN_TCP_STATE_CLOSED, the zero handle). Only
+ * bun_tcp_loop_wakeup and bun_tcp_loop_post may be called from any thread; the error functions,
+ * bun_tcp_version and bun_tcp_tls_provider need no loop.
+ *
+ * Handles: listeners and sockets are handles passed by value. A zero, stale (closed) or unknown
+ * handle makes calls fail, never crash: BUN_TCP_ECLOSED, or the neutral value. A loop
+ * pointer is a key, never dereferenced: NULL or freed gives BUN_TCP_EINVAL.
+ *
+ * Handlers: one table per listener (shared by its sockets) or per client socket, copied at the
+ * call; one void* of user data per socket, passed to every handler. Order: open before any data;
+ * close exactly once, last, for every socket that fired open; a failed connect fires
+ * connect_error only. Handlers may call any function re-entrantly, except bun_tcp_poll and
+ * bun_tcp_run on their own loop (BUN_TCP_EBUSY).
+ *
+ * Errors are negative: -errno values or BUN_TCP_E* codes; bun_tcp_err_name, bun_tcp_strerror
+ * and bun_tcp_last_error_message explain them (a failed call records its message for its thread).
+ *
+ * NULL: every pointer argument may be NULL (BUN_TCP_EINVAL where data is required). What a
+ * pointer argument points to is read during the call only: tables, options and bytes are copied;
+ * user data and bun_tcp_loop_post's `arg` are stored, never read.
+ *
+ * Panics: an internal error never unwinds into the caller. The call returns BUN_TCP_EPANIC (for
+ * status, count-or-code and state returns), or 0, false, NULL or the zero handle (the error
+ * functions still return a string), and bun_tcp_last_error_message says so. So every function
+ * may also return BUN_TCP_EPANIC, listed or not.
  */
 
 #ifndef BUN_TCP_H
@@ -232,7 +260,8 @@ typedef struct bun_tcp_error {
 } bun_tcp_error;
 
 // One table of handlers, shared by a listener and every socket it accepts (or owned by one
-// client socket). Copied at listen / connect / reload: it may live on the caller's stack.
+// client socket). Copied by every function that takes it (listen, connect, adopt, reload,
+// upgrade_tls): it may live on the caller's stack.
 // NULL members are skipped; at least `data` or `drain` must be set. `data` (the second
 // argument of every handler) is the socket's current user data.
 typedef struct bun_tcp_handlers {
@@ -247,7 +276,8 @@ typedef struct bun_tcp_handlers {
   // Last handler of every socket that fired `open`, exactly once. `err` is NULL for a clean
   // close; set for a reset, a fatal write error with no `error` handler, a TLS rejection.
   void (*close)(struct bun_tcp_socket s, void *data, const struct bun_tcp_error *err);
-  // A fatal error on an open socket (a write error); `close` follows.
+  // A fatal error on an open socket: a failed write, or a TLS failure (a failed handshake, an
+  // alert, a protocol error); `close` follows.
   void (*error)(struct bun_tcp_socket s, void *data, const struct bun_tcp_error *err);
   // The idle timeout passed. The socket is not closed. On a client before `open` (resolving,
   // connecting, or in a TLS handshake that defers `open`) it is a connect timeout: closing the
@@ -287,359 +317,668 @@ typedef struct bun_tcp_connect_options {
 extern "C" {
 #endif // __cplusplus
 
+// --- Loop ---
+//
+// Creates an event loop owned by the calling thread.
+//
+// The pointer is an opaque key, never dereferenced and never handed out again: after
+// `bun_tcp_loop_free` every call with it fails with BUN_TCP_EINVAL (or returns the documented
+// neutral value), even once other loops were created. A loop still alive when its thread ends (or
+// the process calls exit()) is abandoned: its sockets and listeners close without running
+// handlers, its descriptors are closed, and from then on the pointer is invalid (BUN_TCP_EINVAL)
+// and its handles stale (BUN_TCP_ECLOSED).
+// Returns: the loop, or NULL on failure.
+// Errors: NULL is returned and `bun_tcp_last_error_message` says why: -EMFILE (every loop id or
+//   pointer value is in use), the -errno of setting up epoll (epoll_create, dup, eventfd),
+//   BUN_TCP_EINVAL (the thread is ending).
+// Fires: nothing.
+// Thread: every later call on the loop and its handles must come from this thread, except
+//   `bun_tcp_loop_wakeup` and `bun_tcp_loop_post`.
+struct bun_tcp_loop *bun_tcp_loop_new(void);
+
+// Frees a loop: stops every listener and closes every socket still open.
+//
+// Every handle of the loop becomes stale, and the pointer invalid (BUN_TCP_EINVAL). It may be
+// called from inside one of the loop's own handlers: the loop is closed and freed then, and the
+// `bun_tcp_poll` that ran the handler returns normally. Called again from a handler that this free
+// runs (a `close`), it does nothing: the remaining handlers still see their handles and user data,
+// and the loop is freed once, when the outer call returns. Posted calls not run yet are dropped.
+// Returns: nothing.
+// Errors: none returned. NULL is ignored; a call from another thread (BUN_TCP_EWRONGTHREAD) or
+//   with a freed pointer (BUN_TCP_EINVAL) is refused and changes nothing (see
+//   `bun_tcp_last_error_message`).
+// Fires: before it returns, `close` of every open socket and `connect_error` (-ECANCELED) of every
+//   client that has not fired `open` (a connect in flight); an accepted TLS socket whose handshake
+//   never finished closes without a handler.
+void bun_tcp_loop_free(struct bun_tcp_loop *loop_);
+
+// Runs one loop iteration: waits for readiness, dispatches handlers, runs posted calls, deferred
+// work and due timers.
+//
+// `timeout_ms` bounds the wait: -1 (any negative value) = until something happens, 0 = do not
+// wait.
+// Returns: the number of handler calls made (>= 0; each posted call counts as one).
+// Errors: BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD, BUN_TCP_EBUSY (called from
+//   inside a handler of this loop), BUN_TCP_ECLOSED (called from a handler that
+//   `bun_tcp_loop_free` runs outside a poll: the loop is being freed), the -errno of epoll_wait.
+// Fires: any handler of the loop's sockets, and posted calls, before it returns.
+int32_t bun_tcp_poll(struct bun_tcp_loop *loop_, int32_t timeout_ms);
+
+// Polls until `bun_tcp_loop_alive` is false (every ref'd listener, socket and pending connect is
+// gone or unref'd).
+//
+// Returns: 0 (at once when the loop is not alive, even inside a handler).
+// Errors: those of `bun_tcp_poll`, from the first iteration that fails.
+// Fires: as `bun_tcp_poll`, before it returns.
+int32_t bun_tcp_run(struct bun_tcp_loop *loop_);
+
+// Tells whether any ref'd listener, open socket or pending connect keeps the loop alive.
+//
+// Returns: true or false; false for NULL, a freed loop or a call from another thread.
+// Errors: none returned (a refused call records its reason for `bun_tcp_last_error_message`).
+// Fires: nothing.
+bool bun_tcp_loop_alive(const struct bun_tcp_loop *loop_);
+
+// Makes a blocked `bun_tcp_poll` of this loop return.
+//
+// Returns: 0.
+// Errors: BUN_TCP_EINVAL (NULL or freed loop), the -errno of writing the loop's eventfd.
+// Fires: nothing.
+// Thread: any thread (with `bun_tcp_loop_post`, the only calls another thread may make).
+int32_t bun_tcp_loop_wakeup(struct bun_tcp_loop *loop_);
+
+// Queues `func(arg)` to run on the loop's thread during its next `bun_tcp_poll`, and wakes a
+// blocked poll.
+//
+// Calls run in the order posted from one thread; each counts as a handler call. Calls still queued
+// when the loop is freed are dropped without running. What `arg` points to is the caller's to make
+// safe to use on the loop's thread.
+// Returns: 0.
+// Errors: BUN_TCP_EINVAL (NULL loop or func, freed loop), the -errno of writing the loop's
+//   eventfd.
+// Fires: `func(arg)` later, from a `bun_tcp_poll` on the loop's thread; never inside this call.
+// Thread: any thread.
+int32_t bun_tcp_loop_post(struct bun_tcp_loop *loop_, void (*func)(void *arg), void *arg);
+
+// For a host loop that waits on `bun_tcp_loop_fd`: how long it may wait before it must call
+// `bun_tcp_poll(loop, 0)` again.
+//
+// Returns: 0 when work is pending, the milliseconds to the next timer (rounded up), or -1 when
+//   only I/O or a wakeup can bring work.
+// Errors (all below -1): BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_loop_next_timeout_ms(const struct bun_tcp_loop *loop_);
+
+// The loop's epoll file descriptor, for embedding: add it to a host loop (epoll, libuv, GLib) and
+// call `bun_tcp_poll(loop, 0)` when it is readable (it is when `bun_tcp_poll` has work).
+//
+// Returns: the descriptor (>= 0).
+// Errors: BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_loop_fd(const struct bun_tcp_loop *loop_);
+
+// Counts the loop's sockets whose slots are not yet released, connecting ones included: for leak
+// checks (after a poll, closed sockets are released).
+//
+// Returns: the count; 0 for NULL, a freed loop or another thread's loop.
+// Errors: none returned.
+// Fires: nothing.
+size_t bun_tcp_loop_socket_count(const struct bun_tcp_loop *loop_);
+
+// Counts the loop's listeners that are still listening.
+//
+// Returns: the count; 0 for NULL, a freed loop or another thread's loop.
+// Errors: none returned.
+// Fires: nothing.
+size_t bun_tcp_loop_listener_count(const struct bun_tcp_loop *loop_);
+
+// --- Listen ---
+//
+// Listens on TCP (IPv4 or IPv6) or on a unix-domain socket.
+//
+// `handlers` is copied; it is shared by every accepted socket, whose user data starts as
+// `opts->data`.
+// Returns: 0, with the listener written to `*out`.
+// Errors (nothing is written and no handler fires):
+//   BUN_TCP_EINVAL: NULL loop, options, handlers or out; a freed loop; handlers with neither
+//     `data` nor `drain`; a bad option (a negative backlog; an empty unix path, or a leading '\0'
+//     without `unix_path_len`; see `bun_tcp_listen_options`);
+//   BUN_TCP_EINVALHOST: a hostname that is not a host name (bytes that are not UTF-8 included);
+//   BUN_TCP_ENOTFOUND: the hostname does not resolve;
+//   -EADDRINUSE (port or path in use), -ENAMETOOLONG (unix path too long), -EACCES, or another
+//     -errno of socket(2), bind(2) or listen(2);
+//   -ENOMEM: the loop holds as many listeners as it can;
+//   BUN_TCP_ECLOSED: the loop is being freed (a call from a handler `bun_tcp_loop_free` runs);
+//   BUN_TCP_EWRONGTHREAD;
+//   with `tls`, the TLS option errors (also those of `bun_tcp_connect` and
+//     `bun_tcp_socket_upgrade_tls`): BUN_TCP_ETLS_BAD_PEM (not PEM, a CERTIFICATE block that is
+//     not a DER certificate, a PRIVATE KEY block that is not a key, no block, bytes that are not
+//     text around the blocks, a block without its END line; the message names the item, e.g.
+//     "cert[0]: not a DER certificate"), BUN_TCP_ETLS_KEY_MISMATCH, BUN_TCP_ETLS_KEY_ENCRYPTED;
+//     for key_file, cert_file or ca_file: -ENOENT, -EISDIR or another -errno of open(2),
+//     BUN_TCP_EINVAL for one that is not a regular file (a FIFO, a device: refused without
+//     blocking or reading it), -EFBIG for one larger than 4 MiB; BUN_TCP_EINVAL (no cert + key,
+//     key and cert counts differ, bad versions or ALPN names, a NULL array with a nonzero count,
+//     an empty file path, a passphrase or server_name that is not UTF-8); BUN_TCP_ETLS (what
+//     rustls refuses otherwise, or no `ca` and no system CA certificate).
+// Fires: nothing now. Later, from the loop, each accepted socket's handlers, `open` first (for TLS
+//   see the `handshake` handler and `tls_handshake_timeout_ms`).
+int32_t bun_tcp_listen(struct bun_tcp_loop *loop_, const struct bun_tcp_listen_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_listener *out);
+
+// The bound TCP port (useful after listening on port 0).
+//
+// Returns: the port; 0 for unix sockets, stale handles and other threads' listeners.
+// Errors: none returned.
+// Fires: nothing.
+uint16_t bun_tcp_listener_port(struct bun_tcp_listener l);
+
+// Stops accepting and unlinks a unix-socket path. Idempotent.
+//
+// With `close_active`, also closes every socket the listener accepted; without it, they keep
+// working with the listener's handlers. The handle stays valid (data, reload) while sockets it
+// accepted are open; once none is left it goes stale at the end of the loop tick (its slot is
+// released, so listen/stop cycles do not grow the loop): `data` then gives NULL, `port` 0, reload
+// BUN_TCP_ECLOSED, while stop and ref/unref stay no-ops returning 0.
+// Returns: 0.
+// Errors: BUN_TCP_ECLOSED (zero or unknown handle), BUN_TCP_EWRONGTHREAD.
+// Fires: with `close_active`, `close` of every accepted socket that is open, before it returns (an
+//   accepted TLS socket whose handshake never finished closes without a handler).
+int32_t bun_tcp_listener_stop(struct bun_tcp_listener l, bool close_active);
+
+// Replaces the handlers of the listener and of every accepted socket still using them, from their
+// next event. The table is copied.
+//
+// Returns: 0.
+// Errors: BUN_TCP_EINVAL (NULL table, or neither data nor drain), BUN_TCP_ECLOSED,
+//   BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_listener_reload(struct bun_tcp_listener l, const struct bun_tcp_handlers *handlers);
+
+// Makes the listener keep the loop alive again (the default). Idempotent; a no-op after stop.
+//
+// Returns: 0.
+// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_listener_ref(struct bun_tcp_listener l);
+
+// Lets the loop end (`bun_tcp_run` return) while this listener is still listening. Idempotent; a
+// no-op after stop.
+//
+// Returns: 0.
+// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_listener_unref(struct bun_tcp_listener l);
+
+// The listener's user data: the default data of the sockets it accepts from now on.
+//
+// Returns: the data; NULL for a stale handle or another thread's listener.
+// Errors: none returned.
+// Fires: nothing.
+void *bun_tcp_listener_data(struct bun_tcp_listener l);
+
+// Sets the listener's user data (sockets accepted later start with it).
+//
+// Returns: 0.
+// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_listener_set_data(struct bun_tcp_listener l, void *data);
+
+// --- Connect ---
+//
+// Starts a connect and returns at once, with the socket in state "connecting".
+//
+// Host names resolve off the loop thread, on a pool of at most 4 resolver threads shared by the
+// process (look-ups beyond that wait in a queue; one whose socket is closed meanwhile is dropped;
+// idle threads exit after 2 s); IP literals connect directly. A name with several addresses is
+// connected by Happy Eyeballs (RFC 8305): the families alternate (the resolver's first address
+// first); each attempt runs alone for 250 ms, then the next address starts beside it (at once if
+// the attempt fails); the first to connect wins and the others are closed. `handlers` is copied.
+// With `tls`, writes before the handshake ends return 0 and `drain` follows.
+// Returns: 0, with the socket written to `*out`.
+// Errors (nothing is written and no handler fires): BUN_TCP_EINVAL (NULL loop, options, handlers
+//   or out; a freed loop; handlers with neither data nor drain; an empty unix path, a leading '\0'
+//   without `unix_path_len`, or another bad unix path as for listen), BUN_TCP_EINVALHOST (a
+//   hostname that is not a host name, bytes that are not UTF-8 included), -ENAMETOOLONG (unix
+//   path), -ENOMEM (the loop holds as many sockets as it can), the -errno of starting a resolver
+//   thread when none runs, BUN_TCP_ECLOSED (the loop is being freed), BUN_TCP_EWRONGTHREAD; with
+//   `tls`: the TLS option errors listed for `bun_tcp_listen`, and BUN_TCP_EINVAL for an invalid
+//   server_name (not a DNS name or IP literal, or not UTF-8).
+// Fires: nothing now. Later, from the loop, exactly one of `open` or `connect_error`:
+//   `connect_error` for a refused connect (ECONNREFUSED, syscall "connect"), an unknown host
+//   (ENOTFOUND, syscall "getaddrinfo"), a unix-domain listener whose backlog is full (EAGAIN,
+//   syscall "connect", at once and never retried, since Linux refuses such a connect instead of
+//   queueing it); with several addresses only once every one failed, with the last failure's
+//   error. With `tls`, `open` fires at TCP connect when a `handshake` handler is set (and
+//   `handshake` when the handshake ends), else `open` waits for the handshake; a rejected server
+//   fires `connect_error` with the verdict (or, with a `handshake` handler: handshake(false, err),
+//   error(err), close(err)).
+int32_t bun_tcp_connect(struct bun_tcp_loop *loop_, const struct bun_tcp_connect_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_socket *out);
+
+// --- Socket: I/O ---
+//
+// One non-blocking send, exactly like Bun: what the kernel does not take is the caller's to resend
+// when `drain` fires.
+//
+// Returns: the bytes the kernel accepted (0..len). 0 while connecting (or in a TLS handshake), for
+//   len 0, and while earlier `write_all`/`end` bytes are queued (order is kept). While corked,
+//   queues everything and returns len.
+// Errors: BUN_TCP_EINVAL (NULL bytes with len > 0, or a len no buffer can have), BUN_TCP_ECLOSED
+//   (closed or stale), BUN_TCP_EENDED (after end or shutdown), -EPIPE, -ECONNRESET or another
+//   -errno of this send or of an earlier one not reported yet (the connection broke: `close`
+//   follows from the loop), BUN_TCP_EWRONGTHREAD.
+// Fires: nothing now. Later, from the loop: `drain` after any short write; after a failed send,
+//   `error` (if set), then `close`.
+int64_t bun_tcp_socket_write(struct bun_tcp_socket s, const uint8_t *bytes, size_t len);
+
+// Accepts all `len` bytes (beyond Bun): sends what the kernel takes and copies the rest into the
+// socket's queue.
+//
+// Returns: len (0 for len 0), also while connecting or corked (the bytes wait in the queue).
+// Errors: as `bun_tcp_socket_write`.
+// Fires: nothing now. Later, from the loop: `drain` once the queue is empty again; after a failed
+//   send, as `bun_tcp_socket_write`.
+int64_t bun_tcp_socket_write_all(struct bun_tcp_socket s, const uint8_t *bytes, size_t len);
+
+// Sends `bytes` (may be NULL with len 0) and then FIN: a true half-close (beyond Bun).
+//
+// The whole chunk is accepted (what the kernel does not take is queued), later writes are refused,
+// and FIN leaves once the queue is flushed. The socket stays readable, so the peer's reply still
+// arrives.
+// Returns: len.
+// Errors: BUN_TCP_EENDED (already ended, or the write side shut), BUN_TCP_EINVAL (as for
+//   `bun_tcp_socket_write`), BUN_TCP_ECLOSED, a -errno from the send (or one not reported yet),
+//   BUN_TCP_EWRONGTHREAD.
+// Fires: nothing now. Later, from the loop: the peer's reply as `data`, then `end`, then `close`.
+int64_t bun_tcp_socket_end(struct bun_tcp_socket s, const uint8_t *bytes, size_t len);
+
+// shutdown(2) of one side.
+//
+// `read_side` true: SHUT_RD, no more `data`; no `end` fires and the socket stays open and writable
+// (ready_state 1) until its write side is shut too (Bun fires `end` and closes instead). false:
+// SHUT_WR now (queued bytes are dropped; `end` flushes first).
+// Returns: 0.
+// Errors: BUN_TCP_ECLOSED, -ENOTCONN (still connecting), BUN_TCP_EWRONGTHREAD.
+// Fires: nothing now. When both sides are shut, `close` once the current handler returns (or at
+//   the next poll), never inside this call.
+int32_t bun_tcp_socket_shutdown(struct bun_tcp_socket s, bool read_side);
+
+// Coalesces writes (beyond Bun): `write` and `write_all` queue until `uncork`, or until the
+// current handler returns, then leave in one writev.
+//
+// Returns: 0.
+// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_cork(struct bun_tcp_socket s);
+
+// Sends what was written while corked, in one writev; what the kernel does not take stays queued.
+//
+// Returns: 0.
+// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD. A failed send is not returned: it is reported
+//   from the loop (`error`, `close`).
+// Fires: `drain` before it returns if the queue emptied and a drain was owed; otherwise `drain`
+//   follows from the loop once the queue empties.
+int32_t bun_tcp_socket_uncork(struct bun_tcp_socket s);
+
+// Sends queued bytes now (corked or write_all leftovers) instead of waiting for the loop.
+//
+// Returns: 0.
+// Errors: as `bun_tcp_socket_uncork`.
+// Fires: as `bun_tcp_socket_uncork`.
+int32_t bun_tcp_socket_flush(struct bun_tcp_socket s);
+
+// Stops reading: no `data`, and a FIN is not seen, until `bun_tcp_socket_resume`.
+//
+// Returns: 0.
+// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_pause(struct bun_tcp_socket s);
+
+// Reads again.
+//
+// Returns: 0.
+// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+// Fires: nothing now; bytes (and a FIN) that arrived while paused are delivered later, from the
+//   loop.
+int32_t bun_tcp_socket_resume(struct bun_tcp_socket s);
+
+// --- Socket: lifetime ---
+//
+// Closes now with FIN; queued bytes are discarded.
+//
+// The handle stays readable (data) until the loop tick ends, then is stale.
+// Returns: 0.
+// Errors: BUN_TCP_ECLOSED (already closed or stale), BUN_TCP_EWRONGTHREAD.
+// Fires: before it returns, `close` (err NULL). On a client that has not fired `open` (still
+//   connecting, in a TLS handshake that defers `open`, or adopted and not opened yet),
+//   `connect_error` (-ECANCELED) instead. An accepted TLS socket whose handshake never finished
+//   closes without a handler.
+int32_t bun_tcp_socket_close(struct bun_tcp_socket s);
+
+// Closes now with RST (SO_LINGER 0): the peer sees ECONNRESET.
+//
+// Returns: as `bun_tcp_socket_close`.
+// Errors: as `bun_tcp_socket_close`.
+// Fires: as `bun_tcp_socket_close`: `close` (err NULL) runs before this returns.
+int32_t bun_tcp_socket_terminate(struct bun_tcp_socket s);
+
+// Makes the socket keep the loop alive (the default). Idempotent.
+//
+// Returns: 0.
+// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_ref(struct bun_tcp_socket s);
+
+// Lets the loop end while this socket is open. Idempotent.
+//
+// Returns: 0.
+// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_unref(struct bun_tcp_socket s);
+
+// Sets the idle timeout in seconds (0 disables).
+//
+// `timeout` fires once the socket has been idle that long; every read and write resets it (beyond
+// Bun, whose deadline ignores activity); it fires within 100 ms of the deadline; the socket is not
+// closed, and the timer re-arms on the next activity. Accepted sockets start with 120 s, counted
+// from `open`. Set on a client before `open` (while it connects, or during a TLS handshake that
+// defers `open`), it is a connect timeout: `timeout` fires if `open` has not come in time (close
+// the socket there and the connect ends with `connect_error` ECANCELED); once `open` fires it
+// restarts as an idle timeout.
+// Returns: 0.
+// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+// Fires: nothing now; `timeout` later, from the loop.
+int32_t bun_tcp_socket_timeout(struct bun_tcp_socket s, uint32_t seconds);
+
+// As `bun_tcp_socket_timeout`, in milliseconds (beyond Bun).
+//
+// Returns: 0.
+// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+// Fires: nothing now; `timeout` later, from the loop.
+int32_t bun_tcp_socket_timeout_ms(struct bun_tcp_socket s, uint32_t ms);
+
+// --- Socket: options ---
+//
+// Sets the socket's user data, passed to every later handler.
+//
+// Works until the handle is stale (inside `close` and `connect_error` too).
+// Returns: 0.
+// Errors: BUN_TCP_ECLOSED (stale), BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_set_data(struct bun_tcp_socket s, void *data);
+
+// Gives this socket its own handler table (copied), used from its next event.
+//
+// Returns: 0.
+// Errors: BUN_TCP_EINVAL (NULL, or neither data nor drain), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_reload(struct bun_tcp_socket s, const struct bun_tcp_handlers *handlers);
+
+// Sets TCP_NODELAY (on by default); a no-op returning 0 on unix-domain sockets.
+//
+// While a TCP connect is in flight it applies to the current attempt's descriptor (with several
+// addresses another attempt may win): set it in `open` to be sure.
+// Returns: 0.
+// Errors: -ENOTCONN (no descriptor yet: the host name is still resolving), BUN_TCP_ECLOSED,
+//   BUN_TCP_EWRONGTHREAD, the -errno of setsockopt (then nothing changed: it is one option).
+// Fires: nothing.
+int32_t bun_tcp_socket_set_no_delay(struct bun_tcp_socket s, bool enable);
+
+// Sets SO_KEEPALIVE, with TCP_KEEPIDLE = initial_delay_ms rounded down to whole seconds and raised
+// to at least 1 s (0..1999 ms give 1 s).
+//
+// Linux accepts 1..32767 s, so initial_delay_ms may be at most 32767999; a larger value changes
+// nothing (the arguments are checked before any option is set). With `enable` false, SO_KEEPALIVE
+// goes off and initial_delay_ms is ignored. A no-op returning 0 on unix-domain sockets. While
+// connecting, as `bun_tcp_socket_set_no_delay`.
+// Returns: 0.
+// Errors: BUN_TCP_EINVAL (initial_delay_ms above 32767999, with `enable`), -ENOTCONN (no
+//   descriptor yet: the host name is still resolving), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD, the
+//   -errno of setsockopt.
+// Fires: nothing.
+int32_t bun_tcp_socket_set_keep_alive(struct bun_tcp_socket s, bool enable, uint32_t initial_delay_ms);
+
+// --- Socket: queries ---
+//
+// The socket's state.
+//
+// Returns: BUN_TCP_STATE_CONNECTING (2), _OPEN (1), _CLOSING (0: end's tail still queued),
+//   _WRITE_SHUT (-2: FIN sent, still readable) or _CLOSED (-1: closed, stale, unknown, another
+//   thread's).
+// Errors: none but BUN_TCP_EPANIC, if an internal error was caught: a value no state has, never
+//   read as "closed".
+// Fires: nothing.
+int32_t bun_tcp_socket_ready_state(struct bun_tcp_socket s);
+
+// The socket's user data; readable inside `close` and `connect_error`.
+//
+// Returns: the data; NULL for a stale handle or another thread's socket.
+// Errors: none returned.
+// Fires: nothing.
+void *bun_tcp_socket_data(struct bun_tcp_socket s);
+
+// Bytes queued by write_all / end / cork and not yet sent.
+//
+// Returns: the count; 0 for a stale handle or another thread's socket.
+// Errors: none returned.
+// Fires: nothing.
+size_t bun_tcp_socket_buffered_amount(struct bun_tcp_socket s);
+
+// Bytes handed to the kernel so far.
+//
+// Returns: the count; 0 for a stale handle or another thread's socket.
+// Errors: none returned.
+// Fires: nothing.
+uint64_t bun_tcp_socket_bytes_written(struct bun_tcp_socket s);
+
+// Writes the peer's IP ("127.0.0.1", "::1"; IPv4-mapped IPv6 shows as IPv4) NUL-terminated into
+// `buf` (46 bytes always suffice).
+//
+// Returns: its length.
+// Errors: -ENOSPC (`buf_len` too small), -ENOTCONN (a unix socket, or not connected yet),
+//   BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_remote_address(struct bun_tcp_socket s, char *buf, size_t buf_len);
+
+// The peer's port.
+//
+// Returns: the port (0..65535).
+// Errors: -ENOTCONN (a unix socket, or not connected yet), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_remote_port(struct bun_tcp_socket s);
+
+// Writes the local IP into `buf`, as `bun_tcp_socket_remote_address`.
+//
+// Returns: its length.
+// Errors: -ENOSPC (`buf_len` too small), -ENOTCONN (a unix socket, or no descriptor yet: the host
+//   name is still resolving), BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_local_address(struct bun_tcp_socket s, char *buf, size_t buf_len);
+
+// The local port.
+//
+// Returns: the port (0..65535).
+// Errors: -ENOTCONN (a unix socket, or no descriptor yet: the host name is still resolving),
+//   BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_local_port(struct bun_tcp_socket s);
+
+// The socket's file descriptor, for getsockopt and the like: do not close it.
+//
+// While a TCP connect is in flight it is the current attempt's (with several addresses another
+// attempt may win).
+// Returns: the descriptor (>= 0).
+// Errors: -ENOTCONN (no descriptor yet: the host name is still resolving), BUN_TCP_ECLOSED,
+//   BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_fd(struct bun_tcp_socket s);
+
+// The listener that accepted this socket.
+//
+// Returns: the listener; `{0}` for client sockets (adopted ones included), stale handles and
+//   another thread's sockets.
+// Errors: none returned.
+// Fires: nothing.
+struct bun_tcp_listener bun_tcp_socket_listener(struct bun_tcp_socket s);
+
+// --- Socket: transfer between loops ---
+//
+// Takes an open plain socket out of its loop (beyond Bun), still connected.
+//
+// The handle is stale from then on. The descriptor is the caller's: hand it to
+// `bun_tcp_socket_adopt` on another loop (e.g. through `bun_tcp_loop_post`) or close it. Bytes the
+// kernel holds move with it.
+// Returns: 0, with the descriptor written to `*out_fd`.
+// Errors: BUN_TCP_EBUSY (bytes wait in the write queue: detach after `drain`), BUN_TCP_ENOTSUP (a
+//   TLS socket, or one not open: connecting, or closed in this tick), BUN_TCP_ECLOSED,
+//   BUN_TCP_EINVAL (NULL out_fd), BUN_TCP_EWRONGTHREAD, or the -errno of a failure waiting to be
+//   reported.
+// Fires: nothing, now or later: not even `close`.
+int32_t bun_tcp_socket_detach(struct bun_tcp_socket s, int32_t *out_fd);
+
+// Makes a connected stream socket (TCP or unix-domain; from `bun_tcp_socket_detach`, or made by
+// other code) a socket of `loop` with these handlers (copied) and user data (beyond Bun).
+//
+// The loop owns the descriptor from then on. On error the descriptor stays the caller's, untouched
+// (left open, also after an internal error).
+// Returns: 0, with the handle written to `*out`.
+// Errors (nothing fires): BUN_TCP_EINVAL (NULL loop, handlers or out, a freed loop, fd < 0, a
+//   listening socket, handlers with neither data nor drain), -ENOTSOCK, -EBADF (not an open
+//   descriptor), -ENOTCONN (not connected), -EPROTOTYPE (not a stream socket), -EAFNOSUPPORT
+//   (neither unix-domain nor IP), -ENOMEM (the loop holds as many sockets as it can), the -errno
+//   of epoll_ctl, BUN_TCP_ECLOSED (the loop is being freed), BUN_TCP_EWRONGTHREAD, BUN_TCP_EPANIC
+//   (an internal error: the descriptor is left open, still the caller's).
+// Fires: nothing now; `open` later, from the loop, as after a connect, then data flows (closed
+//   before that: `connect_error` (-ECANCELED), as for a connect).
+int32_t bun_tcp_socket_adopt(struct bun_tcp_loop *loop_, int32_t fd, const struct bun_tcp_handlers *handlers, void *data, bool allow_half_open, struct bun_tcp_socket *out);
+
+// --- TLS ---
+//
+// Tells whether the TLS peer's certificate was verified.
+//
+// Returns: true only when it was (after the handshake); false for plain sockets, during the
+//   handshake, with `allow_unauthorized` and a failed verification, for a server that did not
+//   request a certificate, and for stale handles and another thread's sockets.
+// Errors: none returned.
+// Fires: nothing.
+bool bun_tcp_socket_authorized(struct bun_tcp_socket s);
+
+// The verdict on the TLS peer's certificate.
+//
+// Returns: 0 when verified (or not asked for, or plain), else a BUN_TCP_ECERT_* code
+//   (`bun_tcp_err_name` gives "DEPTH_ZERO_SELF_SIGNED_CERT" and the like).
+// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD: negative as verdicts are, so check
+//   `bun_tcp_socket_ready_state` to tell them apart.
+// Fires: nothing.
+int32_t bun_tcp_socket_verify_error(struct bun_tcp_socket s);
+
+// Writes the negotiated ALPN protocol NUL-terminated into `buf`.
+//
+// Returns: its length; 0 when none was negotiated (or plain TCP): "" is written then, so `buf`
+//   needs a byte even so.
+// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED,
+//   BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_alpn_protocol(struct bun_tcp_socket s, char *buf, size_t buf_len);
+
+// On a TLS server socket, writes the host name the client asked for with SNI, NUL-terminated, into
+// `buf` (beyond Bun): for picking per-name behaviour in `handshake` or later.
+//
+// Returns: its length; 0 ("" written) when the client sent none, the ClientHello has not arrived
+//   yet, on client and plain sockets.
+// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED,
+//   BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_server_name(struct bun_tcp_socket s, char *buf, size_t buf_len);
+
+// The negotiated TLS version.
+//
+// Returns: "TLSv1.2" or "TLSv1.3" (static) once the handshake has negotiated it; NULL for plain
+//   sockets, during the handshake, and for stale handles and another thread's sockets.
+// Errors: none returned.
+// Fires: nothing.
+const char *bun_tcp_socket_tls_version(struct bun_tcp_socket s);
+
+// The negotiated cipher suite.
+//
+// Returns: its IANA name, e.g. "TLS_AES_128_GCM_SHA256" (static); NULL as for
+//   `bun_tcp_socket_tls_version`.
+// Errors: none returned.
+// Fires: nothing.
+const char *bun_tcp_socket_cipher(struct bun_tcp_socket s);
+
+// Copies the peer's certificate (DER) into `buf`; with `buf` NULL and `buf_len` 0, only measures
+// it.
+//
+// Returns: its length (0: no certificate, or plain TCP).
+// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf with `buf_len` > 0),
+//   BUN_TCP_ECLOSED (stale handle), BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_peer_certificate(struct bun_tcp_socket s, uint8_t *buf, size_t buf_len);
+
+// STARTTLS: turns an open plain socket into a TLS socket, with a new handler table (copied).
+//
+// As a client (`is_server` false) it sends the ClientHello now; `tls->server_name` defaults to
+// "localhost". As a server it needs cert + key. Call it when nothing is queued, e.g. right after
+// the plaintext "go ahead" exchange.
+// Returns: 0.
+// Errors: BUN_TCP_EINVAL (NULL tls or handlers, handlers with neither data nor drain, not open,
+//   already TLS, bytes queued or write side ended), the TLS option errors listed for
+//   `bun_tcp_listen` (and BUN_TCP_EINVAL for an invalid server_name), BUN_TCP_ECLOSED,
+//   BUN_TCP_EWRONGTHREAD.
+// Fires: nothing now. Later, from the loop: with a `handshake` handler, `handshake` when the
+//   handshake ends; without one, `open` again after the handshake.
+int32_t bun_tcp_socket_upgrade_tls(struct bun_tcp_socket s, const struct bun_tcp_tls_options *tls, const struct bun_tcp_handlers *handlers, bool is_server);
+
+// The crypto provider compiled in.
+//
+// Returns: "ring" or "aws-lc-rs" (static).
+// Errors: none.
+// Fires: nothing.
+// Thread: any thread; needs no loop.
+const char *bun_tcp_tls_provider(void);
+
+// --- Errors ---
+//
 // The static name of an error code: the errno name of a negative errno value ("ECONNREFUSED",
 // "EADDRINUSE"), the name Bun / Node / OpenSSL give a BUN_TCP_E* code ("ENOTFOUND",
-// "ERR_TLS_BAD_PEM", "DEPTH_ZERO_SELF_SIGNED_CERT"), "OK" for 0; "UNKNOWN" for a value the
-// library does not know. Never NULL.
+// "ERR_TLS_BAD_PEM", "DEPTH_ZERO_SELF_SIGNED_CERT"), "OK" for 0.
+//
+// Returns: the name; "UNKNOWN" for a value the library does not know. Never NULL.
+// Errors: none.
+// Fires: nothing.
+// Thread: any thread; needs no loop.
 const char *bun_tcp_err_name(int32_t code);
 
 // A static, human-readable description of an error code: the OS's text for a negative errno
 // value ("Connection refused"), the library's for 0 and the BUN_TCP_E* codes ("socket is closed
-// or the handle is stale"), "unknown error" for a positive value or a value below errno's range
-// that is no BUN_TCP_E* code. Never NULL; valid until the process ends.
+// or the handle is stale").
+//
+// Returns: the description, valid until the process ends; "unknown error" for a positive value
+// or a value below errno's range that is no BUN_TCP_E* code. Never NULL.
+// Errors: none.
+// Fires: nothing.
+// Thread: any thread; needs no loop.
 const char *bun_tcp_strerror(int32_t code);
 
-// The message of this thread's last failed call ("" if none failed yet). Valid until the next
-// failing call on this thread: read or copy it after the failing call returns, not in the
-// same expression (C leaves the order of a call's arguments unspecified).
+// The message of this thread's last failed call.
+//
+// Returns: the message; "" if no call failed yet on this thread. Never NULL. Valid until the next
+//   failing call on this thread: read or copy it after the failing call returns, not in the same
+//   expression (C leaves the order of a call's arguments unspecified).
+// Errors: none.
+// Fires: nothing.
+// Thread: any thread; each thread has its own message.
 const char *bun_tcp_last_error_message(void);
 
-// Listens on TCP (IPv4 or IPv6) or a unix-domain socket. `handlers` is copied; it is shared by
-// every accepted socket, whose user data starts as `opts->data`. On success writes the
-// listener to `*out` and returns 0. Errors (no handler fires): BUN_TCP_EINVAL (NULL loop,
-// options, handlers or out; handlers with neither `data` nor `drain`; a bad option; an empty
-// unix path, or a leading '\0' without `unix_path_len`), BUN_TCP_EINVALHOST (a hostname that
-// is not a host name, bytes that are not UTF-8 included), BUN_TCP_ENOTFOUND (hostname does not resolve),
-// -EADDRINUSE (port or path in use), -ENAMETOOLONG (unix path too long), -EACCES,
-// BUN_TCP_EWRONGTHREAD; with `tls`: BUN_TCP_ETLS_BAD_PEM (not PEM, a CERTIFICATE block that is
-// not a DER certificate, a PRIVATE KEY block that is not a key, no block, bytes that are not
-// text around the blocks, a block without its END line; the message names the item, e.g.
-// "cert[0]: not a DER certificate"), BUN_TCP_ETLS_KEY_MISMATCH, BUN_TCP_ETLS_KEY_ENCRYPTED,
-// -ENOENT / -EISDIR (key_file, cert_file, ca_file), BUN_TCP_EINVAL for a key_file, cert_file or
-// ca_file that is not a regular file (a FIFO, a device: refused without blocking or reading
-// it), -EFBIG for one larger than 4 MiB, BUN_TCP_EINVAL (no cert + key, key and cert counts
-// differ, bad versions or ALPN names).
-int32_t bun_tcp_listen(struct bun_tcp_loop *loop_, const struct bun_tcp_listen_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_listener *out);
-
-// The bound TCP port (useful after listening on port 0). 0 for unix sockets, stale handles and
-// other threads' listeners.
-uint16_t bun_tcp_listener_port(struct bun_tcp_listener l);
-
-// Stops accepting and unlinks a unix-socket path. With `close_active`, also closes every
-// socket the listener accepted (their `close` handlers run before this returns); without it,
-// they keep working with the listener's handlers. The handle stays valid (data, reload)
-// while sockets it accepted are open; once none is left it goes stale at the end of the loop
-// tick (its slot is released, so listen/stop cycles do not grow the loop): `data` then gives
-// NULL, `port` 0, reload BUN_TCP_ECLOSED, while stop and ref/unref stay no-ops returning 0.
-// Idempotent. Returns 0, BUN_TCP_ECLOSED (unknown handle) or BUN_TCP_EWRONGTHREAD.
-int32_t bun_tcp_listener_stop(struct bun_tcp_listener l, bool close_active);
-
-// Replaces the handlers of the listener and of every accepted socket still using them, from
-// their next event. Returns 0, BUN_TCP_EINVAL (NULL table, or neither data nor drain),
-// BUN_TCP_ECLOSED or BUN_TCP_EWRONGTHREAD.
-int32_t bun_tcp_listener_reload(struct bun_tcp_listener l, const struct bun_tcp_handlers *handlers);
-
-// Makes the listener keep the loop alive again (the default). Idempotent; a no-op after stop.
-// Returns 0 or a negative code.
-int32_t bun_tcp_listener_ref(struct bun_tcp_listener l);
-
-// Lets the loop end (`bun_tcp_run` return) while this listener is still listening. Idempotent.
-// Returns 0 or a negative code.
-int32_t bun_tcp_listener_unref(struct bun_tcp_listener l);
-
-// The listener's user data (the default data of sockets it accepts from now on). NULL for a
-// stale handle.
-void *bun_tcp_listener_data(struct bun_tcp_listener l);
-
-// Sets the listener's user data (sockets accepted later start with it). Returns 0 or a
-// negative code.
-int32_t bun_tcp_listener_set_data(struct bun_tcp_listener l, void *data);
-
-// Creates an event loop owned by the calling thread. Every other call on the loop and its
-// sockets must come from this thread (except `bun_tcp_loop_wakeup` and `bun_tcp_loop_post`). A
-// loop still alive when its thread ends (or the process calls exit()) is abandoned: its sockets
-// and listeners close without running handlers, its descriptors are closed, and from then on the
-// pointer is invalid (BUN_TCP_EINVAL) and its handles stale (BUN_TCP_ECLOSED). The pointer is an
-// opaque key, never dereferenced and never handed out again: after `bun_tcp_loop_free` every
-// call with it fails with BUN_TCP_EINVAL (or returns the documented neutral value), even once
-// other loops were created. Returns NULL on failure (see `bun_tcp_last_error_message`).
-struct bun_tcp_loop *bun_tcp_loop_new(void);
-
-// Frees a loop: stops every listener and closes every socket still open (their `close`, or
-// `connect_error` for connects in flight, run first). Every handle of the loop becomes stale.
-// NULL is ignored; a call from another thread, or with a freed pointer, is refused and changes
-// nothing (see `bun_tcp_last_error_message`). It may be called from inside one of the loop's
-// own handlers: the loop is closed and freed then, and the `bun_tcp_poll` that ran the handler
-// returns normally. Called again from a handler that this free runs (a `close`), it does
-// nothing: the remaining handlers still see their handles and user data, and the loop is freed
-// once, when the outer call returns. Afterwards the pointer is invalid (BUN_TCP_EINVAL).
-void bun_tcp_loop_free(struct bun_tcp_loop *loop_);
-
-// One loop iteration: waits up to `timeout_ms` for readiness (-1 = until something happens,
-// 0 = do not wait), dispatches handlers, runs deferred work and due timers. Returns the number
-// of handler calls made (>= 0), or a negative code: BUN_TCP_EINVAL (NULL or freed loop),
-// BUN_TCP_EWRONGTHREAD, BUN_TCP_EBUSY (called from inside a handler of this loop).
-int32_t bun_tcp_poll(struct bun_tcp_loop *loop_, int32_t timeout_ms);
-
-// Polls until `bun_tcp_loop_alive` is false (every ref'd listener, socket and pending connect is
-// gone or unref'd). Returns 0, or a negative code as `bun_tcp_poll`.
-int32_t bun_tcp_run(struct bun_tcp_loop *loop_);
-
-// Whether any ref'd listener, open socket or pending connect keeps the loop alive. false for
-// NULL, a freed loop or a call from another thread.
-bool bun_tcp_loop_alive(const struct bun_tcp_loop *loop_);
-
-// Makes a blocked `bun_tcp_poll` of this loop return. Thread-safe: the one call any thread may
-// make. Returns 0, or BUN_TCP_EINVAL for NULL or a freed loop.
-int32_t bun_tcp_loop_wakeup(struct bun_tcp_loop *loop_);
-
-// Thread-safe: queues `func(arg)` to run on the loop's thread during its next `bun_tcp_poll`
-// (and wakes a blocked poll). Calls run in the order posted from one thread; each counts as a
-// handler call. Calls still queued when the loop is freed are dropped without running. Returns
-// 0, or BUN_TCP_EINVAL (NULL loop or func, freed loop).
-int32_t bun_tcp_loop_post(struct bun_tcp_loop *loop_, void (*func)(void *arg), void *arg);
-
-// For a host loop that waits on `bun_tcp_loop_fd`: how long it may wait before it must call
-// `bun_tcp_poll(loop, 0)` again. 0 when work is pending, the milliseconds to the next timer
-// (rounded up), or -1 when only I/O or a wakeup can bring work. Negative codes as bun_tcp_poll
-// (BUN_TCP_EINVAL, BUN_TCP_EWRONGTHREAD) are below -1.
-int32_t bun_tcp_loop_next_timeout_ms(const struct bun_tcp_loop *loop_);
-
-// The loop's epoll file descriptor, readable when `bun_tcp_poll` has work: add it to a host
-// loop (epoll, libuv, GLib) and call `bun_tcp_poll(loop, 0)` when it is readable. Returns the
-// fd, or a negative code.
-int32_t bun_tcp_loop_fd(const struct bun_tcp_loop *loop_);
-
-// Sockets of the loop whose slots are not yet released, connecting ones included (0 for NULL,
-// a freed loop or another thread's loop). For leak checks: after a poll, closed sockets are released.
-size_t bun_tcp_loop_socket_count(const struct bun_tcp_loop *loop_);
-
-// Listeners of the loop that are still listening (0 for NULL, a freed loop or another thread's
-// loop).
-size_t bun_tcp_loop_listener_count(const struct bun_tcp_loop *loop_);
-
-// The library version, e.g. "0.1.0" (static).
+// --- Library ---
+//
+// The library version, e.g. "0.1.0".
+//
+// Returns: the version (static).
+// Errors: none.
+// Fires: nothing.
+// Thread: any thread; needs no loop.
 const char *bun_tcp_version(void);
-
-// Starts a connect and returns at once: 0 with the socket in state "connecting" written to
-// `*out`; later exactly one of `open` or `connect_error` fires (a refused connect: ECONNREFUSED,
-// syscall "connect"; an unknown host: ENOTFOUND, syscall "getaddrinfo"; a unix-domain listener
-// whose backlog is full: EAGAIN, syscall "connect", at once and never retried, since Linux
-// refuses such a connect instead of queueing it). Host names resolve off the loop thread, on a
-// pool of at most 4 resolver threads shared by the process (look-ups beyond that wait in a
-// queue; one whose socket is closed meanwhile is dropped; idle threads exit after 2 s); IP
-// literals connect directly. A name with several addresses is connected by
-// Happy Eyeballs (RFC 8305): the families alternate (the resolver's first address first); each
-// attempt runs alone for 250 ms, then the next address starts beside it (at once if the attempt
-// fails); the first to connect wins and the others are closed; `connect_error` fires only when
-// every address failed, with the last failure's error. Errors
-// returned here fire nothing: BUN_TCP_EINVAL (NULL loop/options/handlers/out, handlers with
-// neither data nor drain; an empty unix path, or a leading '\0' without `unix_path_len`),
-// BUN_TCP_EINVALHOST (a hostname that is not a host name, bytes that are not UTF-8 included),
-// -ENAMETOOLONG (unix path), BUN_TCP_EWRONGTHREAD; with `tls`: the errors of bad TLS options listed for bun_tcp_listen,
-// BUN_TCP_EINVAL for an invalid server_name (not a DNS name or IP literal, or not UTF-8). With `tls`, `open` fires at TCP connect when a
-// `handshake` handler is set (and `handshake` when the handshake ends; writes before it return
-// 0 and `drain` follows), else `open` waits for the handshake; a rejected server fires
-// `connect_error` with the verdict (or, with a `handshake` handler: handshake(false, err),
-// error(err), close(err)).
-int32_t bun_tcp_connect(struct bun_tcp_loop *loop_, const struct bun_tcp_connect_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_socket *out);
-
-// One non-blocking send, exactly like Bun: returns the bytes the kernel accepted (0..len); the
-// rest is the caller's to resend when `drain` fires (drain follows any short write). Returns 0
-// while connecting, for len 0, and while earlier `write_all`/`end` bytes are queued (order is
-// kept). While corked, queues everything and returns len. Negative: BUN_TCP_ECLOSED (closed or
-// stale), BUN_TCP_EENDED (after end or shutdown), -EPIPE / -ECONNRESET (the connection broke:
-// `close` follows from the loop), BUN_TCP_EINVAL (NULL bytes with len > 0), BUN_TCP_EWRONGTHREAD.
-int64_t bun_tcp_socket_write(struct bun_tcp_socket s, const uint8_t *bytes, size_t len);
-
-// Accepts all `len` bytes (beyond Bun): sends what the kernel takes, copies the rest into the
-// socket's queue, returns len; `drain` fires once the queue is empty again. Errors as
-// `bun_tcp_socket_write`.
-int64_t bun_tcp_socket_write_all(struct bun_tcp_socket s, const uint8_t *bytes, size_t len);
-
-// Sends `bytes` (may be NULL with len 0) and then FIN: the whole chunk is accepted (what the
-// kernel does not take is queued), later writes are refused, and FIN leaves once the queue is
-// flushed. A true half-close (beyond Bun): the socket stays readable, so the peer's reply still
-// arrives as `data`, then `end`, then `close`. Returns len, or BUN_TCP_EENDED (already ended),
-// BUN_TCP_ECLOSED, a -errno from the send, BUN_TCP_EWRONGTHREAD.
-int64_t bun_tcp_socket_end(struct bun_tcp_socket s, const uint8_t *bytes, size_t len);
-
-// shutdown(2). `read_side` true: SHUT_RD, no more `data`; no `end` fires and the socket stays
-// open and writable (ready_state 1) until its write side is shut too (Bun fires `end` and
-// closes instead). false: SHUT_WR now (queued bytes are
-// dropped; `end` flushes first). When both sides are shut the socket closes once the current
-// handler returns (or at the next poll), never inside this call. Returns 0,
-// BUN_TCP_ECLOSED, -ENOTCONN (still connecting) or BUN_TCP_EWRONGTHREAD.
-int32_t bun_tcp_socket_shutdown(struct bun_tcp_socket s, bool read_side);
-
-// Closes now with FIN; queued bytes are discarded. The `close` handler (err NULL) runs before
-// this returns; the handle stays readable (data) until the loop tick ends, then is stale. On a
-// socket still connecting, `connect_error` (-ECANCELED) fires instead. Returns 0,
-// BUN_TCP_ECLOSED (already closed or stale) or BUN_TCP_EWRONGTHREAD.
-int32_t bun_tcp_socket_close(struct bun_tcp_socket s);
-
-// Closes now with RST (SO_LINGER 0): the peer sees ECONNRESET. `close` (err NULL) runs before
-// this returns. Returns as `bun_tcp_socket_close`.
-int32_t bun_tcp_socket_terminate(struct bun_tcp_socket s);
-
-// Idle timeout in seconds (0 disables): `timeout` fires once the socket has been idle that
-// long; every read and write resets it (beyond Bun, whose deadline ignores activity); it fires
-// within 100 ms of the deadline; the socket is not closed, and the timer re-arms on the next
-// activity. Accepted sockets start with 120 s, counted from `open`. Set on a client before
-// `open` (while it connects, or during a TLS handshake that defers `open`), it is a connect
-// timeout: `timeout` fires if `open` has not come in time (close the socket there and the
-// connect ends with `connect_error` ECANCELED); once `open` fires it restarts as an idle timeout.
-// Returns 0 or a negative code.
-int32_t bun_tcp_socket_timeout(struct bun_tcp_socket s, uint32_t seconds);
-
-// As `bun_tcp_socket_timeout`, in milliseconds (beyond Bun).
-int32_t bun_tcp_socket_timeout_ms(struct bun_tcp_socket s, uint32_t ms);
-
-// The socket's user data; readable inside `close` and `connect_error`. NULL for a stale handle.
-void *bun_tcp_socket_data(struct bun_tcp_socket s);
-
-// Sets the socket's user data (passed to every later handler). Returns 0 or a negative code.
-int32_t bun_tcp_socket_set_data(struct bun_tcp_socket s, void *data);
-
-// Gives this socket its own handler table (copied), used from its next event. Returns 0,
-// BUN_TCP_EINVAL (NULL, or neither data nor drain), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-int32_t bun_tcp_socket_reload(struct bun_tcp_socket s, const struct bun_tcp_handlers *handlers);
-
-// BUN_TCP_STATE_CONNECTING (2), _OPEN (1), _CLOSING (0: end's tail still queued), _WRITE_SHUT
-// (-2: FIN sent, still readable) or _CLOSED (-1: closed, stale, unknown, another thread's).
-// BUN_TCP_EPANIC if an internal error was caught: a value no state has, never read as "closed".
-int32_t bun_tcp_socket_ready_state(struct bun_tcp_socket s);
-
-// Makes the socket keep the loop alive (the default). Idempotent. Returns 0 or a negative code.
-int32_t bun_tcp_socket_ref(struct bun_tcp_socket s);
-
-// Lets the loop end while this socket is open. Idempotent. Returns 0 or a negative code.
-int32_t bun_tcp_socket_unref(struct bun_tcp_socket s);
-
-// Stops reading: no `data`, and a FIN is not seen, until `bun_tcp_socket_resume`. Returns 0
-// or a negative code.
-int32_t bun_tcp_socket_pause(struct bun_tcp_socket s);
-
-// Reads again; bytes that arrived while paused are delivered from the loop. Returns 0 or a
-// negative code.
-int32_t bun_tcp_socket_resume(struct bun_tcp_socket s);
-
-// Sends queued bytes now (corked or write_all leftovers) instead of waiting for the loop.
-// Returns 0 or a negative code.
-int32_t bun_tcp_socket_flush(struct bun_tcp_socket s);
-
-// Coalesces writes (beyond Bun): `write` and `write_all` queue until `uncork`, or until the
-// current handler returns, then leave in one writev. Returns 0 or a negative code.
-int32_t bun_tcp_socket_cork(struct bun_tcp_socket s);
-
-// Sends what was written while corked, in one writev; what the kernel does not take stays
-// queued and `drain` follows. Returns 0 or a negative code.
-int32_t bun_tcp_socket_uncork(struct bun_tcp_socket s);
-
-// Bytes queued by write_all / end / cork and not yet sent (0 for a stale handle).
-size_t bun_tcp_socket_buffered_amount(struct bun_tcp_socket s);
-
-// TCP_NODELAY (on by default); a no-op returning 0 on unix-domain sockets. Returns 0,
-// -ENOTCONN (still connecting), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD or the -errno of
-// setsockopt (then nothing changed: it is one option).
-int32_t bun_tcp_socket_set_no_delay(struct bun_tcp_socket s, bool enable);
-
-// SO_KEEPALIVE, with TCP_KEEPIDLE = initial_delay_ms rounded down to whole seconds and raised
-// to at least 1 s (0..1999 ms give 1 s). Linux accepts 1..32767 s, so initial_delay_ms may be
-// at most 32767999; a larger value returns BUN_TCP_EINVAL and changes nothing (the arguments are
-// checked before any option is set). With `enable` false, SO_KEEPALIVE goes off and
-// initial_delay_ms is ignored. A no-op returning 0 on unix-domain sockets. Returns 0,
-// BUN_TCP_EINVAL, -ENOTCONN (still connecting), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD or the
-// -errno of setsockopt.
-int32_t bun_tcp_socket_set_keep_alive(struct bun_tcp_socket s, bool enable, uint32_t initial_delay_ms);
-
-// Writes the peer's IP ("127.0.0.1", "::1"; IPv4-mapped IPv6 shows as IPv4) NUL-terminated into
-// `buf` (46 bytes always suffice). Returns its length, or -ENOSPC, -ENOTCONN (unix socket),
-// BUN_TCP_EINVAL, BUN_TCP_ECLOSED.
-int32_t bun_tcp_socket_remote_address(struct bun_tcp_socket s, char *buf, size_t buf_len);
-
-// The peer's port, or a negative code.
-int32_t bun_tcp_socket_remote_port(struct bun_tcp_socket s);
-
-// Writes the local IP into `buf`, as `bun_tcp_socket_remote_address`.
-int32_t bun_tcp_socket_local_address(struct bun_tcp_socket s, char *buf, size_t buf_len);
-
-// The local port, or a negative code.
-int32_t bun_tcp_socket_local_port(struct bun_tcp_socket s);
-
-// Bytes handed to the kernel so far (0 for a stale handle).
-uint64_t bun_tcp_socket_bytes_written(struct bun_tcp_socket s);
-
-// The socket's file descriptor (for getsockopt and the like; do not close it), or a negative
-// code.
-int32_t bun_tcp_socket_fd(struct bun_tcp_socket s);
-
-// The listener that accepted this socket; `{0}` for client sockets and stale handles.
-struct bun_tcp_listener bun_tcp_socket_listener(struct bun_tcp_socket s);
-
-// Takes an open plain socket out of its loop (beyond Bun): writes its descriptor, still
-// connected, to `*out_fd` and returns 0; the handle is stale from then on and no handler fires
-// for it, not even `close`. The descriptor is the caller's: hand it to `bun_tcp_socket_adopt`
-// on another loop (e.g. through `bun_tcp_loop_post`) or close it. Bytes the kernel holds move
-// with it. Errors: BUN_TCP_EBUSY (bytes wait in the write queue: detach after `drain`),
-// BUN_TCP_ENOTSUP (a TLS socket, or one not open yet), BUN_TCP_ECLOSED, BUN_TCP_EINVAL (NULL
-// out_fd), BUN_TCP_EWRONGTHREAD, or the -errno of a failure waiting to be reported.
-int32_t bun_tcp_socket_detach(struct bun_tcp_socket s, int32_t *out_fd);
-
-// Makes a connected stream socket (TCP or unix-domain; from `bun_tcp_socket_detach`, or made
-// by other code) a socket of `loop` with these handlers and user data (beyond Bun). Returns 0
-// and writes the handle to `*out`; `open` fires from the loop, as after a connect, then data
-// flows. The loop owns the descriptor from then on. On error nothing fires and the descriptor
-// stays the caller's, untouched: BUN_TCP_EINVAL (NULL loop/handlers/out, fd < 0, a listening
-// socket, handlers with neither data nor drain), -ENOTSOCK, -ENOTCONN (not connected),
-// -EPROTOTYPE (not a stream socket), BUN_TCP_EWRONGTHREAD, BUN_TCP_EPANIC (an internal error:
-// the descriptor is left open, still the caller's).
-int32_t bun_tcp_socket_adopt(struct bun_tcp_loop *loop_, int32_t fd, const struct bun_tcp_handlers *handlers, void *data, bool allow_half_open, struct bun_tcp_socket *out);
-
-// Whether the TLS peer's certificate was verified: true only when it was (after the
-// handshake). false for plain sockets, during the handshake, with `allow_unauthorized` and a
-// failed verification, for a server that did not request a certificate, and for stale handles.
-bool bun_tcp_socket_authorized(struct bun_tcp_socket s);
-
-// The verdict on the TLS peer's certificate: 0 when verified (or not asked for, or plain), else
-// a BUN_TCP_ECERT_* code (bun_tcp_err_name gives "DEPTH_ZERO_SELF_SIGNED_CERT" and the like).
-// Negative for a stale handle too: check `bun_tcp_socket_ready_state` to tell them apart.
-int32_t bun_tcp_socket_verify_error(struct bun_tcp_socket s);
-
-// Writes the negotiated ALPN protocol NUL-terminated into `buf`; returns its length, 0 when
-// none was negotiated (or plain TCP), or -ENOSPC, BUN_TCP_EINVAL, BUN_TCP_ECLOSED.
-int32_t bun_tcp_socket_alpn_protocol(struct bun_tcp_socket s, char *buf, size_t buf_len);
-
-// On a TLS server socket, writes the host name the client asked for with SNI, NUL-terminated,
-// into `buf` (beyond Bun): for picking per-name behaviour in `handshake` or later. Returns its
-// length; 0 when the client sent none, the ClientHello has not arrived yet, on client and plain
-// sockets; or -ENOSPC, BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED.
-int32_t bun_tcp_socket_server_name(struct bun_tcp_socket s, char *buf, size_t buf_len);
-
-// "TLSv1.2" or "TLSv1.3" once the handshake has negotiated it (static); NULL for plain
-// sockets, during the handshake, and for stale handles.
-const char *bun_tcp_socket_tls_version(struct bun_tcp_socket s);
-
-// The negotiated cipher suite's IANA name, e.g. "TLS_AES_128_GCM_SHA256" (static); NULL as for
-// `bun_tcp_socket_tls_version`.
-const char *bun_tcp_socket_cipher(struct bun_tcp_socket s);
-
-// Copies the peer's certificate (DER) into `buf`. Returns its length (0: no certificate, or
-// plain TCP); with `buf` NULL and `buf_len` 0, only returns the length. -ENOSPC when `buf_len`
-// is too small, BUN_TCP_ECLOSED for a stale handle.
-int32_t bun_tcp_socket_peer_certificate(struct bun_tcp_socket s, uint8_t *buf, size_t buf_len);
-
-// STARTTLS: turns an open plain socket into a TLS socket, as a client (`is_server` false:
-// sends the ClientHello now; `tls->server_name` defaults to "localhost") or as a server (needs
-// cert + key), with a new handler table (copied). With a `handshake` handler it fires when the
-// handshake ends; without one, `open` fires again after the handshake. Call it when nothing is
-// queued, e.g. right after the plaintext "go ahead" exchange. Returns 0, BUN_TCP_EINVAL (NULL
-// tls or handlers, not open, already TLS, bytes queued or write side ended), the TLS option
-// errors of bun_tcp_listen, BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-int32_t bun_tcp_socket_upgrade_tls(struct bun_tcp_socket s, const struct bun_tcp_tls_options *tls, const struct bun_tcp_handlers *handlers, bool is_server);
-
-// The crypto provider compiled in: "ring" or "aws-lc-rs" (static).
-const char *bun_tcp_tls_provider(void);
 
 #ifdef __cplusplus
 }  // extern "C"

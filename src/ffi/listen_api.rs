@@ -28,21 +28,37 @@ fn listen_options(o: &bun_tcp_listen_options) -> Result<ListenOptions, NetError>
     })
 }
 
-/// Listens on TCP (IPv4 or IPv6) or a unix-domain socket. `handlers` is copied; it is shared by
-/// every accepted socket, whose user data starts as `opts->data`. On success writes the
-/// listener to `*out` and returns 0. Errors (no handler fires): BUN_TCP_EINVAL (NULL loop,
-/// options, handlers or out; handlers with neither `data` nor `drain`; a bad option; an empty
-/// unix path, or a leading '\0' without `unix_path_len`), BUN_TCP_EINVALHOST (a hostname that
-/// is not a host name, bytes that are not UTF-8 included), BUN_TCP_ENOTFOUND (hostname does not resolve),
-/// -EADDRINUSE (port or path in use), -ENAMETOOLONG (unix path too long), -EACCES,
-/// BUN_TCP_EWRONGTHREAD; with `tls`: BUN_TCP_ETLS_BAD_PEM (not PEM, a CERTIFICATE block that is
-/// not a DER certificate, a PRIVATE KEY block that is not a key, no block, bytes that are not
-/// text around the blocks, a block without its END line; the message names the item, e.g.
-/// "cert[0]: not a DER certificate"), BUN_TCP_ETLS_KEY_MISMATCH, BUN_TCP_ETLS_KEY_ENCRYPTED,
-/// -ENOENT / -EISDIR (key_file, cert_file, ca_file), BUN_TCP_EINVAL for a key_file, cert_file or
-/// ca_file that is not a regular file (a FIFO, a device: refused without blocking or reading
-/// it), -EFBIG for one larger than 4 MiB, BUN_TCP_EINVAL (no cert + key, key and cert counts
-/// differ, bad versions or ALPN names).
+/// --- Listen ---
+///
+/// Listens on TCP (IPv4 or IPv6) or on a unix-domain socket.
+///
+/// `handlers` is copied; it is shared by every accepted socket, whose user data starts as
+/// `opts->data`.
+/// Returns: 0, with the listener written to `*out`.
+/// Errors (nothing is written and no handler fires):
+///   BUN_TCP_EINVAL: NULL loop, options, handlers or out; a freed loop; handlers with neither
+///     `data` nor `drain`; a bad option (a negative backlog; an empty unix path, or a leading '\0'
+///     without `unix_path_len`; see `bun_tcp_listen_options`);
+///   BUN_TCP_EINVALHOST: a hostname that is not a host name (bytes that are not UTF-8 included);
+///   BUN_TCP_ENOTFOUND: the hostname does not resolve;
+///   -EADDRINUSE (port or path in use), -ENAMETOOLONG (unix path too long), -EACCES, or another
+///     -errno of socket(2), bind(2) or listen(2);
+///   -ENOMEM: the loop holds as many listeners as it can;
+///   BUN_TCP_ECLOSED: the loop is being freed (a call from a handler `bun_tcp_loop_free` runs);
+///   BUN_TCP_EWRONGTHREAD;
+///   with `tls`, the TLS option errors (also those of `bun_tcp_connect` and
+///     `bun_tcp_socket_upgrade_tls`): BUN_TCP_ETLS_BAD_PEM (not PEM, a CERTIFICATE block that is
+///     not a DER certificate, a PRIVATE KEY block that is not a key, no block, bytes that are not
+///     text around the blocks, a block without its END line; the message names the item, e.g.
+///     "cert[0]: not a DER certificate"), BUN_TCP_ETLS_KEY_MISMATCH, BUN_TCP_ETLS_KEY_ENCRYPTED;
+///     for key_file, cert_file or ca_file: -ENOENT, -EISDIR or another -errno of open(2),
+///     BUN_TCP_EINVAL for one that is not a regular file (a FIFO, a device: refused without
+///     blocking or reading it), -EFBIG for one larger than 4 MiB; BUN_TCP_EINVAL (no cert + key,
+///     key and cert counts differ, bad versions or ALPN names, a NULL array with a nonzero count,
+///     an empty file path, a passphrase or server_name that is not UTF-8); BUN_TCP_ETLS (what
+///     rustls refuses otherwise, or no `ca` and no system CA certificate).
+/// Fires: nothing now. Later, from the loop, each accepted socket's handlers, `open` first (for TLS
+///   see the `handshake` handler and `tls_handshake_timeout_ms`).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listen(
     loop_: *mut bun_tcp_loop,
@@ -79,28 +95,39 @@ fn with_listener<T>(
     }
 }
 
-/// The bound TCP port (useful after listening on port 0). 0 for unix sockets, stale handles and
-/// other threads' listeners.
+/// The bound TCP port (useful after listening on port 0).
+///
+/// Returns: the port; 0 for unix sockets, stale handles and other threads' listeners.
+/// Errors: none returned.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listener_port(l: bun_tcp_listener) -> u16 {
     ffi_call(|| with_listener(l, |_| 0, |core, id| core.listener_port(id)))
 }
 
-/// Stops accepting and unlinks a unix-socket path. With `close_active`, also closes every
-/// socket the listener accepted (their `close` handlers run before this returns); without it,
-/// they keep working with the listener's handlers. The handle stays valid (data, reload)
-/// while sockets it accepted are open; once none is left it goes stale at the end of the loop
-/// tick (its slot is released, so listen/stop cycles do not grow the loop): `data` then gives
-/// NULL, `port` 0, reload BUN_TCP_ECLOSED, while stop and ref/unref stay no-ops returning 0.
-/// Idempotent. Returns 0, BUN_TCP_ECLOSED (unknown handle) or BUN_TCP_EWRONGTHREAD.
+/// Stops accepting and unlinks a unix-socket path. Idempotent.
+///
+/// With `close_active`, also closes every socket the listener accepted; without it, they keep
+/// working with the listener's handlers. The handle stays valid (data, reload) while sockets it
+/// accepted are open; once none is left it goes stale at the end of the loop tick (its slot is
+/// released, so listen/stop cycles do not grow the loop): `data` then gives NULL, `port` 0, reload
+/// BUN_TCP_ECLOSED, while stop and ref/unref stay no-ops returning 0.
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED (zero or unknown handle), BUN_TCP_EWRONGTHREAD.
+/// Fires: with `close_active`, `close` of every accepted socket that is open, before it returns (an
+///   accepted TLS socket whose handshake never finished closes without a handler).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listener_stop(l: bun_tcp_listener, close_active: bool) -> i32 {
     ffi_call(|| with_listener(l, |c| c, |core, id| core.stop(id, close_active).map(|()| 0)))
 }
 
-/// Replaces the handlers of the listener and of every accepted socket still using them, from
-/// their next event. Returns 0, BUN_TCP_EINVAL (NULL table, or neither data nor drain),
-/// BUN_TCP_ECLOSED or BUN_TCP_EWRONGTHREAD.
+/// Replaces the handlers of the listener and of every accepted socket still using them, from their
+/// next event. The table is copied.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_EINVAL (NULL table, or neither data nor drain), BUN_TCP_ECLOSED,
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listener_reload(l: bun_tcp_listener, handlers: *const bun_tcp_handlers) -> i32 {
     ffi_call(|| {
@@ -116,28 +143,41 @@ pub extern "C" fn bun_tcp_listener_reload(l: bun_tcp_listener, handlers: *const 
 }
 
 /// Makes the listener keep the loop alive again (the default). Idempotent; a no-op after stop.
-/// Returns 0 or a negative code.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listener_ref(l: bun_tcp_listener) -> i32 {
     ffi_call(|| with_listener(l, |c| c, |core, id| core.set_listener_ref(id, true).map(|()| 0)))
 }
 
-/// Lets the loop end (`bun_tcp_run` return) while this listener is still listening. Idempotent.
-/// Returns 0 or a negative code.
+/// Lets the loop end (`bun_tcp_run` return) while this listener is still listening. Idempotent; a
+/// no-op after stop.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listener_unref(l: bun_tcp_listener) -> i32 {
     ffi_call(|| with_listener(l, |c| c, |core, id| core.set_listener_ref(id, false).map(|()| 0)))
 }
 
-/// The listener's user data (the default data of sockets it accepts from now on). NULL for a
-/// stale handle.
+/// The listener's user data: the default data of the sockets it accepts from now on.
+///
+/// Returns: the data; NULL for a stale handle or another thread's listener.
+/// Errors: none returned.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listener_data(l: bun_tcp_listener) -> *mut c_void {
     ffi_call(|| with_listener(l, |_| std::ptr::null_mut(), |core, id| core.listener_data(id)))
 }
 
-/// Sets the listener's user data (sockets accepted later start with it). Returns 0 or a
-/// negative code.
+/// Sets the listener's user data (sockets accepted later start with it).
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listener_set_data(l: bun_tcp_listener, data: *mut c_void) -> i32 {
     ffi_call(|| with_listener(l, |c| c, |core, id| core.set_listener_data(id, data).map(|()| 0)))

@@ -3,18 +3,26 @@
 use super::types::bun_tcp_loop;
 use super::{code_of, fail, ffi_call, registry};
 use crate::event_loop::EventLoop;
-use std::ffi::c_char;
 use std::rc::Rc;
 use std::time::Duration;
 
-/// Creates an event loop owned by the calling thread. Every other call on the loop and its
-/// sockets must come from this thread (except `bun_tcp_loop_wakeup` and `bun_tcp_loop_post`). A
-/// loop still alive when its thread ends (or the process calls exit()) is abandoned: its sockets
-/// and listeners close without running handlers, its descriptors are closed, and from then on the
-/// pointer is invalid (BUN_TCP_EINVAL) and its handles stale (BUN_TCP_ECLOSED). The pointer is an
-/// opaque key, never dereferenced and never handed out again: after `bun_tcp_loop_free` every
-/// call with it fails with BUN_TCP_EINVAL (or returns the documented neutral value), even once
-/// other loops were created. Returns NULL on failure (see `bun_tcp_last_error_message`).
+/// --- Loop ---
+///
+/// Creates an event loop owned by the calling thread.
+///
+/// The pointer is an opaque key, never dereferenced and never handed out again: after
+/// `bun_tcp_loop_free` every call with it fails with BUN_TCP_EINVAL (or returns the documented
+/// neutral value), even once other loops were created. A loop still alive when its thread ends (or
+/// the process calls exit()) is abandoned: its sockets and listeners close without running
+/// handlers, its descriptors are closed, and from then on the pointer is invalid (BUN_TCP_EINVAL)
+/// and its handles stale (BUN_TCP_ECLOSED).
+/// Returns: the loop, or NULL on failure.
+/// Errors: NULL is returned and `bun_tcp_last_error_message` says why: -EMFILE (every loop id or
+///   pointer value is in use), the -errno of setting up epoll (epoll_create, dup, eventfd),
+///   BUN_TCP_EINVAL (the thread is ending).
+/// Fires: nothing.
+/// Thread: every later call on the loop and its handles must come from this thread, except
+///   `bun_tcp_loop_wakeup` and `bun_tcp_loop_post`.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_new() -> *mut bun_tcp_loop {
     ffi_call(|| match EventLoop::new().and_then(|core| registry::add(Rc::new(core))) {
@@ -26,14 +34,20 @@ pub extern "C" fn bun_tcp_loop_new() -> *mut bun_tcp_loop {
     })
 }
 
-/// Frees a loop: stops every listener and closes every socket still open (their `close`, or
-/// `connect_error` for connects in flight, run first). Every handle of the loop becomes stale.
-/// NULL is ignored; a call from another thread, or with a freed pointer, is refused and changes
-/// nothing (see `bun_tcp_last_error_message`). It may be called from inside one of the loop's
-/// own handlers: the loop is closed and freed then, and the `bun_tcp_poll` that ran the handler
-/// returns normally. Called again from a handler that this free runs (a `close`), it does
-/// nothing: the remaining handlers still see their handles and user data, and the loop is freed
-/// once, when the outer call returns. Afterwards the pointer is invalid (BUN_TCP_EINVAL).
+/// Frees a loop: stops every listener and closes every socket still open.
+///
+/// Every handle of the loop becomes stale, and the pointer invalid (BUN_TCP_EINVAL). It may be
+/// called from inside one of the loop's own handlers: the loop is closed and freed then, and the
+/// `bun_tcp_poll` that ran the handler returns normally. Called again from a handler that this free
+/// runs (a `close`), it does nothing: the remaining handlers still see their handles and user data,
+/// and the loop is freed once, when the outer call returns. Posted calls not run yet are dropped.
+/// Returns: nothing.
+/// Errors: none returned. NULL is ignored; a call from another thread (BUN_TCP_EWRONGTHREAD) or
+///   with a freed pointer (BUN_TCP_EINVAL) is refused and changes nothing (see
+///   `bun_tcp_last_error_message`).
+/// Fires: before it returns, `close` of every open socket and `connect_error` (-ECANCELED) of every
+///   client that has not fired `open` (a connect in flight); an accepted TLS socket whose handshake
+///   never finished closes without a handler.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_free(loop_: *mut bun_tcp_loop) {
     ffi_call(|| {
@@ -65,10 +79,16 @@ impl Drop for ForgetOnDrop {
     }
 }
 
-/// One loop iteration: waits up to `timeout_ms` for readiness (-1 = until something happens,
-/// 0 = do not wait), dispatches handlers, runs deferred work and due timers. Returns the number
-/// of handler calls made (>= 0), or a negative code: BUN_TCP_EINVAL (NULL or freed loop),
-/// BUN_TCP_EWRONGTHREAD, BUN_TCP_EBUSY (called from inside a handler of this loop).
+/// Runs one loop iteration: waits for readiness, dispatches handlers, runs posted calls, deferred
+/// work and due timers.
+///
+/// `timeout_ms` bounds the wait: -1 (any negative value) = until something happens, 0 = do not
+/// wait.
+/// Returns: the number of handler calls made (>= 0; each posted call counts as one).
+/// Errors: BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD, BUN_TCP_EBUSY (called from
+///   inside a handler of this loop), BUN_TCP_ECLOSED (called from a handler that
+///   `bun_tcp_loop_free` runs outside a poll: the loop is being freed), the -errno of epoll_wait.
+/// Fires: any handler of the loop's sockets, and posted calls, before it returns.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_poll(loop_: *mut bun_tcp_loop, timeout_ms: i32) -> i32 {
     ffi_call(|| {
@@ -78,14 +98,21 @@ pub extern "C" fn bun_tcp_poll(loop_: *mut bun_tcp_loop, timeout_ms: i32) -> i32
 }
 
 /// Polls until `bun_tcp_loop_alive` is false (every ref'd listener, socket and pending connect is
-/// gone or unref'd). Returns 0, or a negative code as `bun_tcp_poll`.
+/// gone or unref'd).
+///
+/// Returns: 0 (at once when the loop is not alive, even inside a handler).
+/// Errors: those of `bun_tcp_poll`, from the first iteration that fails.
+/// Fires: as `bun_tcp_poll`, before it returns.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_run(loop_: *mut bun_tcp_loop) -> i32 {
     ffi_call(|| code_of(registry::by_ptr(loop_).and_then(|core| core.run()), |()| 0))
 }
 
-/// Whether any ref'd listener, open socket or pending connect keeps the loop alive. false for
-/// NULL, a freed loop or a call from another thread.
+/// Tells whether any ref'd listener, open socket or pending connect keeps the loop alive.
+///
+/// Returns: true or false; false for NULL, a freed loop or a call from another thread.
+/// Errors: none returned (a refused call records its reason for `bun_tcp_last_error_message`).
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_alive(loop_: *const bun_tcp_loop) -> bool {
     ffi_call(|| match registry::by_ptr(loop_) {
@@ -97,8 +124,12 @@ pub extern "C" fn bun_tcp_loop_alive(loop_: *const bun_tcp_loop) -> bool {
     })
 }
 
-/// Makes a blocked `bun_tcp_poll` of this loop return. Thread-safe: the one call any thread may
-/// make. Returns 0, or BUN_TCP_EINVAL for NULL or a freed loop.
+/// Makes a blocked `bun_tcp_poll` of this loop return.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_EINVAL (NULL or freed loop), the -errno of writing the loop's eventfd.
+/// Fires: nothing.
+/// Thread: any thread (with `bun_tcp_loop_post`, the only calls another thread may make).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_wakeup(loop_: *mut bun_tcp_loop) -> i32 {
     ffi_call(|| code_of(registry::wake(loop_), |()| 0))
@@ -114,10 +145,17 @@ struct PostedCall {
 // function there; what it points to is the host's to make safe (the header says so).
 unsafe impl Send for PostedCall {}
 
-/// Thread-safe: queues `func(arg)` to run on the loop's thread during its next `bun_tcp_poll`
-/// (and wakes a blocked poll). Calls run in the order posted from one thread; each counts as a
-/// handler call. Calls still queued when the loop is freed are dropped without running. Returns
-/// 0, or BUN_TCP_EINVAL (NULL loop or func, freed loop).
+/// Queues `func(arg)` to run on the loop's thread during its next `bun_tcp_poll`, and wakes a
+/// blocked poll.
+///
+/// Calls run in the order posted from one thread; each counts as a handler call. Calls still queued
+/// when the loop is freed are dropped without running. What `arg` points to is the caller's to make
+/// safe to use on the loop's thread.
+/// Returns: 0.
+/// Errors: BUN_TCP_EINVAL (NULL loop or func, freed loop), the -errno of writing the loop's
+///   eventfd.
+/// Fires: `func(arg)` later, from a `bun_tcp_poll` on the loop's thread; never inside this call.
+/// Thread: any thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_post(
     loop_: *mut bun_tcp_loop,
@@ -139,9 +177,12 @@ pub extern "C" fn bun_tcp_loop_post(
 }
 
 /// For a host loop that waits on `bun_tcp_loop_fd`: how long it may wait before it must call
-/// `bun_tcp_poll(loop, 0)` again. 0 when work is pending, the milliseconds to the next timer
-/// (rounded up), or -1 when only I/O or a wakeup can bring work. Negative codes as bun_tcp_poll
-/// (BUN_TCP_EINVAL, BUN_TCP_EWRONGTHREAD) are below -1.
+/// `bun_tcp_poll(loop, 0)` again.
+///
+/// Returns: 0 when work is pending, the milliseconds to the next timer (rounded up), or -1 when
+///   only I/O or a wakeup can bring work.
+/// Errors (all below -1): BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_next_timeout_ms(loop_: *const bun_tcp_loop) -> i32 {
     ffi_call(|| {
@@ -155,30 +196,34 @@ pub extern "C" fn bun_tcp_loop_next_timeout_ms(loop_: *const bun_tcp_loop) -> i3
     })
 }
 
-/// The loop's epoll file descriptor, readable when `bun_tcp_poll` has work: add it to a host
-/// loop (epoll, libuv, GLib) and call `bun_tcp_poll(loop, 0)` when it is readable. Returns the
-/// fd, or a negative code.
+/// The loop's epoll file descriptor, for embedding: add it to a host loop (epoll, libuv, GLib) and
+/// call `bun_tcp_poll(loop, 0)` when it is readable (it is when `bun_tcp_poll` has work).
+///
+/// Returns: the descriptor (>= 0).
+/// Errors: BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_fd(loop_: *const bun_tcp_loop) -> i32 {
     ffi_call(|| code_of(registry::by_ptr(loop_).map(|core| core.backend_fd()), |fd| fd))
 }
 
-/// Sockets of the loop whose slots are not yet released, connecting ones included (0 for NULL,
-/// a freed loop or another thread's loop). For leak checks: after a poll, closed sockets are released.
+/// Counts the loop's sockets whose slots are not yet released, connecting ones included: for leak
+/// checks (after a poll, closed sockets are released).
+///
+/// Returns: the count; 0 for NULL, a freed loop or another thread's loop.
+/// Errors: none returned.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_socket_count(loop_: *const bun_tcp_loop) -> usize {
     ffi_call(|| registry::by_ptr(loop_).map(|core| core.socket_count()).unwrap_or(0))
 }
 
-/// Listeners of the loop that are still listening (0 for NULL, a freed loop or another thread's
-/// loop).
+/// Counts the loop's listeners that are still listening.
+///
+/// Returns: the count; 0 for NULL, a freed loop or another thread's loop.
+/// Errors: none returned.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_loop_listener_count(loop_: *const bun_tcp_loop) -> usize {
     ffi_call(|| registry::by_ptr(loop_).map(|core| core.listener_count()).unwrap_or(0))
-}
-
-/// The library version, e.g. "0.1.0" (static).
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_version() -> *const c_char {
-    ffi_call(|| concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast())
 }

@@ -10,21 +10,35 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 mod c_handlers;
-mod error_api;
 mod input;
-mod listen_api;
-mod loop_api;
 mod registry;
-mod socket_api;
-mod tls_api;
 mod types;
 
+// cbindgen writes the functions in the order it meets these modules, so this order is the
+// header's: loop, listen, connect, socket, TLS, errors, version (blank lines keep rustfmt from
+// sorting it).
+mod loop_api;
+
+mod listen_api;
+
+mod connect_api;
+
+mod socket_api;
+
+mod tls_api;
+
+mod error_api;
+
+mod version_api;
+
+pub use connect_api::*;
 pub use error_api::*;
 pub use listen_api::*;
 pub use loop_api::*;
 pub use socket_api::*;
 pub use tls_api::*;
 pub use types::*;
+pub use version_api::*;
 
 use crate::error::{EPANIC, NetError};
 use std::cell::RefCell;

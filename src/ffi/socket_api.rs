@@ -1,70 +1,12 @@
-//! Connect and socket functions.
+//! Socket functions: I/O, lifetime, options, queries, transfer between loops.
 
-use super::types::{
-    BUN_TCP_STATE_CLOSED, bun_tcp_connect_options, bun_tcp_handlers, bun_tcp_listener, bun_tcp_loop, bun_tcp_socket,
-};
+use super::types::{BUN_TCP_STATE_CLOSED, bun_tcp_handlers, bun_tcp_listener, bun_tcp_loop, bun_tcp_socket};
 use super::{code_of, fail, ffi_call, input, registry};
+use crate::SocketId;
 use crate::error::NetError;
 use crate::event_loop::EventLoop;
-use crate::{ConnectOptions, SocketId};
 use std::ffi::{c_char, c_void};
 use std::time::Duration;
-
-fn connect_options(o: &bun_tcp_connect_options) -> Result<ConnectOptions, NetError> {
-    Ok(ConnectOptions {
-        tls: input::tls_options(o.tls)?,
-        hostname: input::opt_host(o.hostname, "hostname")?,
-        port: o.port,
-        data: o.data,
-        unix: input::unix_name(o.unix_path, o.unix_path_len)?,
-        allow_half_open: o.allow_half_open,
-    })
-}
-
-/// Starts a connect and returns at once: 0 with the socket in state "connecting" written to
-/// `*out`; later exactly one of `open` or `connect_error` fires (a refused connect: ECONNREFUSED,
-/// syscall "connect"; an unknown host: ENOTFOUND, syscall "getaddrinfo"; a unix-domain listener
-/// whose backlog is full: EAGAIN, syscall "connect", at once and never retried, since Linux
-/// refuses such a connect instead of queueing it). Host names resolve off the loop thread, on a
-/// pool of at most 4 resolver threads shared by the process (look-ups beyond that wait in a
-/// queue; one whose socket is closed meanwhile is dropped; idle threads exit after 2 s); IP
-/// literals connect directly. A name with several addresses is connected by
-/// Happy Eyeballs (RFC 8305): the families alternate (the resolver's first address first); each
-/// attempt runs alone for 250 ms, then the next address starts beside it (at once if the attempt
-/// fails); the first to connect wins and the others are closed; `connect_error` fires only when
-/// every address failed, with the last failure's error. Errors
-/// returned here fire nothing: BUN_TCP_EINVAL (NULL loop/options/handlers/out, handlers with
-/// neither data nor drain; an empty unix path, or a leading '\0' without `unix_path_len`),
-/// BUN_TCP_EINVALHOST (a hostname that is not a host name, bytes that are not UTF-8 included),
-/// -ENAMETOOLONG (unix path), BUN_TCP_EWRONGTHREAD; with `tls`: the errors of bad TLS options listed for bun_tcp_listen,
-/// BUN_TCP_EINVAL for an invalid server_name (not a DNS name or IP literal, or not UTF-8). With `tls`, `open` fires at TCP connect when a
-/// `handshake` handler is set (and `handshake` when the handshake ends; writes before it return
-/// 0 and `drain` follows), else `open` waits for the handshake; a rejected server fires
-/// `connect_error` with the verdict (or, with a `handshake` handler: handshake(false, err),
-/// error(err), close(err)).
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_connect(
-    loop_: *mut bun_tcp_loop,
-    opts: *const bun_tcp_connect_options,
-    handlers: *const bun_tcp_handlers,
-    out: *mut bun_tcp_socket,
-) -> i32 {
-    ffi_call(|| {
-        let result = (|| {
-            let core = registry::by_ptr(loop_)?;
-            let opts = connect_options(input::options(opts, "options")?)?;
-            let handlers = input::handlers(handlers)?;
-            if out.is_null() {
-                return Err(NetError::invalid("out is NULL"));
-            }
-            let id = core.connect(&opts, handlers)?;
-            // SAFETY: non-NULL output pointer from the caller, written only on success.
-            unsafe { *out = bun_tcp_socket { id: id.0 } };
-            Ok(())
-        })();
-        code_of(result, |()| 0)
-    })
-}
 
 /// Runs `f` on the socket's loop; errors become `on_err(code)` after being recorded.
 pub(super) fn with_socket<T>(
@@ -96,184 +38,6 @@ fn count(
     })
 }
 
-/// One non-blocking send, exactly like Bun: returns the bytes the kernel accepted (0..len); the
-/// rest is the caller's to resend when `drain` fires (drain follows any short write). Returns 0
-/// while connecting, for len 0, and while earlier `write_all`/`end` bytes are queued (order is
-/// kept). While corked, queues everything and returns len. Negative: BUN_TCP_ECLOSED (closed or
-/// stale), BUN_TCP_EENDED (after end or shutdown), -EPIPE / -ECONNRESET (the connection broke:
-/// `close` follows from the loop), BUN_TCP_EINVAL (NULL bytes with len > 0), BUN_TCP_EWRONGTHREAD.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_write(s: bun_tcp_socket, bytes: *const u8, len: usize) -> i64 {
-    count(s, bytes, len, |core, id, b| core.write(id, b))
-}
-
-/// Accepts all `len` bytes (beyond Bun): sends what the kernel takes, copies the rest into the
-/// socket's queue, returns len; `drain` fires once the queue is empty again. Errors as
-/// `bun_tcp_socket_write`.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_write_all(s: bun_tcp_socket, bytes: *const u8, len: usize) -> i64 {
-    count(s, bytes, len, |core, id, b| core.write_all(id, b))
-}
-
-/// Sends `bytes` (may be NULL with len 0) and then FIN: the whole chunk is accepted (what the
-/// kernel does not take is queued), later writes are refused, and FIN leaves once the queue is
-/// flushed. A true half-close (beyond Bun): the socket stays readable, so the peer's reply still
-/// arrives as `data`, then `end`, then `close`. Returns len, or BUN_TCP_EENDED (already ended),
-/// BUN_TCP_ECLOSED, a -errno from the send, BUN_TCP_EWRONGTHREAD.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_end(s: bun_tcp_socket, bytes: *const u8, len: usize) -> i64 {
-    count(s, bytes, len, |core, id, b| core.end(id, b))
-}
-
-/// shutdown(2). `read_side` true: SHUT_RD, no more `data`; no `end` fires and the socket stays
-/// open and writable (ready_state 1) until its write side is shut too (Bun fires `end` and
-/// closes instead). false: SHUT_WR now (queued bytes are
-/// dropped; `end` flushes first). When both sides are shut the socket closes once the current
-/// handler returns (or at the next poll), never inside this call. Returns 0,
-/// BUN_TCP_ECLOSED, -ENOTCONN (still connecting) or BUN_TCP_EWRONGTHREAD.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_shutdown(s: bun_tcp_socket, read_side: bool) -> i32 {
-    status(s, |core, id| core.shutdown_socket(id, read_side))
-}
-
-/// Closes now with FIN; queued bytes are discarded. The `close` handler (err NULL) runs before
-/// this returns; the handle stays readable (data) until the loop tick ends, then is stale. On a
-/// socket still connecting, `connect_error` (-ECANCELED) fires instead. Returns 0,
-/// BUN_TCP_ECLOSED (already closed or stale) or BUN_TCP_EWRONGTHREAD.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_close(s: bun_tcp_socket) -> i32 {
-    status(s, |core, id| core.close(id))
-}
-
-/// Closes now with RST (SO_LINGER 0): the peer sees ECONNRESET. `close` (err NULL) runs before
-/// this returns. Returns as `bun_tcp_socket_close`.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_terminate(s: bun_tcp_socket) -> i32 {
-    status(s, |core, id| core.terminate(id))
-}
-
-/// Idle timeout in seconds (0 disables): `timeout` fires once the socket has been idle that
-/// long; every read and write resets it (beyond Bun, whose deadline ignores activity); it fires
-/// within 100 ms of the deadline; the socket is not closed, and the timer re-arms on the next
-/// activity. Accepted sockets start with 120 s, counted from `open`. Set on a client before
-/// `open` (while it connects, or during a TLS handshake that defers `open`), it is a connect
-/// timeout: `timeout` fires if `open` has not come in time (close the socket there and the
-/// connect ends with `connect_error` ECANCELED); once `open` fires it restarts as an idle timeout.
-/// Returns 0 or a negative code.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_timeout(s: bun_tcp_socket, seconds: u32) -> i32 {
-    status(s, |core, id| core.set_timeout(id, Some(Duration::from_secs(u64::from(seconds)))))
-}
-
-/// As `bun_tcp_socket_timeout`, in milliseconds (beyond Bun).
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_timeout_ms(s: bun_tcp_socket, ms: u32) -> i32 {
-    status(s, |core, id| core.set_timeout(id, Some(Duration::from_millis(u64::from(ms)))))
-}
-
-/// The socket's user data; readable inside `close` and `connect_error`. NULL for a stale handle.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_data(s: bun_tcp_socket) -> *mut c_void {
-    ffi_call(|| with_socket(s, |_| std::ptr::null_mut(), |core, id| core.data(id)))
-}
-
-/// Sets the socket's user data (passed to every later handler). Returns 0 or a negative code.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_set_data(s: bun_tcp_socket, data: *mut c_void) -> i32 {
-    status(s, |core, id| core.set_data(id, data))
-}
-
-/// Gives this socket its own handler table (copied), used from its next event. Returns 0,
-/// BUN_TCP_EINVAL (NULL, or neither data nor drain), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_reload(s: bun_tcp_socket, handlers: *const bun_tcp_handlers) -> i32 {
-    status(s, |core, id| {
-        let table = input::handlers(handlers)?;
-        core.reload_socket(id, table)
-    })
-}
-
-/// BUN_TCP_STATE_CONNECTING (2), _OPEN (1), _CLOSING (0: end's tail still queued), _WRITE_SHUT
-/// (-2: FIN sent, still readable) or _CLOSED (-1: closed, stale, unknown, another thread's).
-/// BUN_TCP_EPANIC if an internal error was caught: a value no state has, never read as "closed".
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_ready_state(s: bun_tcp_socket) -> i32 {
-    ffi_call(|| with_socket(s, |_| BUN_TCP_STATE_CLOSED, |core, id| Ok(core.ready_state(id) as i32)))
-}
-
-/// Makes the socket keep the loop alive (the default). Idempotent. Returns 0 or a negative code.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_ref(s: bun_tcp_socket) -> i32 {
-    status(s, |core, id| core.set_ref(id, true))
-}
-
-/// Lets the loop end while this socket is open. Idempotent. Returns 0 or a negative code.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_unref(s: bun_tcp_socket) -> i32 {
-    status(s, |core, id| core.set_ref(id, false))
-}
-
-/// Stops reading: no `data`, and a FIN is not seen, until `bun_tcp_socket_resume`. Returns 0
-/// or a negative code.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_pause(s: bun_tcp_socket) -> i32 {
-    status(s, |core, id| core.pause(id))
-}
-
-/// Reads again; bytes that arrived while paused are delivered from the loop. Returns 0 or a
-/// negative code.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_resume(s: bun_tcp_socket) -> i32 {
-    status(s, |core, id| core.resume(id))
-}
-
-/// Sends queued bytes now (corked or write_all leftovers) instead of waiting for the loop.
-/// Returns 0 or a negative code.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_flush(s: bun_tcp_socket) -> i32 {
-    status(s, |core, id| core.flush(id))
-}
-
-/// Coalesces writes (beyond Bun): `write` and `write_all` queue until `uncork`, or until the
-/// current handler returns, then leave in one writev. Returns 0 or a negative code.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_cork(s: bun_tcp_socket) -> i32 {
-    status(s, |core, id| core.cork(id))
-}
-
-/// Sends what was written while corked, in one writev; what the kernel does not take stays
-/// queued and `drain` follows. Returns 0 or a negative code.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_uncork(s: bun_tcp_socket) -> i32 {
-    status(s, |core, id| core.uncork(id))
-}
-
-/// Bytes queued by write_all / end / cork and not yet sent (0 for a stale handle).
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_buffered_amount(s: bun_tcp_socket) -> usize {
-    ffi_call(|| with_socket(s, |_| 0, |core, id| core.buffered_amount(id)))
-}
-
-/// TCP_NODELAY (on by default); a no-op returning 0 on unix-domain sockets. Returns 0,
-/// -ENOTCONN (still connecting), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD or the -errno of
-/// setsockopt (then nothing changed: it is one option).
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_set_no_delay(s: bun_tcp_socket, enable: bool) -> i32 {
-    status(s, |core, id| core.set_no_delay(id, enable))
-}
-
-/// SO_KEEPALIVE, with TCP_KEEPIDLE = initial_delay_ms rounded down to whole seconds and raised
-/// to at least 1 s (0..1999 ms give 1 s). Linux accepts 1..32767 s, so initial_delay_ms may be
-/// at most 32767999; a larger value returns BUN_TCP_EINVAL and changes nothing (the arguments are
-/// checked before any option is set). With `enable` false, SO_KEEPALIVE goes off and
-/// initial_delay_ms is ignored. A no-op returning 0 on unix-domain sockets. Returns 0,
-/// BUN_TCP_EINVAL, -ENOTCONN (still connecting), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD or the
-/// -errno of setsockopt.
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_set_keep_alive(s: bun_tcp_socket, enable: bool, initial_delay_ms: u32) -> i32 {
-    status(s, |core, id| core.set_keep_alive(id, enable, Duration::from_millis(u64::from(initial_delay_ms))))
-}
-
 /// Copies `text` NUL-terminated into the caller's buffer; returns its length, or -ENOSPC.
 pub(super) fn copy_out(text: &str, buf: *mut c_char, buf_len: usize) -> Result<i32, NetError> {
     if buf.is_null() {
@@ -291,46 +55,357 @@ pub(super) fn copy_out(text: &str, buf: *mut c_char, buf_len: usize) -> Result<i
     Ok(text.len() as i32)
 }
 
+/// --- Socket: I/O ---
+///
+/// One non-blocking send, exactly like Bun: what the kernel does not take is the caller's to resend
+/// when `drain` fires.
+///
+/// Returns: the bytes the kernel accepted (0..len). 0 while connecting (or in a TLS handshake), for
+///   len 0, and while earlier `write_all`/`end` bytes are queued (order is kept). While corked,
+///   queues everything and returns len.
+/// Errors: BUN_TCP_EINVAL (NULL bytes with len > 0, or a len no buffer can have), BUN_TCP_ECLOSED
+///   (closed or stale), BUN_TCP_EENDED (after end or shutdown), -EPIPE, -ECONNRESET or another
+///   -errno of this send or of an earlier one not reported yet (the connection broke: `close`
+///   follows from the loop), BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing now. Later, from the loop: `drain` after any short write; after a failed send,
+///   `error` (if set), then `close`.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_write(s: bun_tcp_socket, bytes: *const u8, len: usize) -> i64 {
+    count(s, bytes, len, |core, id, b| core.write(id, b))
+}
+
+/// Accepts all `len` bytes (beyond Bun): sends what the kernel takes and copies the rest into the
+/// socket's queue.
+///
+/// Returns: len (0 for len 0), also while connecting or corked (the bytes wait in the queue).
+/// Errors: as `bun_tcp_socket_write`.
+/// Fires: nothing now. Later, from the loop: `drain` once the queue is empty again; after a failed
+///   send, as `bun_tcp_socket_write`.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_write_all(s: bun_tcp_socket, bytes: *const u8, len: usize) -> i64 {
+    count(s, bytes, len, |core, id, b| core.write_all(id, b))
+}
+
+/// Sends `bytes` (may be NULL with len 0) and then FIN: a true half-close (beyond Bun).
+///
+/// The whole chunk is accepted (what the kernel does not take is queued), later writes are refused,
+/// and FIN leaves once the queue is flushed. The socket stays readable, so the peer's reply still
+/// arrives.
+/// Returns: len.
+/// Errors: BUN_TCP_EENDED (already ended, or the write side shut), BUN_TCP_EINVAL (as for
+///   `bun_tcp_socket_write`), BUN_TCP_ECLOSED, a -errno from the send (or one not reported yet),
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing now. Later, from the loop: the peer's reply as `data`, then `end`, then `close`.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_end(s: bun_tcp_socket, bytes: *const u8, len: usize) -> i64 {
+    count(s, bytes, len, |core, id, b| core.end(id, b))
+}
+
+/// shutdown(2) of one side.
+///
+/// `read_side` true: SHUT_RD, no more `data`; no `end` fires and the socket stays open and writable
+/// (ready_state 1) until its write side is shut too (Bun fires `end` and closes instead). false:
+/// SHUT_WR now (queued bytes are dropped; `end` flushes first).
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, -ENOTCONN (still connecting), BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing now. When both sides are shut, `close` once the current handler returns (or at
+///   the next poll), never inside this call.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_shutdown(s: bun_tcp_socket, read_side: bool) -> i32 {
+    status(s, |core, id| core.shutdown_socket(id, read_side))
+}
+
+/// Coalesces writes (beyond Bun): `write` and `write_all` queue until `uncork`, or until the
+/// current handler returns, then leave in one writev.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_cork(s: bun_tcp_socket) -> i32 {
+    status(s, |core, id| core.cork(id))
+}
+
+/// Sends what was written while corked, in one writev; what the kernel does not take stays queued.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD. A failed send is not returned: it is reported
+///   from the loop (`error`, `close`).
+/// Fires: `drain` before it returns if the queue emptied and a drain was owed; otherwise `drain`
+///   follows from the loop once the queue empties.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_uncork(s: bun_tcp_socket) -> i32 {
+    status(s, |core, id| core.uncork(id))
+}
+
+/// Sends queued bytes now (corked or write_all leftovers) instead of waiting for the loop.
+///
+/// Returns: 0.
+/// Errors: as `bun_tcp_socket_uncork`.
+/// Fires: as `bun_tcp_socket_uncork`.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_flush(s: bun_tcp_socket) -> i32 {
+    status(s, |core, id| core.flush(id))
+}
+
+/// Stops reading: no `data`, and a FIN is not seen, until `bun_tcp_socket_resume`.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_pause(s: bun_tcp_socket) -> i32 {
+    status(s, |core, id| core.pause(id))
+}
+
+/// Reads again.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing now; bytes (and a FIN) that arrived while paused are delivered later, from the
+///   loop.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_resume(s: bun_tcp_socket) -> i32 {
+    status(s, |core, id| core.resume(id))
+}
+
+/// --- Socket: lifetime ---
+///
+/// Closes now with FIN; queued bytes are discarded.
+///
+/// The handle stays readable (data) until the loop tick ends, then is stale.
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED (already closed or stale), BUN_TCP_EWRONGTHREAD.
+/// Fires: before it returns, `close` (err NULL). On a client that has not fired `open` (still
+///   connecting, in a TLS handshake that defers `open`, or adopted and not opened yet),
+///   `connect_error` (-ECANCELED) instead. An accepted TLS socket whose handshake never finished
+///   closes without a handler.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_close(s: bun_tcp_socket) -> i32 {
+    status(s, |core, id| core.close(id))
+}
+
+/// Closes now with RST (SO_LINGER 0): the peer sees ECONNRESET.
+///
+/// Returns: as `bun_tcp_socket_close`.
+/// Errors: as `bun_tcp_socket_close`.
+/// Fires: as `bun_tcp_socket_close`: `close` (err NULL) runs before this returns.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_terminate(s: bun_tcp_socket) -> i32 {
+    status(s, |core, id| core.terminate(id))
+}
+
+/// Makes the socket keep the loop alive (the default). Idempotent.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_ref(s: bun_tcp_socket) -> i32 {
+    status(s, |core, id| core.set_ref(id, true))
+}
+
+/// Lets the loop end while this socket is open. Idempotent.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_unref(s: bun_tcp_socket) -> i32 {
+    status(s, |core, id| core.set_ref(id, false))
+}
+
+/// Sets the idle timeout in seconds (0 disables).
+///
+/// `timeout` fires once the socket has been idle that long; every read and write resets it (beyond
+/// Bun, whose deadline ignores activity); it fires within 100 ms of the deadline; the socket is not
+/// closed, and the timer re-arms on the next activity. Accepted sockets start with 120 s, counted
+/// from `open`. Set on a client before `open` (while it connects, or during a TLS handshake that
+/// defers `open`), it is a connect timeout: `timeout` fires if `open` has not come in time (close
+/// the socket there and the connect ends with `connect_error` ECANCELED); once `open` fires it
+/// restarts as an idle timeout.
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing now; `timeout` later, from the loop.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_timeout(s: bun_tcp_socket, seconds: u32) -> i32 {
+    status(s, |core, id| core.set_timeout(id, Some(Duration::from_secs(u64::from(seconds)))))
+}
+
+/// As `bun_tcp_socket_timeout`, in milliseconds (beyond Bun).
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing now; `timeout` later, from the loop.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_timeout_ms(s: bun_tcp_socket, ms: u32) -> i32 {
+    status(s, |core, id| core.set_timeout(id, Some(Duration::from_millis(u64::from(ms)))))
+}
+
+/// --- Socket: options ---
+///
+/// Sets the socket's user data, passed to every later handler.
+///
+/// Works until the handle is stale (inside `close` and `connect_error` too).
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED (stale), BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_set_data(s: bun_tcp_socket, data: *mut c_void) -> i32 {
+    status(s, |core, id| core.set_data(id, data))
+}
+
+/// Gives this socket its own handler table (copied), used from its next event.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_EINVAL (NULL, or neither data nor drain), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_reload(s: bun_tcp_socket, handlers: *const bun_tcp_handlers) -> i32 {
+    status(s, |core, id| {
+        let table = input::handlers(handlers)?;
+        core.reload_socket(id, table)
+    })
+}
+
+/// Sets TCP_NODELAY (on by default); a no-op returning 0 on unix-domain sockets.
+///
+/// While a TCP connect is in flight it applies to the current attempt's descriptor (with several
+/// addresses another attempt may win): set it in `open` to be sure.
+/// Returns: 0.
+/// Errors: -ENOTCONN (no descriptor yet: the host name is still resolving), BUN_TCP_ECLOSED,
+///   BUN_TCP_EWRONGTHREAD, the -errno of setsockopt (then nothing changed: it is one option).
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_set_no_delay(s: bun_tcp_socket, enable: bool) -> i32 {
+    status(s, |core, id| core.set_no_delay(id, enable))
+}
+
+/// Sets SO_KEEPALIVE, with TCP_KEEPIDLE = initial_delay_ms rounded down to whole seconds and raised
+/// to at least 1 s (0..1999 ms give 1 s).
+///
+/// Linux accepts 1..32767 s, so initial_delay_ms may be at most 32767999; a larger value changes
+/// nothing (the arguments are checked before any option is set). With `enable` false, SO_KEEPALIVE
+/// goes off and initial_delay_ms is ignored. A no-op returning 0 on unix-domain sockets. While
+/// connecting, as `bun_tcp_socket_set_no_delay`.
+/// Returns: 0.
+/// Errors: BUN_TCP_EINVAL (initial_delay_ms above 32767999, with `enable`), -ENOTCONN (no
+///   descriptor yet: the host name is still resolving), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD, the
+///   -errno of setsockopt.
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_set_keep_alive(s: bun_tcp_socket, enable: bool, initial_delay_ms: u32) -> i32 {
+    status(s, |core, id| core.set_keep_alive(id, enable, Duration::from_millis(u64::from(initial_delay_ms))))
+}
+
+/// --- Socket: queries ---
+///
+/// The socket's state.
+///
+/// Returns: BUN_TCP_STATE_CONNECTING (2), _OPEN (1), _CLOSING (0: end's tail still queued),
+///   _WRITE_SHUT (-2: FIN sent, still readable) or _CLOSED (-1: closed, stale, unknown, another
+///   thread's).
+/// Errors: none but BUN_TCP_EPANIC, if an internal error was caught: a value no state has, never
+///   read as "closed".
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_ready_state(s: bun_tcp_socket) -> i32 {
+    ffi_call(|| with_socket(s, |_| BUN_TCP_STATE_CLOSED, |core, id| Ok(core.ready_state(id) as i32)))
+}
+
+/// The socket's user data; readable inside `close` and `connect_error`.
+///
+/// Returns: the data; NULL for a stale handle or another thread's socket.
+/// Errors: none returned.
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_data(s: bun_tcp_socket) -> *mut c_void {
+    ffi_call(|| with_socket(s, |_| std::ptr::null_mut(), |core, id| core.data(id)))
+}
+
+/// Bytes queued by write_all / end / cork and not yet sent.
+///
+/// Returns: the count; 0 for a stale handle or another thread's socket.
+/// Errors: none returned.
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_buffered_amount(s: bun_tcp_socket) -> usize {
+    ffi_call(|| with_socket(s, |_| 0, |core, id| core.buffered_amount(id)))
+}
+
+/// Bytes handed to the kernel so far.
+///
+/// Returns: the count; 0 for a stale handle or another thread's socket.
+/// Errors: none returned.
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_bytes_written(s: bun_tcp_socket) -> u64 {
+    ffi_call(|| with_socket(s, |_| 0, |core, id| core.bytes_written(id)))
+}
+
 /// Writes the peer's IP ("127.0.0.1", "::1"; IPv4-mapped IPv6 shows as IPv4) NUL-terminated into
-/// `buf` (46 bytes always suffice). Returns its length, or -ENOSPC, -ENOTCONN (unix socket),
-/// BUN_TCP_EINVAL, BUN_TCP_ECLOSED.
+/// `buf` (46 bytes always suffice).
+///
+/// Returns: its length.
+/// Errors: -ENOSPC (`buf_len` too small), -ENOTCONN (a unix socket, or not connected yet),
+///   BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_remote_address(s: bun_tcp_socket, buf: *mut c_char, buf_len: usize) -> i32 {
     ffi_call(|| with_socket(s, |c| c, |core, id| copy_out(&core.remote_address(id)?, buf, buf_len)))
 }
 
-/// The peer's port, or a negative code.
+/// The peer's port.
+///
+/// Returns: the port (0..65535).
+/// Errors: -ENOTCONN (a unix socket, or not connected yet), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_remote_port(s: bun_tcp_socket) -> i32 {
     ffi_call(|| with_socket(s, |c| c, |core, id| core.remote_port(id).map(i32::from)))
 }
 
 /// Writes the local IP into `buf`, as `bun_tcp_socket_remote_address`.
+///
+/// Returns: its length.
+/// Errors: -ENOSPC (`buf_len` too small), -ENOTCONN (a unix socket, or no descriptor yet: the host
+///   name is still resolving), BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_local_address(s: bun_tcp_socket, buf: *mut c_char, buf_len: usize) -> i32 {
     ffi_call(|| with_socket(s, |c| c, |core, id| copy_out(&core.local_address(id)?, buf, buf_len)))
 }
 
-/// The local port, or a negative code.
+/// The local port.
+///
+/// Returns: the port (0..65535).
+/// Errors: -ENOTCONN (a unix socket, or no descriptor yet: the host name is still resolving),
+///   BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_local_port(s: bun_tcp_socket) -> i32 {
     ffi_call(|| with_socket(s, |c| c, |core, id| core.local_port(id).map(i32::from)))
 }
 
-/// Bytes handed to the kernel so far (0 for a stale handle).
-#[unsafe(no_mangle)]
-pub extern "C" fn bun_tcp_socket_bytes_written(s: bun_tcp_socket) -> u64 {
-    ffi_call(|| with_socket(s, |_| 0, |core, id| core.bytes_written(id)))
-}
-
-/// The socket's file descriptor (for getsockopt and the like; do not close it), or a negative
-/// code.
+/// The socket's file descriptor, for getsockopt and the like: do not close it.
+///
+/// While a TCP connect is in flight it is the current attempt's (with several addresses another
+/// attempt may win).
+/// Returns: the descriptor (>= 0).
+/// Errors: -ENOTCONN (no descriptor yet: the host name is still resolving), BUN_TCP_ECLOSED,
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_fd(s: bun_tcp_socket) -> i32 {
     ffi_call(|| with_socket(s, |c| c, |core, id| core.socket_fd(id)))
 }
 
-/// The listener that accepted this socket; `{0}` for client sockets and stale handles.
+/// The listener that accepted this socket.
+///
+/// Returns: the listener; `{0}` for client sockets (adopted ones included), stale handles and
+///   another thread's sockets.
+/// Errors: none returned.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_listener(s: bun_tcp_socket) -> bun_tcp_listener {
     ffi_call(|| {
@@ -342,13 +417,19 @@ pub extern "C" fn bun_tcp_socket_listener(s: bun_tcp_socket) -> bun_tcp_listener
     })
 }
 
-/// Takes an open plain socket out of its loop (beyond Bun): writes its descriptor, still
-/// connected, to `*out_fd` and returns 0; the handle is stale from then on and no handler fires
-/// for it, not even `close`. The descriptor is the caller's: hand it to `bun_tcp_socket_adopt`
-/// on another loop (e.g. through `bun_tcp_loop_post`) or close it. Bytes the kernel holds move
-/// with it. Errors: BUN_TCP_EBUSY (bytes wait in the write queue: detach after `drain`),
-/// BUN_TCP_ENOTSUP (a TLS socket, or one not open yet), BUN_TCP_ECLOSED, BUN_TCP_EINVAL (NULL
-/// out_fd), BUN_TCP_EWRONGTHREAD, or the -errno of a failure waiting to be reported.
+/// --- Socket: transfer between loops ---
+///
+/// Takes an open plain socket out of its loop (beyond Bun), still connected.
+///
+/// The handle is stale from then on. The descriptor is the caller's: hand it to
+/// `bun_tcp_socket_adopt` on another loop (e.g. through `bun_tcp_loop_post`) or close it. Bytes the
+/// kernel holds move with it.
+/// Returns: 0, with the descriptor written to `*out_fd`.
+/// Errors: BUN_TCP_EBUSY (bytes wait in the write queue: detach after `drain`), BUN_TCP_ENOTSUP (a
+///   TLS socket, or one not open: connecting, or closed in this tick), BUN_TCP_ECLOSED,
+///   BUN_TCP_EINVAL (NULL out_fd), BUN_TCP_EWRONGTHREAD, or the -errno of a failure waiting to be
+///   reported.
+/// Fires: nothing, now or later: not even `close`.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_detach(s: bun_tcp_socket, out_fd: *mut i32) -> i32 {
     use std::os::fd::IntoRawFd;
@@ -363,14 +444,20 @@ pub extern "C" fn bun_tcp_socket_detach(s: bun_tcp_socket, out_fd: *mut i32) -> 
     })
 }
 
-/// Makes a connected stream socket (TCP or unix-domain; from `bun_tcp_socket_detach`, or made
-/// by other code) a socket of `loop` with these handlers and user data (beyond Bun). Returns 0
-/// and writes the handle to `*out`; `open` fires from the loop, as after a connect, then data
-/// flows. The loop owns the descriptor from then on. On error nothing fires and the descriptor
-/// stays the caller's, untouched: BUN_TCP_EINVAL (NULL loop/handlers/out, fd < 0, a listening
-/// socket, handlers with neither data nor drain), -ENOTSOCK, -ENOTCONN (not connected),
-/// -EPROTOTYPE (not a stream socket), BUN_TCP_EWRONGTHREAD, BUN_TCP_EPANIC (an internal error:
-/// the descriptor is left open, still the caller's).
+/// Makes a connected stream socket (TCP or unix-domain; from `bun_tcp_socket_detach`, or made by
+/// other code) a socket of `loop` with these handlers (copied) and user data (beyond Bun).
+///
+/// The loop owns the descriptor from then on. On error the descriptor stays the caller's, untouched
+/// (left open, also after an internal error).
+/// Returns: 0, with the handle written to `*out`.
+/// Errors (nothing fires): BUN_TCP_EINVAL (NULL loop, handlers or out, a freed loop, fd < 0, a
+///   listening socket, handlers with neither data nor drain), -ENOTSOCK, -EBADF (not an open
+///   descriptor), -ENOTCONN (not connected), -EPROTOTYPE (not a stream socket), -EAFNOSUPPORT
+///   (neither unix-domain nor IP), -ENOMEM (the loop holds as many sockets as it can), the -errno
+///   of epoll_ctl, BUN_TCP_ECLOSED (the loop is being freed), BUN_TCP_EWRONGTHREAD, BUN_TCP_EPANIC
+///   (an internal error: the descriptor is left open, still the caller's).
+/// Fires: nothing now; `open` later, from the loop, as after a connect, then data flows (closed
+///   before that: `connect_error` (-ECANCELED), as for a connect).
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_adopt(
     loop_: *mut bun_tcp_loop,

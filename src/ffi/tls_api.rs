@@ -10,24 +10,39 @@ fn static_c(name: &'static str) -> *const c_char {
     intern(name).as_ptr()
 }
 
-/// Whether the TLS peer's certificate was verified: true only when it was (after the
-/// handshake). false for plain sockets, during the handshake, with `allow_unauthorized` and a
-/// failed verification, for a server that did not request a certificate, and for stale handles.
+/// --- TLS ---
+///
+/// Tells whether the TLS peer's certificate was verified.
+///
+/// Returns: true only when it was (after the handshake); false for plain sockets, during the
+///   handshake, with `allow_unauthorized` and a failed verification, for a server that did not
+///   request a certificate, and for stale handles and another thread's sockets.
+/// Errors: none returned.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_authorized(s: bun_tcp_socket) -> bool {
     ffi_call(|| with_socket(s, |_| false, |core, id| core.authorized(id)))
 }
 
-/// The verdict on the TLS peer's certificate: 0 when verified (or not asked for, or plain), else
-/// a BUN_TCP_ECERT_* code (bun_tcp_err_name gives "DEPTH_ZERO_SELF_SIGNED_CERT" and the like).
-/// Negative for a stale handle too: check `bun_tcp_socket_ready_state` to tell them apart.
+/// The verdict on the TLS peer's certificate.
+///
+/// Returns: 0 when verified (or not asked for, or plain), else a BUN_TCP_ECERT_* code
+///   (`bun_tcp_err_name` gives "DEPTH_ZERO_SELF_SIGNED_CERT" and the like).
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD: negative as verdicts are, so check
+///   `bun_tcp_socket_ready_state` to tell them apart.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_verify_error(s: bun_tcp_socket) -> i32 {
     ffi_call(|| with_socket(s, |c| c, |core, id| Ok(core.verify_error(id)?.map_or(0, |e| e.code))))
 }
 
-/// Writes the negotiated ALPN protocol NUL-terminated into `buf`; returns its length, 0 when
-/// none was negotiated (or plain TCP), or -ENOSPC, BUN_TCP_EINVAL, BUN_TCP_ECLOSED.
+/// Writes the negotiated ALPN protocol NUL-terminated into `buf`.
+///
+/// Returns: its length; 0 when none was negotiated (or plain TCP): "" is written then, so `buf`
+///   needs a byte even so.
+/// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED,
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_alpn_protocol(s: bun_tcp_socket, buf: *mut c_char, buf_len: usize) -> i32 {
     ffi_call(|| {
@@ -42,17 +57,25 @@ pub extern "C" fn bun_tcp_socket_alpn_protocol(s: bun_tcp_socket, buf: *mut c_ch
     })
 }
 
-/// On a TLS server socket, writes the host name the client asked for with SNI, NUL-terminated,
-/// into `buf` (beyond Bun): for picking per-name behaviour in `handshake` or later. Returns its
-/// length; 0 when the client sent none, the ClientHello has not arrived yet, on client and plain
-/// sockets; or -ENOSPC, BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED.
+/// On a TLS server socket, writes the host name the client asked for with SNI, NUL-terminated, into
+/// `buf` (beyond Bun): for picking per-name behaviour in `handshake` or later.
+///
+/// Returns: its length; 0 ("" written) when the client sent none, the ClientHello has not arrived
+///   yet, on client and plain sockets.
+/// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED,
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_server_name(s: bun_tcp_socket, buf: *mut c_char, buf_len: usize) -> i32 {
     ffi_call(|| with_socket(s, |c| c, |core, id| copy_out(&core.server_name(id)?.unwrap_or_default(), buf, buf_len)))
 }
 
-/// "TLSv1.2" or "TLSv1.3" once the handshake has negotiated it (static); NULL for plain
-/// sockets, during the handshake, and for stale handles.
+/// The negotiated TLS version.
+///
+/// Returns: "TLSv1.2" or "TLSv1.3" (static) once the handshake has negotiated it; NULL for plain
+///   sockets, during the handshake, and for stale handles and another thread's sockets.
+/// Errors: none returned.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_tls_version(s: bun_tcp_socket) -> *const c_char {
     ffi_call(|| {
@@ -60,8 +83,12 @@ pub extern "C" fn bun_tcp_socket_tls_version(s: bun_tcp_socket) -> *const c_char
     })
 }
 
-/// The negotiated cipher suite's IANA name, e.g. "TLS_AES_128_GCM_SHA256" (static); NULL as for
-/// `bun_tcp_socket_tls_version`.
+/// The negotiated cipher suite.
+///
+/// Returns: its IANA name, e.g. "TLS_AES_128_GCM_SHA256" (static); NULL as for
+///   `bun_tcp_socket_tls_version`.
+/// Errors: none returned.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_cipher(s: bun_tcp_socket) -> *const c_char {
     ffi_call(|| {
@@ -69,9 +96,13 @@ pub extern "C" fn bun_tcp_socket_cipher(s: bun_tcp_socket) -> *const c_char {
     })
 }
 
-/// Copies the peer's certificate (DER) into `buf`. Returns its length (0: no certificate, or
-/// plain TCP); with `buf` NULL and `buf_len` 0, only returns the length. -ENOSPC when `buf_len`
-/// is too small, BUN_TCP_ECLOSED for a stale handle.
+/// Copies the peer's certificate (DER) into `buf`; with `buf` NULL and `buf_len` 0, only measures
+/// it.
+///
+/// Returns: its length (0: no certificate, or plain TCP).
+/// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf with `buf_len` > 0),
+///   BUN_TCP_ECLOSED (stale handle), BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_peer_certificate(s: bun_tcp_socket, buf: *mut u8, buf_len: usize) -> i32 {
     ffi_call(|| {
@@ -97,13 +128,18 @@ pub extern "C" fn bun_tcp_socket_peer_certificate(s: bun_tcp_socket, buf: *mut u
     })
 }
 
-/// STARTTLS: turns an open plain socket into a TLS socket, as a client (`is_server` false:
-/// sends the ClientHello now; `tls->server_name` defaults to "localhost") or as a server (needs
-/// cert + key), with a new handler table (copied). With a `handshake` handler it fires when the
-/// handshake ends; without one, `open` fires again after the handshake. Call it when nothing is
-/// queued, e.g. right after the plaintext "go ahead" exchange. Returns 0, BUN_TCP_EINVAL (NULL
-/// tls or handlers, not open, already TLS, bytes queued or write side ended), the TLS option
-/// errors of bun_tcp_listen, BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// STARTTLS: turns an open plain socket into a TLS socket, with a new handler table (copied).
+///
+/// As a client (`is_server` false) it sends the ClientHello now; `tls->server_name` defaults to
+/// "localhost". As a server it needs cert + key. Call it when nothing is queued, e.g. right after
+/// the plaintext "go ahead" exchange.
+/// Returns: 0.
+/// Errors: BUN_TCP_EINVAL (NULL tls or handlers, handlers with neither data nor drain, not open,
+///   already TLS, bytes queued or write side ended), the TLS option errors listed for
+///   `bun_tcp_listen` (and BUN_TCP_EINVAL for an invalid server_name), BUN_TCP_ECLOSED,
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing now. Later, from the loop: with a `handshake` handler, `handshake` when the
+///   handshake ends; without one, `open` again after the handshake.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_upgrade_tls(
     s: bun_tcp_socket,
@@ -124,7 +160,12 @@ pub extern "C" fn bun_tcp_socket_upgrade_tls(
     })
 }
 
-/// The crypto provider compiled in: "ring" or "aws-lc-rs" (static).
+/// The crypto provider compiled in.
+///
+/// Returns: "ring" or "aws-lc-rs" (static).
+/// Errors: none.
+/// Fires: nothing.
+/// Thread: any thread; needs no loop.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_tls_provider() -> *const c_char {
     ffi_call(|| static_c(crate::tls::provider_name()))

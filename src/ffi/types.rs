@@ -65,7 +65,8 @@ pub struct bun_tcp_error {
 }
 
 /// One table of handlers, shared by a listener and every socket it accepts (or owned by one
-/// client socket). Copied at listen / connect / reload: it may live on the caller's stack.
+/// client socket). Copied by every function that takes it (listen, connect, adopt, reload,
+/// upgrade_tls): it may live on the caller's stack.
 /// NULL members are skipped; at least `data` or `drain` must be set. `data` (the second
 /// argument of every handler) is the socket's current user data.
 #[repr(C)]
@@ -82,7 +83,8 @@ pub struct bun_tcp_handlers {
     /// Last handler of every socket that fired `open`, exactly once. `err` is NULL for a clean
     /// close; set for a reset, a fatal write error with no `error` handler, a TLS rejection.
     pub close: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void, err: *const bun_tcp_error)>,
-    /// A fatal error on an open socket (a write error); `close` follows.
+    /// A fatal error on an open socket: a failed write, or a TLS failure (a failed handshake, an
+    /// alert, a protocol error); `close` follows.
     pub error: Option<unsafe extern "C" fn(s: bun_tcp_socket, data: *mut c_void, err: *const bun_tcp_error)>,
     /// The idle timeout passed. The socket is not closed. On a client before `open` (resolving,
     /// connecting, or in a TLS handshake that defers `open`) it is a connect timeout: closing the
