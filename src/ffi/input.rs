@@ -78,15 +78,23 @@ pub fn unix_name(p: *const c_char, len: usize) -> Result<Option<UnixName>, NetEr
 /// Refuses a count of `T`s at `ptr` that no real buffer can have: more than isize::MAX bytes, or
 /// a range that wraps around the address space (both are undefined behaviour for a slice, so a
 /// garbage length must fail here, before any slice exists).
+#[inline]
 fn check_span<T>(ptr: *const T, count: usize, what: &str) -> Result<(), NetError> {
     let size = count.checked_mul(std::mem::size_of::<T>()).filter(|n| *n <= isize::MAX as usize);
     match size.and_then(|n| (ptr as usize).checked_add(n)) {
         Some(_) => Ok(()),
-        None => Err(NetError::invalid(format!("{what} is too large ({count})"))),
+        None => Err(span_too_large(what, count)),
     }
 }
 
+#[cold]
+#[inline(never)]
+fn span_too_large(what: &str, count: usize) -> NetError {
+    NetError::invalid(format!("{what} is too large ({count})"))
+}
+
 /// A byte range: NULL is allowed only with a zero length.
+#[inline]
 pub fn bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], NetError> {
     if ptr.is_null() {
         return if len == 0 { Ok(&[]) } else { Err(NetError::invalid("bytes is NULL but len is not 0")) };

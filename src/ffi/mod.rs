@@ -144,6 +144,7 @@ impl PanicValue for bun_tcp_listener {
 
 /// The panic boundary every exported function runs behind: a panic becomes the return type's
 /// `PanicValue` and EPANIC's message (never an unwind into C, which would be undefined behaviour).
+#[inline(always)]
 pub(crate) fn ffi_call<R: PanicValue>(body: impl FnOnce() -> R) -> R {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(r) => r,
@@ -155,6 +156,7 @@ pub(crate) fn ffi_call<R: PanicValue>(body: impl FnOnce() -> R) -> R {
 }
 
 /// Turns a core result into a C return value, recording failures.
+#[inline]
 pub(crate) fn code_of<T>(result: Result<T, NetError>, ok: impl FnOnce(T) -> i32) -> i32 {
     match result {
         Ok(v) => ok(v),

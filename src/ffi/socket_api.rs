@@ -9,6 +9,7 @@ use std::ffi::{c_char, c_void};
 use std::time::Duration;
 
 /// Runs `f` on the socket's loop; errors become `on_err(code)` after being recorded.
+#[inline(always)]
 pub(super) fn with_socket<T>(
     s: bun_tcp_socket,
     on_err: impl FnOnce(i32) -> T,
@@ -20,10 +21,12 @@ pub(super) fn with_socket<T>(
     }
 }
 
+#[inline(always)]
 fn status(s: bun_tcp_socket, f: impl FnOnce(&EventLoop, SocketId) -> Result<(), NetError>) -> i32 {
     ffi_call(|| with_socket(s, |c| c, |core, id| f(core, id).map(|()| 0)))
 }
 
+#[inline(always)]
 fn count(
     s: bun_tcp_socket,
     bytes: *const u8,
