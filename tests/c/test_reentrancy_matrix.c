@@ -23,9 +23,28 @@
 /* the tables                                                                                       */
 /* ------------------------------------------------------------------------------------------------ */
 
-typedef enum { H_OPEN, H_DATA, H_DRAIN, H_END, H_CLOSE, H_ERROR, H_TIMEOUT, H_CONNECT_ERROR, H_COUNT } hkind;
-static const char *const handler_names[H_COUNT] = {"open",  "data",    "drain",   "end",
-                                                   "close", "error",   "timeout", "connect_error"};
+typedef enum {
+  H_OPEN, H_DATA, H_DRAIN, H_END, H_CLOSE, H_ERROR, H_TIMEOUT, H_CONNECT_ERROR, H_HANDSHAKE, H_COUNT
+} hkind;
+static const char *const handler_names[H_COUNT] = {"open",  "data",    "drain",   "end",      "close",
+                                                   "error", "timeout", "connect_error", "handshake"};
+
+/* Who A is, and who its peer is (driven by the test to provoke each handler). */
+typedef enum {
+  M_PLAIN_CLIENT, /* A: bun_tcp client; peer: a raw accepted socket */
+  M_PLAIN_SERVER, /* A: accepted by L (shared table); peer: a raw client */
+  M_TLS_CLIENT,   /* A: TLS client with a handshake handler; peer: accepted by the TLS listener */
+  M_TLS_SERVER,   /* A: accepted by the TLS listener; peer: a bun_tcp TLS client */
+  M_COUNT
+} mode;
+static const char *const mode_names[M_COUNT] = {"plain client", "plain server", "tls client", "tls server"};
+static bool mode_is_tls(mode m) { return m == M_TLS_CLIENT || m == M_TLS_SERVER; }
+static bool mode_is_server(mode m) { return m == M_PLAIN_SERVER || m == M_TLS_SERVER; }
+static bool cell_applies(mode m, hkind h) {
+  if (h == H_HANDSHAKE) return mode_is_tls(m);
+  if (h == H_CONNECT_ERROR) return !mode_is_server(m);
+  return true;
+}
 
 typedef enum { T_SELF, T_OTHER, T_LOOP } target;
 static const char *const target_names[] = {"self", "other", "loop"};
@@ -102,13 +121,19 @@ static srec *rec_find(uint64_t id) {
 
 static bun_tcp_loop *loop;
 static bool loop_freed;
+static mode cell_mode;
 static hkind cell_handler;
 static action cell_action;
 static target cell_target;
 static bool acted;
 static int64_t action_rc;
 static bun_tcp_socket sock_a, sock_b, sock_new;
-static bun_tcp_listener listener_l, listener_new;
+static bun_tcp_listener listener_l, listener_new, listener_tls;
+static bun_tcp_listener listener_target; /* A's own listener for server modes, else L */
+static bool next_accept_is_a;
+static bun_tcp_socket sock_peer; /* A's bun_tcp peer in TLS modes */
+static tls_cfg tls_server_cfg;
+static bun_tcp_tls_options tls_client_opts, tls_client_strict;
 static uint16_t port_l;
 static srec *rec_a;
 static int a_peer_fd = -1; /* the raw peer of A */
@@ -184,9 +209,9 @@ static void do_action(bun_tcp_socket self) {
       rc = bun_tcp_socket_upgrade_tls(t, &tls, &table_main, false);
       break;
     }
-    case A_LISTENER_STOP_CLOSE: rc = bun_tcp_listener_stop(listener_l, true); break;
-    case A_LISTENER_STOP_KEEP: rc = bun_tcp_listener_stop(listener_l, false); break;
-    case A_LISTENER_RELOAD: rc = bun_tcp_listener_reload(listener_l, &table_alt); break;
+    case A_LISTENER_STOP_CLOSE: rc = bun_tcp_listener_stop(listener_target, true); break;
+    case A_LISTENER_STOP_KEEP: rc = bun_tcp_listener_stop(listener_target, false); break;
+    case A_LISTENER_RELOAD: rc = bun_tcp_listener_reload(listener_target, &table_alt); break;
     case A_CONNECT: {
       bun_tcp_connect_options o;
       memset(&o, 0, sizeof o);
@@ -225,7 +250,9 @@ static srec *on_event(bun_tcp_socket s, void *data, hkind kind, const char *labe
   srec *r = rec_find(s.id);
   if (!r) {
     /* an accepted socket of L (or of the new listener): recorded at its first event */
-    r = rec_new(s.id, "accepted", false, data);
+    r = rec_new(s.id, next_accept_is_a ? "A" : "accepted", false, data);
+    if (next_accept_is_a) rec_a = r;
+    next_accept_is_a = false;
     if (kind != H_OPEN) problem("accepted socket's first handler is %s, not open", label);
   }
   if (r->n_close || r->n_connect_error) {
@@ -273,6 +300,10 @@ static void h_connect_error(bun_tcp_socket s, void *d, const bun_tcp_error *e) {
   (void)e;
   on_event(s, d, H_CONNECT_ERROR, "connect_error")->n_connect_error++;
 }
+static void h_handshake(bun_tcp_socket s, void *d, bool ok, const bun_tcp_error *e) {
+  (void)e;
+  on_event(s, d, H_HANDSHAKE, ok ? "handshake" : "handshake_fail");
+}
 
 /* the "different table" of reload: same recorder, but no drain, end or timeout */
 static void alt_data(bun_tcp_socket s, void *d, const uint8_t *b, size_t n) { h_data(s, d, b, n); }
@@ -287,6 +318,7 @@ static void init_tables(void) {
   table_main.error = h_error;
   table_main.timeout = h_timeout;
   table_main.connect_error = h_connect_error;
+  table_main.handshake = h_handshake;
   table_server = table_main;
   memset(&table_alt, 0, sizeof table_alt);
   table_alt.open = h_open;
@@ -310,63 +342,110 @@ static bool poll_cell(int ms) {
     while (!loop_freed && !(cond) && now_ms() < _dl) poll_cell(5);                                 \
   } while (0)
 
+static bun_tcp_socket rec_a_handle(void) { return (bun_tcp_socket){rec_a ? rec_a->id : 0}; }
+
 static bool a_finished(void) { return rec_a->n_close || rec_a->n_connect_error || rec_a->detached; }
 
+/* A's peer: a raw descriptor (plain modes) or a bun_tcp socket (TLS modes). */
+static void peer_send_big(void) {
+  if (a_peer_fd >= 0) {
+    if (write(a_peer_fd, big, sizeof big) < 0) FAIL("raw write");
+  } else {
+    bun_tcp_socket_write_all(sock_peer, big, sizeof big);
+  }
+}
+static void peer_end(void) {
+  if (a_peer_fd >= 0) shutdown(a_peer_fd, SHUT_WR);
+  else bun_tcp_socket_end(sock_peer, NULL, 0);
+}
+static void peer_reset(void) {
+  if (a_peer_fd >= 0) {
+    raw_reset(a_peer_fd);
+    a_peer_fd = -1;
+  } else {
+    bun_tcp_socket_terminate(sock_peer);
+  }
+}
+
 /* Drives A until its handler `cell_handler` fires (it acts there). */
-static void provoke(int refused_fd, int lfd, uint16_t raw_port, uint16_t refused_port) {
+static void provoke(int lfd, uint16_t raw_port, uint16_t refused_port) {
   bun_tcp_connect_options o;
   memset(&o, 0, sizeof o);
   o.hostname = "127.0.0.1";
-  o.port = cell_handler == H_CONNECT_ERROR ? refused_port : raw_port;
-  o.data = &sock_a; /* any stable pointer */
-  if (bun_tcp_connect(loop, &o, &table_main, &sock_a) != 0) FAIL("connect A");
-  rec_a = rec_new(sock_a.id, "A", true, &sock_a);
-  (void)refused_fd;
+  bool tls = mode_is_tls(cell_mode);
+  switch (cell_mode) {
+    case M_PLAIN_CLIENT:
+    case M_TLS_CLIENT:
+      o.port = cell_handler == H_CONNECT_ERROR ? refused_port
+               : tls                           ? bun_tcp_listener_port(listener_tls)
+                                               : raw_port;
+      o.data = &sock_a; /* any stable pointer */
+      /* TLS `error` comes from a failed handshake (a reset races with the read of it): the
+       * client trusts nothing here, so the server is rejected */
+      o.tls = !tls ? NULL : cell_handler == H_ERROR ? &tls_client_strict : &tls_client_opts;
+      if (bun_tcp_connect(loop, &o, &table_main, &sock_a) != 0) FAIL("connect A");
+      rec_a = rec_new(sock_a.id, "A", true, &sock_a);
+      if (tls) next_accept_is_a = false;
+      break;
+    case M_PLAIN_SERVER: {
+      next_accept_is_a = true;
+      a_peer_fd = raw_tcp_connect(port_l);
+      set_nonblock(a_peer_fd);
+      break;
+    }
+    case M_TLS_SERVER:
+      next_accept_is_a = true;
+      o.port = bun_tcp_listener_port(listener_tls);
+      o.data = &sock_peer;
+      o.tls = &tls_client_opts;
+      if (bun_tcp_connect(loop, &o, &table_main, &sock_peer) != 0) FAIL("connect the TLS peer");
+      rec_new(sock_peer.id, "peer", true, &sock_peer);
+      break;
+    case M_COUNT: break;
+  }
   if (cell_handler == H_CONNECT_ERROR) {
     CELL_UNTIL(acted || a_finished());
     return;
   }
-  /* accept A's connection on the raw listener */
-  double dl = now_ms() + 3000 * harness_time_scale();
-  while (a_peer_fd < 0 && now_ms() < dl) {
-    a_peer_fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (a_peer_fd < 0 && !poll_cell(5)) return;
+  if (cell_mode == M_PLAIN_CLIENT) {
+    double dl = now_ms() + 3000 * harness_time_scale();
+    while (a_peer_fd < 0 && now_ms() < dl) {
+      a_peer_fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (a_peer_fd < 0 && !poll_cell(5)) return;
+    }
+    if (a_peer_fd < 0) FAIL("raw accept of A");
   }
-  if (a_peer_fd < 0) FAIL("raw accept of A");
-  CELL_UNTIL(rec_a->n_open || a_finished());
-  if (loop_freed || acted || a_finished()) {
-    if (cell_handler == H_OPEN) return;
+  /* A is open (TLS: its handshake is done too), and in TLS client mode its peer is known */
+  CELL_UNTIL(rec_a && (a_finished() || (rec_a->n_open && (!tls || strstr(rec_a->tr.buf, "handshake")))));
+  if (cell_mode == M_TLS_CLIENT && !loop_freed) {
+    for (int i = 0; i < n_recs; i++)
+      if (strcmp(recs[i].who, "accepted") == 0 && recs[i].id != recs[1].id) sock_peer.id = recs[i].id;
+    CELL_UNTIL(sock_peer.id && strstr(rec_find(sock_peer.id)->tr.buf, "handshake"));
   }
+  if (loop_freed || acted || !rec_a || a_finished()) return;
   switch (cell_handler) {
-    case H_OPEN: break;
-    case H_DATA:
-      /* 256 KiB in one go: several data calls in one readable event */
-      if (write(a_peer_fd, big, sizeof big) < 0) FAIL("raw write");
-      break;
+    case H_OPEN: case H_HANDSHAKE: case H_CONNECT_ERROR: case H_COUNT: break;
+    case H_DATA: peer_send_big(); break; /* 256 KiB at once: several data calls per readable event */
     case H_DRAIN: {
-      /* fill A's send buffer, then read it all on the raw side */
+      /* fill A's send buffer; the peer reads it all */
       double dl2 = now_ms() + 3000;
       while (now_ms() < dl2) {
-        int64_t w = bun_tcp_socket_write(sock_a, big, sizeof big);
+        int64_t w = bun_tcp_socket_write(rec_a_handle(), big, sizeof big);
         if (w < (int64_t)sizeof big) break;
       }
       break;
     }
-    case H_END: shutdown(a_peer_fd, SHUT_WR); break;
-    case H_CLOSE:
-      raw_reset(a_peer_fd);
-      a_peer_fd = -1;
-      break;
+    case H_END: peer_end(); break;
+    case H_CLOSE: peer_reset(); break;
     case H_ERROR: {
-      raw_reset(a_peer_fd);
-      a_peer_fd = -1;
+      peer_reset();
+      if (tls) poll_cell(0); /* the bun_tcp peer's RST leaves at its terminate; nothing to flush */
       double dl2 = now_ms() + 3000;
-      while (now_ms() < dl2 && bun_tcp_socket_write(sock_a, (const uint8_t *)"x", 1) >= 0) {
+      while (now_ms() < dl2 && bun_tcp_socket_write(rec_a_handle(), (const uint8_t *)"x", 1) >= 0) {
       }
       break;
     }
-    case H_TIMEOUT: bun_tcp_socket_timeout_ms(sock_a, 10); break;
-    default: break;
+    case H_TIMEOUT: bun_tcp_socket_timeout_ms(rec_a_handle(), 10); break;
   }
   char sink[65536];
   double dl3 = now_ms() + 3000 * harness_time_scale();
@@ -380,30 +459,33 @@ static void provoke(int refused_fd, int lfd, uint16_t raw_port, uint16_t refused
 
 static void stale_checks(void) {
   /* every handle of the cell is stale now */
-  if (bun_tcp_socket_write(sock_a, (const uint8_t *)"z", 1) != BUN_TCP_ECLOSED)
+  if (bun_tcp_socket_write(rec_a_handle(), (const uint8_t *)"z", 1) != BUN_TCP_ECLOSED)
     problem("write on stale A not ECLOSED");
   if (bun_tcp_socket_close(sock_b) != BUN_TCP_ECLOSED) problem("close on stale B not ECLOSED");
-  if (bun_tcp_socket_ready_state(sock_a) != BUN_TCP_STATE_CLOSED) problem("ready_state of stale A");
-  if (bun_tcp_socket_data(sock_a) != NULL) problem("data of stale A not NULL");
+  if (bun_tcp_socket_ready_state(rec_a_handle()) != BUN_TCP_STATE_CLOSED) problem("ready_state of stale A");
+  if (bun_tcp_socket_data(rec_a_handle()) != NULL) problem("data of stale A not NULL");
   if (bun_tcp_listener_reload(listener_l, &table_main) != BUN_TCP_ECLOSED)
     problem("listener_reload on stale L not ECLOSED");
   if (bun_tcp_listener_port(listener_l) != 0) problem("port of stale L not 0");
 }
 
-static int run_cell(hkind hk, action ac, target tg, int base_fds) {
+static int run_cell(mode md, hkind hk, action ac, target tg, int base_fds) {
   problems[0] = 0;
   n_recs = 0;
   acted = loop_freed = false;
   action_rc = 0;
+  cell_mode = md;
   cell_handler = hk;
   cell_action = ac;
   cell_target = tg;
-  sock_a = sock_b = sock_new = (bun_tcp_socket){0};
-  listener_l = listener_new = (bun_tcp_listener){0};
+  sock_a = sock_b = sock_new = sock_peer = (bun_tcp_socket){0};
+  listener_l = listener_new = listener_tls = (bun_tcp_listener){0};
+  next_accept_is_a = false;
   a_peer_fd = -1;
   rec_a = NULL;
   char name[96];
-  snprintf(name, sizeof name, "%s x %s x %s", handler_names[hk], action_names[ac], target_names[tg]);
+  snprintf(name, sizeof name, "%s: %s x %s x %s", mode_names[md], handler_names[hk], action_names[ac],
+           target_names[tg]);
   test_stage(name);
 
   loop = new_loop();
@@ -412,6 +494,15 @@ static int run_cell(hkind hk, action ac, target tg, int base_fds) {
   lo.hostname = "127.0.0.1";
   CHECK_OK(bun_tcp_listen(loop, &lo, &table_server, &listener_l));
   port_l = bun_tcp_listener_port(listener_l);
+  listener_target = listener_l;
+  if (mode_is_tls(md)) {
+    lo.tls = &tls_server_cfg.o;
+    /* TLS `error` on the server: it requires a client certificate the peer does not have */
+    tls_server_cfg.o.request_cert = md == M_TLS_SERVER && hk == H_ERROR;
+    CHECK_OK(bun_tcp_listen(loop, &lo, &table_server, &listener_tls));
+    lo.tls = NULL;
+    if (md == M_TLS_SERVER) listener_target = listener_tls;
+  }
   uint16_t raw_port = 0, refused_port = 0;
   int lfd = raw_tcp_bound(true, &raw_port);
   set_nonblock(lfd);
@@ -428,14 +519,16 @@ static int run_cell(hkind hk, action ac, target tg, int base_fds) {
   CELL_UNTIL(rec_b->n_open == 1 && n_recs == 2 && recs[1].n_open == 1);
   if (!(rec_b->n_open == 1 && n_recs == 2)) FAIL("%s: B did not open", name);
 
-  provoke(refused_fd, lfd, raw_port, refused_port);
-  if (!acted) problem("handler %s never fired on A (trace \"%s\")", handler_names[hk], rec_a->tr.buf);
+  provoke(lfd, raw_port, refused_port);
+  if (!acted) problem("handler %s never fired on A (trace \"%s\")", handler_names[hk], rec_a ? rec_a->tr.buf : "");
 
   /* let what the action started settle a little, then wind everything down */
   for (int i = 0; i < 4 && !loop_freed; i++) poll_cell(5);
   if (!loop_freed) {
-    bun_tcp_socket_close(sock_a);
+    bun_tcp_socket_close(rec_a_handle());
     bun_tcp_socket_close(sock_b);
+    if (sock_peer.id) bun_tcp_socket_close(sock_peer);
+    if (listener_tls.id) bun_tcp_listener_stop(listener_tls, true);
     if (sock_new.id) bun_tcp_socket_close(sock_new);
     bun_tcp_listener_stop(listener_l, true);
     if (listener_new.id) bun_tcp_listener_stop(listener_new, true);
@@ -467,7 +560,7 @@ static int run_cell(hkind hk, action ac, target tg, int base_fds) {
 
   if (!loop_freed) bun_tcp_loop_free(loop);
   /* after loop_free every handle of the loop is stale */
-  if (bun_tcp_socket_write(sock_a, (const uint8_t *)"z", 1) != BUN_TCP_ECLOSED)
+  if (bun_tcp_socket_write(rec_a_handle(), (const uint8_t *)"z", 1) != BUN_TCP_ECLOSED)
     problem("write on A after loop_free not ECLOSED");
   if (bun_tcp_socket_close(sock_b) != BUN_TCP_ECLOSED) problem("close on B after loop_free not ECLOSED");
   if (bun_tcp_listener_stop(listener_l, true) != BUN_TCP_ECLOSED && bun_tcp_listener_stop(listener_l, true) != 0)
@@ -494,23 +587,33 @@ int main(void) {
   /* one warm-up loop: lazily created process-wide state (resolver pool, buffers) is not a leak */
   bun_tcp_loop_free(new_loop());
   int base_fds = count_open_fds();
+  tls_cfg_server(&tls_server_cfg);
+  memset(&tls_client_opts, 0, sizeof tls_client_opts);
+  memset(&tls_client_strict, 0, sizeof tls_client_strict);
+  tls_client_opts.allow_unauthorized = true; /* the handshake completes; the verdict is recorded */
   const char *only = getenv("MATRIX_ONLY_HANDLER");
+  const char *only_mode = getenv("MATRIX_ONLY_MODE");
   int failed = 0, cells = 0;
-  for (int hk = 0; hk < H_COUNT; hk++) {
-    if (only && strcmp(only, handler_names[hk]) != 0) continue;
-    for (int ac = 0; ac < A_COUNT; ac++) {
-      if (is_loop_action((action)ac)) {
-        failed += run_cell((hkind)hk, (action)ac, T_LOOP, base_fds);
-        cells++;
-        continue;
-      }
-      for (int tg = T_SELF; tg <= T_OTHER; tg++) {
-        failed += run_cell((hkind)hk, (action)ac, (target)tg, base_fds);
-        cells++;
+  for (int md = 0; md < M_COUNT; md++) {
+    if (only_mode && strcmp(only_mode, mode_names[md]) != 0) continue;
+    for (int hk = 0; hk < H_COUNT; hk++) {
+      if (!cell_applies((mode)md, (hkind)hk)) continue;
+      if (only && strcmp(only, handler_names[hk]) != 0) continue;
+      for (int ac = 0; ac < A_COUNT; ac++) {
+        if (is_loop_action((action)ac)) {
+          failed += run_cell((mode)md, (hkind)hk, (action)ac, T_LOOP, base_fds);
+          cells++;
+          continue;
+        }
+        for (int tg = T_SELF; tg <= T_OTHER; tg++) {
+          failed += run_cell((mode)md, (hkind)hk, (action)ac, (target)tg, base_fds);
+          cells++;
+        }
       }
     }
   }
   printf("%d cells, %d failed\n", cells, failed);
+  tls_fixtures_free();
   if (failed) FAIL("%d of %d cells broke the contract (listed above)", failed, cells);
   return test_pass();
 }
