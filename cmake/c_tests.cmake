@@ -42,6 +42,10 @@ if(BUN_TCP_BUILD_TESTS)
         LABELS "c;tls" FIXTURES_REQUIRED bun_tcp_tls_fixtures
         ENVIRONMENT "${BUN_TCP_TLS_TEST_ENV}")
     endif()
+    if(name STREQUAL "test_reentrancy_matrix")
+      # over a thousand cells, each with its own loop (about 30 s; more under ASan)
+      set_tests_properties(c_${name} PROPERTIES TIMEOUT 300)
+    endif()
   endforeach()
 
   # TLS interop with real peers (tests/tls/interop_*.sh), 16 MiB each way with SHA-256 checks:
