@@ -61,6 +61,7 @@ static const char *const target_names[] = {"self", "other", "loop"};
 typedef enum {
   A_WRITE, A_WRITE_ALL, A_END, A_SHUTDOWN_READ, A_SHUTDOWN_WRITE, A_CLOSE, A_TERMINATE, A_PAUSE,
   A_RESUME, A_RELOAD, A_SET_DATA, A_TIMEOUT, A_CORK_UNCORK, A_FLUSH, A_DETACH, A_UPGRADE_TLS,
+  A_CHAIN_CLOSE, /* close the target; its close handler (nested) terminates the other one */
   /* on the listener or the loop: */
   A_LISTENER_STOP_CLOSE, A_LISTENER_STOP_KEEP, A_LISTENER_RELOAD, A_CONNECT, A_LISTEN, A_POLL, A_RUN,
   A_LOOP_FREE, A_COUNT
@@ -69,7 +70,7 @@ static const char *const action_names[A_COUNT] = {
     "write",          "write_all",          "end",          "shutdown_read", "shutdown_write",
     "close",          "terminate",          "pause",        "resume",        "reload",
     "set_data",       "timeout",            "cork_uncork",  "flush",         "detach",
-    "upgrade_tls",    "listener_stop_true", "listener_stop_false", "listener_reload",
+    "upgrade_tls",    "chain_close",        "listener_stop_true", "listener_stop_false", "listener_reload",
     "connect",        "listen",             "poll",         "run",           "loop_free"};
 #define FIRST_LOOP_ACTION A_LISTENER_STOP_CLOSE
 
@@ -164,6 +165,8 @@ static int data_tag; /* set_data points here */
 
 static bun_tcp_handlers table_main, table_alt, table_server;
 
+static bun_tcp_socket chain_victim; /* terminated from the nested close of A_CHAIN_CLOSE */
+
 static bool is_loop_action(action a) { return a >= FIRST_LOOP_ACTION; }
 
 static void mark_no_data(bun_tcp_socket t) {
@@ -231,6 +234,14 @@ static void do_action(bun_tcp_socket self) {
       rc = bun_tcp_socket_upgrade_tls(t, &tls, &table_main, false);
       break;
     }
+    case A_CHAIN_CLOSE:
+      /* self: close A, and in A's close, terminate B; other: close B, and in B's close,
+       * terminate A (A's close then runs nested inside A's own handler) */
+      chain_victim = cell_target == T_SELF ? sock_b : self;
+      mark_no_data(t);
+      mark_no_data(chain_victim);
+      rc = bun_tcp_socket_close(t);
+      break;
     case A_LISTENER_STOP_CLOSE: rc = bun_tcp_listener_stop(listener_target, true); break;
     case A_LISTENER_STOP_KEEP: rc = bun_tcp_listener_stop(listener_target, false); break;
     case A_LISTENER_RELOAD: rc = bun_tcp_listener_reload(listener_target, &table_alt); break;
@@ -316,6 +327,11 @@ static void h_end(bun_tcp_socket s, void *d) { on_event(s, d, H_END, "end"); }
 static void h_close(bun_tcp_socket s, void *d, const bun_tcp_error *e) {
   (void)e;
   srec *r = on_event(s, d, freeing ? H_CLOSE_IN_FREE : H_CLOSE, "close");
+  if (chain_victim.id && chain_victim.id != s.id) {
+    bun_tcp_socket v = chain_victim;
+    chain_victim.id = 0;
+    bun_tcp_socket_terminate(v);
+  }
   r->n_close++;
   r->no_data = true;
 }
@@ -531,6 +547,7 @@ static int run_cell(mode md, hkind hk, action ac, target tg, int base_fds) {
   sock_a = sock_b = sock_new = sock_peer = (bun_tcp_socket){0};
   listener_l = listener_new = listener_tls = (bun_tcp_listener){0};
   next_accept_is_a = false;
+  chain_victim.id = 0;
   a_peer_fd = -1;
   rec_a = NULL;
   char name[96];
