@@ -4,7 +4,10 @@
  *   - bun_tcp_listen (TCP, unix, TLS with a cert_file): -EMFILE;
  *   - bun_tcp_connect to an IP literal: -EMFILE returned, or connect_error EMFILE (nothing else);
  *   - bun_tcp_connect to "localhost" (resolved off the loop): connect_error EMFILE, not ENOTFOUND;
- *   - bun_tcp_socket_adopt needs no new descriptor: works;
+ *   - bun_tcp_connect with TLS options that name a ca_file: -EMFILE; to a unix path: -EMFILE or
+ *     connect_error EMFILE;
+ *   - bun_tcp_socket_adopt needs no new descriptor: works; upgrade_tls with a cert_file then
+ *     returns -EMFILE and leaves the socket plain and open;
  *   - accept: a connection waits in the backlog, without spinning, and is accepted (open) once
  *     descriptors are free again.
  * Then, with descriptors free, the same calls succeed, and descriptors and sockets are back to
@@ -167,12 +170,62 @@ int main(void) {
     }
   }
 
+  test_stage("TLS connect with a ca_file: -EMFILE, nothing fires");
+  {
+    tls_cfg t;
+    tls_cfg_init(&t);
+    t.o.ca_file = tls_path("ca.crt");
+    bun_tcp_connect_options o;
+    memset(&o, 0, sizeof o);
+    o.hostname = "127.0.0.1";
+    o.port = port;
+    o.data = &client_ip;
+    o.tls = &t.o;
+    bun_tcp_socket s = {0};
+    CHECK_RC(bun_tcp_connect(loop, &o, &h, &s), -EMFILE);
+    CHECK_EQ(s.id, 0);
+  }
+
+  test_stage("connect to a unix path");
+  {
+    rec_t unix_client;
+    rec_init(&unix_client);
+    bun_tcp_connect_options o;
+    memset(&o, 0, sizeof o);
+    o.unix_path = "/tmp/bun_tcp_fd_exhaustion_none.sock";
+    o.data = &unix_client;
+    bun_tcp_socket s = {0};
+    int32_t rc = bun_tcp_connect(loop, &o, &h, &s);
+    if (rc == 0) {
+      unix_client.s = s;
+      RUN_UNTIL(loop, unix_client.n_connect_error == 1);
+      CHECK_TRACE(&unix_client.tr, "connect_error:EMFILE");
+    } else {
+      CHECK_RC(rc, -EMFILE);
+    }
+    rec_free(&unix_client);
+  }
+
   test_stage("adopt needs no new descriptor");
   {
     bun_tcp_socket s = {0};
     CHECK_OK(bun_tcp_socket_adopt(loop, pair[0], &h, &adopted, false, &s));
     adopted.s = s;
     RUN_UNTIL(loop, adopted.n_open == 1);
+  }
+
+  test_stage("upgrade_tls with cert_file/key_file: -EMFILE, the socket stays plain and open");
+  {
+    tls_cfg t;
+    tls_cfg_init(&t);
+    t.o.cert_file = tls_path("server.crt");
+    t.o.key_file = tls_path("server.key");
+    CHECK_RC(bun_tcp_socket_upgrade_tls(adopted.s, &t.o, &h, true), -EMFILE);
+    CHECK_EQ(bun_tcp_socket_ready_state(adopted.s), BUN_TCP_STATE_OPEN);
+    CHECK(bun_tcp_socket_tls_version(adopted.s) == NULL);
+    CHECK_EQ(bun_tcp_socket_write(adopted.s, (const uint8_t *)"plain", 5), 5);
+    char b[8];
+    CHECK_EQ(read(pair[1], b, sizeof b), 5);
   }
 
   CHECK_EQ(sv.n_accepted, 0);
