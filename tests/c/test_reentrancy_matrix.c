@@ -64,14 +64,17 @@ typedef enum {
   A_CHAIN_CLOSE, /* close the target; its close handler (nested) terminates the other one */
   /* on the listener or the loop: */
   A_LISTENER_STOP_CLOSE, A_LISTENER_STOP_KEEP, A_LISTENER_RELOAD, A_CONNECT, A_LISTEN, A_POLL, A_RUN,
-  A_LOOP_FREE, A_COUNT
+  A_LOOP_FREE,
+  A_CONNECT_LISTEN_FREE, /* a new connect and a new listener, then loop_free, in one handler */
+  A_COUNT
 } action;
 static const char *const action_names[A_COUNT] = {
     "write",          "write_all",          "end",          "shutdown_read", "shutdown_write",
     "close",          "terminate",          "pause",        "resume",        "reload",
     "set_data",       "timeout",            "cork_uncork",  "flush",         "detach",
     "upgrade_tls",    "chain_close",        "listener_stop_true", "listener_stop_false", "listener_reload",
-    "connect",        "listen",             "poll",         "run",           "loop_free"};
+    "connect",        "listen",             "poll",         "run",           "loop_free",
+    "connect_listen_loop_free"};
 #define FIRST_LOOP_ACTION A_LISTENER_STOP_CLOSE
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -279,6 +282,24 @@ static void do_action(bun_tcp_socket self) {
       bun_tcp_loop_free(loop); /* while freeing: a nested free of the same loop */
       loop_freed = true;
       break;
+    case A_CONNECT_LISTEN_FREE: {
+      /* the new connect must end in connect_error (ECANCELED) from the free */
+      bun_tcp_connect_options o;
+      memset(&o, 0, sizeof o);
+      o.hostname = "127.0.0.1";
+      o.port = port_l;
+      rc = bun_tcp_connect(loop, &o, &table_main, &sock_new);
+      if (rc == 0) rec_new(sock_new.id, "new", true, NULL);
+      bun_tcp_listen_options lo;
+      memset(&lo, 0, sizeof lo);
+      lo.hostname = "127.0.0.1";
+      int32_t lrc = bun_tcp_listen(loop, &lo, &table_server, &listener_new);
+      if (rc == 0) rc = lrc;
+      bun_tcp_loop_free(loop);
+      loop_freed = true;
+      if (listener_new.id && bun_tcp_listener_port(listener_new) != 0) problem("the new listener survived loop_free");
+      break;
+    }
     case A_COUNT: break;
   }
   action_rc = rc;
