@@ -228,6 +228,34 @@ int main(void) {
     CHECK_EQ(read(pair[1], b, sizeof b), 5);
   }
 
+  test_stage("loop_new with 1, 2, 3 descriptors free: no descriptor leaks when a later step fails");
+  for (int k = 1; k <= 3; k++) {
+    for (int i = 0; i < k; i++) close(fillers[--n_fillers]);
+    bun_tcp_loop *l = bun_tcp_loop_new();
+    if (l) bun_tcp_loop_free(l);
+    printf("    %d free: loop_new %s\n", k, l ? "worked" : "returned NULL");
+    for (int i = 0; i < k; i++) {
+      int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      CHECK_MSG(fd >= 0, "descriptor %d of %d not free again after loop_new (leaked)", i + 1, k);
+      fillers[n_fillers++] = fd;
+    }
+    CHECK_EQ(open("/dev/null", O_RDONLY | O_CLOEXEC), -1);
+  }
+
+  test_stage("listen and connect with 1 descriptor free: no leak either");
+  {
+    close(fillers[--n_fillers]);
+    bun_tcp_listen_options o;
+    memset(&o, 0, sizeof o);
+    o.hostname = "127.0.0.1";
+    bun_tcp_listener l2 = {0};
+    if (bun_tcp_listen(loop, &o, &h, &l2) == 0) CHECK_OK(bun_tcp_listener_stop(l2, true));
+    poll_ok(loop, 0);
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    CHECK_MSG(fd >= 0, "the free descriptor leaked in listen");
+    fillers[n_fillers++] = fd;
+  }
+
   CHECK_EQ(sv.n_accepted, 0);
   CHECK_EQ(bun_tcp_loop_listener_count(loop), 1);
 
