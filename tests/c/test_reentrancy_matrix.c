@@ -509,7 +509,7 @@ static void provoke(int lfd, uint16_t raw_port, uint16_t refused_port) {
     case H_DATA: peer_send_big(); break; /* 256 KiB at once: several data calls per readable event */
     case H_DRAIN: {
       /* fill A's send buffer; the peer reads it all */
-      double dl2 = now_ms() + 3000;
+      double dl2 = now_ms() + 3000 * harness_time_scale();
       while (now_ms() < dl2) {
         int64_t w = bun_tcp_socket_write(rec_a_handle(), big, sizeof big);
         if (w < (int64_t)sizeof big) break;
@@ -521,7 +521,7 @@ static void provoke(int lfd, uint16_t raw_port, uint16_t refused_port) {
     case H_ERROR: {
       peer_reset();
       if (tls) poll_cell(0); /* the bun_tcp peer's RST leaves at its terminate; nothing to flush */
-      double dl2 = now_ms() + 3000;
+      double dl2 = now_ms() + 3000 * harness_time_scale();
       while (now_ms() < dl2 && bun_tcp_socket_write(rec_a_handle(), (const uint8_t *)"x", 1) >= 0) {
       }
       break;
