@@ -554,6 +554,12 @@ static void stale_checks(void) {
   if (bun_tcp_listener_reload(listener_l, &table_main) != BUN_TCP_ECLOSED)
     problem("listener_reload on stale L not ECLOSED");
   if (bun_tcp_listener_port(listener_l) != 0) problem("port of stale L not 0");
+  if (listener_tls.id && bun_tcp_listener_reload(listener_tls, &table_main) != BUN_TCP_ECLOSED)
+    problem("listener_reload on the stale TLS listener not ECLOSED");
+  if (sock_peer.id && bun_tcp_socket_write(sock_peer, (const uint8_t *)"z", 1) != BUN_TCP_ECLOSED)
+    problem("write on the stale TLS peer not ECLOSED");
+  if (sock_new.id && bun_tcp_socket_write(sock_new, (const uint8_t *)"z", 1) != BUN_TCP_ECLOSED)
+    problem("write on the stale new socket not ECLOSED");
 }
 
 static int run_cell(mode md, hkind hk, action ac, target tg, int base_fds) {
