@@ -40,16 +40,13 @@ pub fn resolve_now(host: &str, port: u16) -> Result<Vec<SocketAddr>, NetError> {
         }
         // A look-up that failed for want of a descriptor is not an unknown name: report EMFILE /
         // ENFILE (EAI_SYSTEM carries it; glibc often says EAI_NONAME instead, so probe).
-        Err(e) => {
-            let out_of_descriptors = |e: &std::io::Error| matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE));
-            if out_of_descriptors(&e) {
-                return Err(NetError::io(&e, c"getaddrinfo", host));
-            }
-            match crate::os::descriptor_shortage() {
-                Some(shortage) => Err(NetError::io(&shortage, c"getaddrinfo", host)),
-                None => Err(not_found(format!(" ({e})"))),
-            }
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
+            Err(NetError::io(&e, c"getaddrinfo", host))
         }
+        Err(e) => match crate::os::descriptor_shortage() {
+            Some(shortage) => Err(NetError::io(&shortage, c"getaddrinfo", host)),
+            None => Err(not_found(format!(" ({e})"))),
+        },
     }
 }
 
