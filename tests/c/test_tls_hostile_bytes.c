@@ -8,7 +8,8 @@
  *      send an alert; the server reports a protocol error, the client the alert, each closes once
  *      ("open,error:E,close_err:E", as for every TLS failure);
  *   3. close_notify, then more bytes from the same peer (a replayed record) in the same segment:
- *      no `data` after `end`, close once, no error for bytes past the end of the TLS stream. */
+ *      no `data` after `end`, close once, no error for bytes past the end of the TLS stream;
+ *   4. STARTTLS through the same 1-byte relay: the upgrade inside `data`, on both sides. */
 #include "harness.h"
 
 typedef struct relay {
@@ -228,6 +229,105 @@ static void records_after_close_notify(uint16_t version, const char *name) {
   teardown();
 }
 
+/* STARTTLS through the 1-byte relay: the plaintext command and answer arrive a byte at a time, the
+ * upgrade happens inside `data`, then the handshake and "secret" go one byte per iteration too. */
+static bytebuf_t st_srv_plain, st_cli_plain;
+static bool st_srv_upgraded, st_cli_upgraded;
+static bun_tcp_handlers st_srv_tls_h, st_cli_tls_h;
+
+static void st_srv_tls_data(bun_tcp_socket s, void *d, const uint8_t *b, size_t n) {
+  rec_on_data(s, d, b, n);
+  CHECK_EQ(bun_tcp_socket_write_all(s, b, n), (int64_t)n);
+}
+static void st_srv_plain_data(bun_tcp_socket s, void *d, const uint8_t *b, size_t n) {
+  rec_on_data(s, d, b, n);
+  CHECK(!st_srv_upgraded);
+  bytebuf_append(&st_srv_plain, b, n);
+  if (st_srv_plain.len == 10 && memcmp(st_srv_plain.ptr, "STARTTLS\r\n", 10) == 0) {
+    CHECK_EQ(bun_tcp_socket_write(s, (const uint8_t *)"GO\r\n", 4), 4);
+    CHECK_OK(bun_tcp_socket_upgrade_tls(s, &server_cfg.o, &st_srv_tls_h, true));
+    st_srv_upgraded = true;
+  }
+}
+static void st_cli_handshake(bun_tcp_socket s, void *d, bool ok, const bun_tcp_error *e) {
+  rec_on_handshake(s, d, ok, e);
+  if (ok) CHECK_EQ(bun_tcp_socket_write(s, (const uint8_t *)"secret", 6), 6);
+}
+static void st_cli_tls_data(bun_tcp_socket s, void *d, const uint8_t *b, size_t n) {
+  rec_on_data(s, d, b, n);
+  rec_t *r = (rec_t *)d;
+  if (r->in.len == 4 + 6) CHECK_EQ(bun_tcp_socket_end(s, NULL, 0), 0);
+}
+static void st_cli_open(bun_tcp_socket s, void *d) {
+  rec_on_open(s, d);
+  CHECK_EQ(bun_tcp_socket_write(s, (const uint8_t *)"STARTTLS\r\n", 10), 10);
+}
+static void st_cli_plain_data(bun_tcp_socket s, void *d, const uint8_t *b, size_t n) {
+  rec_on_data(s, d, b, n);
+  CHECK(!st_cli_upgraded);
+  bytebuf_append(&st_cli_plain, b, n);
+  if (st_cli_plain.len == 4 && memcmp(st_cli_plain.ptr, "GO\r\n", 4) == 0) {
+    CHECK_OK(bun_tcp_socket_upgrade_tls(s, &client_cfg.o, &st_cli_tls_h, false));
+    st_cli_upgraded = true;
+  }
+}
+
+static void starttls_split_everywhere(void) {
+  test_case("STARTTLS: command, answer, handshake and data one byte per iteration");
+  memset(&st_srv_plain, 0, sizeof st_srv_plain);
+  memset(&st_cli_plain, 0, sizeof st_cli_plain);
+  st_srv_upgraded = st_cli_upgraded = false;
+  loop = new_loop();
+  srv_init(&sv);
+  rec_init(&cr);
+  memset(&rl, 0, sizeof rl);
+  rl.flip_at = -1;
+  tls_cfg_server(&server_cfg);
+  tls_cfg_client(&client_cfg);
+  client_cfg.o.server_name = "localhost";
+  st_srv_tls_h = rec_tls_handlers();
+  st_srv_tls_h.data = st_srv_tls_data;
+  st_cli_tls_h = rec_tls_handlers();
+  st_cli_tls_h.handshake = st_cli_handshake;
+  st_cli_tls_h.data = st_cli_tls_data;
+  bun_tcp_handlers sh = rec_handlers();
+  sh.data = st_srv_plain_data;
+  server_l = listen_srv(loop, &sv, &sh, false);
+  uint16_t relay_port;
+  relay_lfd = raw_tcp_bound(true, &relay_port);
+  bun_tcp_handlers ch = rec_handlers();
+  ch.open = st_cli_open;
+  ch.data = st_cli_plain_data;
+  connect_rec(loop, relay_port, &cr, &ch, false);
+  rl.cfd = raw_accept_polling(loop, relay_lfd);
+  rl.sfd = raw_tcp_connect(bun_tcp_listener_port(server_l));
+  set_nonblock(rl.cfd);
+  set_nonblock(rl.sfd);
+  int one = 1;
+  setsockopt(rl.cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  setsockopt(rl.sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  RELAY_UNTIL(1, cr.n_close == 1 && sv.n_accepted == 1 && sv.socks[0].n_close == 1 && rl.up_eof && rl.down_eof);
+  printf("    %zu bytes client->server; client %d data calls, server %d\n", rl.up_bytes, cr.n_data,
+         sv.socks[0].n_data);
+  /* plaintext a byte at a time, then the TLS plaintext whole (one record) */
+  CHECK_EQ(cr.in.len, 10);
+  CHECK(memcmp(cr.in.ptr, "GO\r\nsecret", 10) == 0);
+  CHECK_EQ(sv.socks[0].in.len, 16);
+  CHECK(memcmp(sv.socks[0].in.ptr, "STARTTLS\r\nsecret", 16) == 0);
+  CHECK_EQ(cr.n_handshake, 1);
+  CHECK_EQ(cr.hs_success, 1);
+  CHECK_EQ(sv.socks[0].n_handshake, 1);
+  CHECK_EQ(sv.socks[0].hs_success, 1);
+  CHECK_EQ(cr.n_error + sv.socks[0].n_error, 0);
+  CHECK_EQ(cr.n_end, 1);
+  CHECK_EQ(sv.socks[0].n_end, 1);
+  check_closed_once(&cr, "client");
+  check_closed_once(&sv.socks[0], "server socket");
+  bytebuf_free(&st_srv_plain);
+  bytebuf_free(&st_cli_plain);
+  teardown();
+}
+
 int main(void) {
   test_init("tls_hostile_bytes", 120);
   int base_fds = count_open_fds();
@@ -237,6 +337,7 @@ int main(void) {
   alert_mid_stream(BUN_TCP_TLS1_2, "TLS 1.2: a corrupted record, a fatal alert mid-stream");
   records_after_close_notify(BUN_TCP_TLS1_3, "TLS 1.3: a record after close_notify");
   records_after_close_notify(BUN_TCP_TLS1_2, "TLS 1.2: a record after close_notify");
+  starttls_split_everywhere();
   tls_fixtures_free();
   CHECK_EQ(count_open_fds(), base_fds);
   return test_pass();
