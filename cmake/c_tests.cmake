@@ -37,10 +37,14 @@ if(BUN_TCP_BUILD_TESTS)
       TIMEOUT 60 LABELS "c" SKIP_RETURN_CODE 77
       WORKING_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}"
       ENVIRONMENT "${BUN_TCP_TEST_ENV}")
-    if(name MATCHES "^test_tls_")
+    if(name MATCHES "^test_tls_" OR name STREQUAL "test_reentrancy_matrix")
       set_tests_properties(c_${name} PROPERTIES
         LABELS "c;tls" FIXTURES_REQUIRED bun_tcp_tls_fixtures
         ENVIRONMENT "${BUN_TCP_TLS_TEST_ENV}")
+    endif()
+    if(name STREQUAL "test_reentrancy_matrix")
+      # over a thousand cells, each with its own loop (about 30 s; more under ASan)
+      set_tests_properties(c_${name} PROPERTIES TIMEOUT 300)
     endif()
   endforeach()
 

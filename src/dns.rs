@@ -20,7 +20,7 @@ pub(crate) const MAX_RESOLVER_THREADS: usize = 4;
 /// How long a resolver thread waits for work before it exits.
 pub(crate) const RESOLVER_IDLE: Duration = Duration::from_secs(2);
 
-/// The answer for socket `id`: its addresses, or ENOTFOUND.
+/// The answer for socket `id`: its addresses, or ENOTFOUND (EMFILE / ENFILE when out of descriptors).
 pub struct Resolved {
     pub id: u64,
     pub result: Result<Vec<SocketAddr>, NetError>,
@@ -38,7 +38,15 @@ pub fn resolve_now(host: &str, port: u16) -> Result<Vec<SocketAddr>, NetError> {
             let addrs: Vec<SocketAddr> = addrs.collect();
             if addrs.is_empty() { Err(not_found(String::new())) } else { Ok(addrs) }
         }
-        Err(e) => Err(not_found(format!(" ({e})"))),
+        // A look-up that failed for want of a descriptor is not an unknown name: report EMFILE /
+        // ENFILE (EAI_SYSTEM carries it; glibc often says EAI_NONAME instead, so probe).
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
+            Err(NetError::io(&e, c"getaddrinfo", host))
+        }
+        Err(e) => match crate::os::descriptor_shortage() {
+            Some(shortage) => Err(NetError::io(&shortage, c"getaddrinfo", host)),
+            None => Err(not_found(format!(" ({e})"))),
+        },
     }
 }
 

@@ -341,3 +341,14 @@ pub fn read_small_file(path: &std::path::Path, cap: u64) -> Result<Vec<u8>, File
     }
     Ok(bytes)
 }
+
+/// Whether this process (EMFILE) or the system (ENFILE) is out of file descriptors right now,
+/// probed by making one throw-away descriptor. getaddrinfo hides this cause: when it cannot
+/// open /etc/hosts or a DNS socket it answers "name not known" (EAI_NONAME), not EAI_SYSTEM.
+pub fn descriptor_shortage() -> Option<io::Error> {
+    match std::os::unix::net::UnixDatagram::unbound() {
+        Ok(_probe) => None,
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => Some(e),
+        Err(_) => None,
+    }
+}

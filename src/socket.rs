@@ -975,11 +975,16 @@ impl EventLoop {
     }
 
     /// shutdown(2): the read side stops delivery; the write side sends FIN now (queued bytes are
-    /// dropped; use `end` to flush first).
+    /// dropped; use `end` to flush first). ENOTCONN while connecting or in the TLS handshake.
     pub fn shutdown_socket(&self, id: SocketId, read_side: bool) -> Result<(), NetError> {
         self.with_live_socket(id, |s, _| {
             if s.phase != Phase::Open {
                 return Err(NetError::new(-libc::ENOTCONN, "shutdown on a socket that is not connected"));
+            }
+            // Either side shut mid-handshake leaves a handshake that can never finish (no more
+            // records read, or no Finished sent): refused like a connect in flight.
+            if s.handshaking() {
+                return Err(NetError::new(-libc::ENOTCONN, "shutdown during the TLS handshake"));
             }
             let how = if read_side { Shutdown::Read } else { Shutdown::Write };
             if let Some(stream) = s.stream.as_ref() {
