@@ -367,8 +367,10 @@ int32_t bun_tcp_poll(struct bun_tcp_loop *loop_, int32_t timeout_ms);
 // Polls until `bun_tcp_loop_alive` is false (every ref'd listener, socket and pending connect is
 // gone or unref'd).
 //
-// Returns: 0 (at once when the loop is not alive, even inside a handler).
-// Errors: those of `bun_tcp_poll`, from the first iteration that fails.
+// Returns: 0 (at once when the loop is not alive).
+// Errors: those of `bun_tcp_poll`: BUN_TCP_EBUSY from inside a handler of this loop and
+//   BUN_TCP_ECLOSED while `bun_tcp_loop_free` runs, even when nothing keeps the loop alive; else
+//   the error of the first iteration that fails.
 // Fires: as `bun_tcp_poll`, before it returns.
 int32_t bun_tcp_run(struct bun_tcp_loop *loop_);
 
@@ -597,7 +599,8 @@ int64_t bun_tcp_socket_end(struct bun_tcp_socket s, const uint8_t *bytes, size_t
 // (ready_state 1) until its write side is shut too (Bun fires `end` and closes instead). false:
 // SHUT_WR now (queued bytes are dropped; `end` flushes first).
 // Returns: 0.
-// Errors: BUN_TCP_ECLOSED, -ENOTCONN (still connecting), BUN_TCP_EWRONGTHREAD.
+// Errors: BUN_TCP_ECLOSED, -ENOTCONN (still connecting, or in its TLS handshake: nothing changes),
+//   BUN_TCP_EWRONGTHREAD.
 // Fires: nothing now. When both sides are shut, `close` once the current handler returns (or at
 //   the next poll), never inside this call.
 int32_t bun_tcp_socket_shutdown(struct bun_tcp_socket s, bool read_side);

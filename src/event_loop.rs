@@ -443,6 +443,12 @@ impl EventLoop {
 
     /// Polls until `alive()` is false.
     pub fn run(&self) -> Result<(), NetError> {
+        // The same refusals as poll, before the liveness check: from inside one of its own
+        // handlers (or a loop being freed) run fails even when nothing keeps the loop alive.
+        if self.polling.get() {
+            return Err(NetError::new(EBUSY, "bun_tcp_run called from inside a handler"));
+        }
+        self.refuse_if_shut()?;
         while self.alive() {
             self.poll(None)?;
         }

@@ -100,8 +100,10 @@ pub extern "C" fn bun_tcp_poll(loop_: *mut bun_tcp_loop, timeout_ms: i32) -> i32
 /// Polls until `bun_tcp_loop_alive` is false (every ref'd listener, socket and pending connect is
 /// gone or unref'd).
 ///
-/// Returns: 0 (at once when the loop is not alive, even inside a handler).
-/// Errors: those of `bun_tcp_poll`, from the first iteration that fails.
+/// Returns: 0 (at once when the loop is not alive).
+/// Errors: those of `bun_tcp_poll`: BUN_TCP_EBUSY from inside a handler of this loop and
+///   BUN_TCP_ECLOSED while `bun_tcp_loop_free` runs, even when nothing keeps the loop alive; else
+///   the error of the first iteration that fails.
 /// Fires: as `bun_tcp_poll`, before it returns.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_run(loop_: *mut bun_tcp_loop) -> i32 {

@@ -110,7 +110,8 @@ pub extern "C" fn bun_tcp_socket_end(s: bun_tcp_socket, bytes: *const u8, len: u
 /// (ready_state 1) until its write side is shut too (Bun fires `end` and closes instead). false:
 /// SHUT_WR now (queued bytes are dropped; `end` flushes first).
 /// Returns: 0.
-/// Errors: BUN_TCP_ECLOSED, -ENOTCONN (still connecting), BUN_TCP_EWRONGTHREAD.
+/// Errors: BUN_TCP_ECLOSED, -ENOTCONN (still connecting, or in its TLS handshake: nothing changes),
+///   BUN_TCP_EWRONGTHREAD.
 /// Fires: nothing now. When both sides are shut, `close` once the current handler returns (or at
 ///   the next poll), never inside this call.
 #[unsafe(no_mangle)]
