@@ -4,6 +4,8 @@
 //! most `MAX_RESOLVER_THREADS` threads, started on demand and fed by one queue; a thread that has
 //! had no work for `RESOLVER_IDLE` exits. Each answer goes back through its loop's channel and
 //! wakes that loop. A look-up whose socket was closed while it waited in the queue is skipped.
+//! When the last loop of the process is dropped, idle threads exit at once and are joined (for a
+//! bounded time), so a process that freed its loops keeps no resolver thread or its libc state.
 //! IP literals never come here.
 
 use crate::error::{ENOTFOUND, NetError};
@@ -19,6 +21,10 @@ pub(crate) const MAX_RESOLVER_THREADS: usize = 4;
 
 /// How long a resolver thread waits for work before it exits.
 pub(crate) const RESOLVER_IDLE: Duration = Duration::from_secs(2);
+
+/// How long dropping the last loop waits for resolver threads to end (a look-up in progress may
+/// take longer: that thread is left to finish on its own).
+const RETIRE_WAIT: Duration = Duration::from_millis(250);
 
 /// The answer for socket `id`: its addresses, or ENOTFOUND (EMFILE / ENFILE when out of descriptors).
 pub struct Resolved {
@@ -97,6 +103,10 @@ struct PoolState {
     threads: usize,
     /// Threads waiting for work.
     idle: usize,
+    /// Live loops: with none, a thread with no work exits at once.
+    users: usize,
+    /// The threads started, to join when the last loop goes.
+    handles: Vec<std::thread::JoinHandle<()>>,
 }
 
 struct Pool {
@@ -104,8 +114,10 @@ struct Pool {
     work: Condvar,
 }
 
-static POOL: Pool =
-    Pool { state: Mutex::new(PoolState { queue: VecDeque::new(), threads: 0, idle: 0 }), work: Condvar::new() };
+static POOL: Pool = Pool {
+    state: Mutex::new(PoolState { queue: VecDeque::new(), threads: 0, idle: 0, users: 0, handles: Vec::new() }),
+    work: Condvar::new(),
+};
 
 impl Pool {
     fn lock(&self) -> MutexGuard<'_, PoolState> {
@@ -134,11 +146,15 @@ impl Pool {
                 st = self.lock();
                 continue;
             }
+            if st.users == 0 {
+                st.threads -= 1;
+                return;
+            }
             st.idle += 1;
             let (guard, timeout) = self.work.wait_timeout(st, RESOLVER_IDLE).unwrap_or_else(|p| p.into_inner());
             st = guard;
             st.idle -= 1;
-            if timeout.timed_out() && st.queue.is_empty() {
+            if (timeout.timed_out() || st.users == 0) && st.queue.is_empty() {
                 st.threads -= 1;
                 return;
             }
@@ -163,8 +179,13 @@ pub fn resolve_async(
     // Every idle thread may already be promised to a job queued before this one.
     let must_start = st.queue.len() >= st.idle && st.threads < MAX_RESOLVER_THREADS;
     if must_start {
+        // Threads that ended on their own leave their handles behind: drop those (detach).
+        st.handles.retain(|h| !h.is_finished());
         match std::thread::Builder::new().name("bun_tcp-dns".into()).spawn(|| POOL.serve()) {
-            Ok(_) => st.threads += 1,
+            Ok(handle) => {
+                st.threads += 1;
+                st.handles.push(handle);
+            }
             // With other threads alive the job still runs, later; with none it never would.
             Err(e) if st.threads == 0 => {
                 return Err(NetError::io(&e, c"getaddrinfo", "(could not start a resolver thread)"));
@@ -177,4 +198,43 @@ pub fn resolve_async(
     drop(st);
     POOL.work.notify_one();
     Ok(LookupTicket(abandoned))
+}
+
+/// A loop's share of the resolver pool: while any exists, idle threads wait for work; when the
+/// last one drops, they end and are joined (up to `RETIRE_WAIT`).
+pub(crate) struct PoolUser(());
+
+impl PoolUser {
+    pub(crate) fn new() -> PoolUser {
+        POOL.lock().users += 1;
+        PoolUser(())
+    }
+}
+
+impl Drop for PoolUser {
+    fn drop(&mut self) {
+        let handles = {
+            let mut st = POOL.lock();
+            debug_assert!(st.users > 0);
+            st.users = st.users.saturating_sub(1);
+            if st.users > 0 {
+                return;
+            }
+            std::mem::take(&mut st.handles)
+        };
+        POOL.work.notify_all();
+        let deadline = std::time::Instant::now() + RETIRE_WAIT;
+        let mut busy = Vec::new();
+        for handle in handles {
+            while !handle.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            if handle.is_finished() {
+                let _ = handle.join();
+            } else {
+                busy.push(handle);
+            }
+        }
+        POOL.lock().handles.extend(busy);
+    }
 }

@@ -163,6 +163,8 @@ pub struct EventLoop {
     dns_tx: Sender<Resolved>,
     dns_rx: Receiver<Resolved>,
     resolver: RefCell<Option<dns::Resolver>>,
+    /// This loop's share of the resolver pool (the last loop dropped retires its threads).
+    _resolver_pool: dns::PoolUser,
     /// Tasks posted from other threads; None once the loop is dropped (posts then fail).
     posted: Arc<Mutex<Option<Vec<Task>>>>,
     pub(crate) calls: Cell<u32>,
@@ -291,6 +293,7 @@ impl EventLoop {
             dns_tx,
             dns_rx,
             resolver: RefCell::new(None),
+            _resolver_pool: dns::PoolUser::new(),
             posted: Arc::new(Mutex::new(Some(Vec::new()))),
             calls: Cell::new(0),
             polling: Cell::new(false),

@@ -103,6 +103,14 @@ int main(void) {
   test_case("resolver threads exit when idle");
   RUN_UNTIL(loop, thread_count() == baseline);
 
+  test_case("freeing the last loop ends the resolver threads at once (none lingers idle)");
+  bun_tcp_handlers quiet = {.data = on_data};
+  bun_tcp_connect_options lo = {.hostname = "localhost", .port = 1};
+  bun_tcp_socket extra;
+  CHECK_OK(bun_tcp_connect(loop, &lo, &quiet, &extra));
+  RUN_UNTIL(loop, !bun_tcp_loop_alive(loop)); /* the look-up ran: a resolver thread is idle now */
+  CHECK_CMP(thread_count(), >, baseline);
   bun_tcp_loop_free(loop);
+  CHECK_EQ(thread_count(), baseline);
   return test_pass();
 }
