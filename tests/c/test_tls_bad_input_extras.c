@@ -344,6 +344,8 @@ static void case_options_while_connecting(connect_target target) {
   } else {
     CHECK_RC(bun_tcp_socket_set_no_delay(cli.s, false), -ENOTCONN);
     CHECK_RC(bun_tcp_socket_set_keep_alive(cli.s, true, 7000), -ENOTCONN);
+    /* a delay over the kernel's limit is refused first: the arguments are checked before anything */
+    CHECK_RC(bun_tcp_socket_set_keep_alive(cli.s, true, UINT32_MAX), BUN_TCP_EINVAL);
     /* the other calls that need the descriptor say the same */
     CHECK_RC(bun_tcp_socket_fd(cli.s), -ENOTCONN);
     check_no_remote(cli.s);
