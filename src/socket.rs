@@ -27,25 +27,17 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod state;
+pub(crate) use state::{
+    Announce, Cork, Drain, Effect, Effects, HalfOpen, Hold, Lifecycle, ReadSide, Reset, Side, SocketState, WriteSide,
+};
+
 /// The idle timeout accepted sockets start with (Bun's).
 const ACCEPTED_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How long a connect attempt runs alone before the next address is tried beside it
 /// (RFC 8305 §5 recommends 250 ms).
 pub const CONNECT_ATTEMPT_DELAY: Duration = Duration::from_millis(250);
-
-/// Where a socket is in its life.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Phase {
-    /// Waiting for the resolver thread.
-    Resolving,
-    /// A non-blocking connect is in flight.
-    Connecting,
-    /// `open` fired (or is about to): reads and writes flow.
-    Open,
-    /// Closed: the slot lives until the end of the tick, then the handle is stale.
-    Closed,
-}
 
 /// `bun_tcp_socket_ready_state` values.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -71,28 +63,15 @@ pub enum CloseHow {
 
 /// What the loop keeps per socket.
 pub(crate) struct Socket {
-    pub phase: Phase,
+    /// Lifecycle, read side, write side and flags (`state.rs`).
+    pub state: SocketState,
     pub stream: Option<Stream>,
     pub handlers: HandlerCell,
     pub data: UserData,
     pub listener: Option<u64>,
-    pub allow_half_open: bool,
     /// What a connect in flight needs; dropped once the socket is open, so an established
     /// socket does not carry it.
     pub dial: Option<Box<Dial>>,
-    pub refd: bool,
-    pub paused: bool,
-    /// Peer FIN seen.
-    pub read_eof: bool,
-    /// shutdown(read side) called.
-    pub read_shut: bool,
-    /// `end` called (or the library ended the socket): no more writes, FIN once flushed.
-    pub ending: bool,
-    /// FIN sent.
-    pub write_shut: bool,
-    pub corked: bool,
-    /// A short write (or a queued tail) happened: `drain` fires when the socket can take more.
-    pub want_drain: bool,
     /// A failure waiting in `State::failures`.
     pub failure: Option<Box<NetError>>,
     pub queue: WriteQueue,
@@ -100,12 +79,6 @@ pub(crate) struct Socket {
     pub bytes_written: u64,
     /// The TLS transport; None = plain.
     pub tls: Option<Box<TlsState>>,
-    /// `open` has fired: `close` will fire exactly once.
-    pub opened: bool,
-    /// `open` waits for the TLS handshake (no `handshake` handler, or an upgrade).
-    pub open_pending: bool,
-    /// The peer reset the connection: read what the kernel still holds even if paused.
-    pub reset_seen: bool,
     /// A reset found when the connect completed (SO_ERROR is cleared by reading it): reported
     /// after the bytes that arrived before it, instead of a FIN.
     pub pending_reset: Option<Box<NetError>>,
@@ -147,29 +120,17 @@ impl Socket {
 
     pub(crate) fn new(handlers: HandlerCell, data: UserData, allow_half_open: bool) -> Socket {
         Socket {
-            phase: Phase::Connecting,
+            state: SocketState::new(HalfOpen::of(allow_half_open)),
             stream: None,
             handlers,
             data,
             listener: None,
-            allow_half_open,
             dial: None,
-            refd: true,
-            paused: false,
-            read_eof: false,
-            read_shut: false,
-            ending: false,
-            write_shut: false,
-            corked: false,
-            want_drain: false,
             failure: None,
             queue: WriteQueue::default(),
             timer: IdleTimer::default(),
             bytes_written: 0,
             tls: None,
-            opened: false,
-            open_pending: false,
-            reset_seen: false,
             pending_reset: None,
         }
     }
@@ -177,7 +138,7 @@ impl Socket {
     /// Whether a writable edge has anything to do: bytes queued, TLS records, a FIN to send or
     /// a `drain` owed.
     pub(crate) fn has_write_work(&self) -> bool {
-        !self.queue.is_empty() || self.tls.is_some() || self.want_drain || (self.ending && !self.write_shut)
+        !self.queue.is_empty() || self.tls.is_some() || self.state.drain == Drain::Owed || self.state.write.fin_owed()
     }
 
     fn handshaking(&self) -> bool {
@@ -185,13 +146,13 @@ impl Socket {
     }
 
     fn is_live(&self) -> bool {
-        self.phase != Phase::Closed
+        self.state.life.is_live()
     }
 
     /// (Re)starts the idle timeout at `open`: a period set earlier (the accepted sockets'
     /// default, or `set_timeout` on a client, where it ran as a connect timeout) counts from now.
     pub(crate) fn start_idle_timer(&mut self, id: u64, timers: &mut crate::timers::TimerHeap, now: Instant) {
-        debug_assert!(self.opened, "the idle timeout starts at open");
+        debug_assert!(self.state.life.open_fired(), "the idle timeout starts at open");
         if let Some((at, seq)) = self.timer.period.and_then(|period| self.timer.set(Some(period), now)) {
             timers.push(at, id, seq);
         }
@@ -291,7 +252,7 @@ impl EventLoop {
                 Err(e) => immediate_failure = Some(NetError::io(&e, c"connect", &name.display())),
             },
             Plan::Addrs(addrs) => socket.dial().addrs = addrs.iter().copied().collect(),
-            Plan::Resolve(_) => socket.phase = Phase::Resolving,
+            Plan::Resolve(_) => socket.state.life = Lifecycle::Resolving,
         }
         let id = self
             .st
@@ -379,7 +340,7 @@ impl EventLoop {
                 }
             }
             s.stream = Some(stream);
-            s.phase = Phase::Connecting;
+            s.state.life = Lifecycle::Connecting;
             let dial = s.dial();
             dial.attempt_seq = dial.attempt_seq.wrapping_add(1);
             if !dial.addrs.is_empty() {
@@ -405,10 +366,9 @@ impl EventLoop {
             if self.is_shut() {
                 return;
             }
-            let current =
-                self.st.borrow().sockets.get(id).is_some_and(|s| {
-                    s.phase == Phase::Connecting && s.dial.as_ref().is_some_and(|d| d.attempt_seq == seq)
-                });
+            let current = self.st.borrow().sockets.get(id).is_some_and(|s| {
+                s.state.life == Lifecycle::Connecting && s.dial.as_ref().is_some_and(|d| d.attempt_seq == seq)
+            });
             if current {
                 if let Err(err) = self.start_attempt(id, true) {
                     self.fail_connect(id, err);
@@ -423,7 +383,7 @@ impl EventLoop {
         let failed = {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
-            if s.phase != Phase::Connecting {
+            if s.state.life != Lifecycle::Connecting {
                 return;
             }
             let Some(dial) = s.dial.as_mut() else { return };
@@ -464,7 +424,7 @@ impl EventLoop {
     }
 
     pub(crate) fn on_resolved(&self, id: u64, result: Result<Vec<SocketAddr>, NetError>) {
-        let waiting = self.st.borrow().sockets.get(id).is_some_and(|s| s.phase == Phase::Resolving);
+        let waiting = self.st.borrow().sockets.get(id).is_some_and(|s| s.state.life == Lifecycle::Resolving);
         if !waiting {
             return;
         }
@@ -507,7 +467,7 @@ impl EventLoop {
                 let err = NetError::sys(err.code, c"read", "");
                 if let Some(s) = self.st.borrow_mut().sockets.get_mut(id) {
                     s.pending_reset = Some(Box::new(err));
-                    s.reset_seen = true;
+                    s.state.reset = Reset::Seen;
                 }
                 self.socket_opened(id);
             }
@@ -536,23 +496,18 @@ impl EventLoop {
 
     /// The connect is over and failed: connect_error fires, never open or close.
     fn fail_connect(&self, id: u64, err: NetError) {
-        {
+        let effects = {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
-            if s.phase == Phase::Closed || s.opened {
+            if !s.state.life.is_live() || s.state.life.open_fired() {
                 return;
             }
-            s.phase = Phase::Closed;
             s.stream = None;
             s.dial = None;
             s.queue.clear();
-            let held = s.refd;
-            st.books.released.push(id);
-            if held {
-                st.books.hold(false);
-            }
-        }
-        self.emit(id, |h, lp, s, d| h.connect_error(lp, s, d, &err));
+            s.state.fail_connect()
+        };
+        self.apply(id, effects, Some(err));
     }
 
     /// The connection is established: `open` (for TLS without a `handshake` handler, after the
@@ -561,14 +516,13 @@ impl EventLoop {
         let open_now = {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
-            s.phase = Phase::Open;
+            debug_assert!(s.state.life.is_dialing(), "a socket connects once");
             s.dial = None;
             if let Some(stream) = s.stream.as_ref() {
                 let _ = stream.set_nodelay(true);
             }
             let open_now = s.tls.is_none() || s.handlers.get().present().handshake;
-            s.opened = open_now;
-            s.open_pending = !open_now;
+            s.state.life = Lifecycle::connected(if open_now { Announce::Now } else { Announce::AfterHandshake });
             if open_now {
                 let now = st.books.now;
                 let state = &mut *st;
@@ -606,13 +560,11 @@ impl EventLoop {
         let (id, open_now) = {
             let mut st = self.st.borrow_mut();
             let mut socket = Socket::new(handlers, data, allow_half_open);
-            socket.phase = Phase::Open;
             socket.stream = Some(stream);
             socket.listener = Some(listener);
             let open_now = tls_state.is_none() || socket.handlers.get().present().handshake;
             socket.tls = tls_state;
-            socket.opened = open_now;
-            socket.open_pending = !open_now;
+            socket.state.life = Lifecycle::connected(if open_now { Announce::Now } else { Announce::AfterHandshake });
             let now = st.books.now;
             // Accepted sockets start with Bun's 120 s idle timeout, counted from `open`.
             socket.timer.period = Some(ACCEPTED_IDLE_TIMEOUT);
@@ -622,7 +574,7 @@ impl EventLoop {
             }
             let state = &mut *st;
             if let Some(s) = state.sockets.get_mut(id) {
-                if s.opened {
+                if s.state.life.open_fired() {
                     s.start_idle_timer(id, &mut state.books.timers, now);
                 }
                 if s.tls.is_some() {
@@ -671,13 +623,7 @@ impl EventLoop {
                     }
                     // A socket whose send failed is reported by report_failure, not read: after
                     // a reset the read would return 0 and look like a FIN.
-                    Some(s)
-                        if s.phase == Phase::Open
-                            && (!s.paused || s.reset_seen)
-                            && !s.read_eof
-                            && !s.read_shut
-                            && s.failure.is_none() =>
-                    {
+                    Some(s) if s.state.reads_now(s.failure.is_some()) => {
                         match s.stream.as_ref().map(|stream| stream.read(&mut buf)) {
                             Some(Ok(n)) if n > 0 => {
                                 s.touch(id, &mut state.books.timers, state.books.now);
@@ -735,8 +681,8 @@ impl EventLoop {
     pub(crate) fn mark_reset(&self, id: u64) -> bool {
         match self.st.borrow_mut().sockets.get_mut(id) {
             Some(s) => {
-                s.reset_seen = true;
-                (s.read_eof || s.read_shut) && s.queue.is_empty()
+                s.state.reset = Reset::Seen;
+                s.state.read.is_done() && s.queue.is_empty()
             }
             None => false,
         }
@@ -748,7 +694,7 @@ impl EventLoop {
         let pending = {
             let st = self.st.borrow();
             match st.sockets.get(id) {
-                Some(s) if s.phase == Phase::Open && s.failure.is_none() && (s.read_eof || s.read_shut) => {
+                Some(s) if s.state.life.is_connected() && s.failure.is_none() && s.state.read.is_done() => {
                     match s.stream.as_ref().map(Stream::take_error) {
                         Some(Ok(Some(e))) => Some(e),
                         _ => None,
@@ -780,32 +726,57 @@ impl EventLoop {
 
     /// The peer sent FIN.
     pub(crate) fn peer_fin(&self, id: u64) {
-        let has_end = {
+        let effects = {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
-            // Closed (or its read side shut) by a handler earlier in the same read: no `end`.
-            if s.phase != Phase::Open || s.read_shut {
-                return;
-            }
-            s.read_eof = true;
-            s.handlers.get().present().end
+            let has_end = s.handlers.get().present().end;
+            s.state.peer_fin(has_end)
         };
-        if has_end {
-            self.emit(id, |h, lp, s, d| h.end(lp, s, d));
+        self.apply(id, effects, None);
+    }
+
+    /// Does what a transition of socket `id` asked for, in order. Each effect looks the socket
+    /// up again: a handler fired by an earlier one may have closed it. `cause` is the error that
+    /// `close` or `connect_error` reports.
+    pub(crate) fn apply(&self, id: u64, effects: Effects, mut cause: Option<NetError>) {
+        for effect in effects.iter() {
+            match effect {
+                Effect::FireEnd => {
+                    self.emit(id, |h, lp, s, d| h.end(lp, s, d));
+                }
+                Effect::FireDrain => {
+                    self.emit(id, |h, lp, s, d| h.drain(lp, s, d));
+                }
+                Effect::FireClose => {
+                    let err = cause.take();
+                    self.emit(id, |h, lp, s, d| h.close(lp, s, d, err.as_ref()));
+                }
+                Effect::FireConnectError => {
+                    debug_assert!(cause.is_some(), "connect_error always has a cause");
+                    let err = cause.take().unwrap_or_else(|| NetError::sys(-libc::ECANCELED, c"connect", ""));
+                    self.emit(id, |h, lp, s, d| h.connect_error(lp, s, d, &err));
+                }
+                Effect::EndWriteSide => {
+                    let more = self.st.borrow_mut().sockets.get_mut(id).map(|s| s.state.end_write_side());
+                    if let Some(more) = more {
+                        self.apply(id, more, None);
+                    }
+                }
+                Effect::RunWritePath => self.on_writable(id),
+                Effect::FinishLater => self.maybe_finish(id),
+                Effect::Release(hold) => {
+                    let mut st = self.st.borrow_mut();
+                    st.books.released.push(id);
+                    if hold == Hold::Refd {
+                        st.books.hold(false);
+                    }
+                }
+            }
         }
-        let half_open = self.st.borrow().sockets.get(id).is_some_and(|s| s.allow_half_open);
-        if !has_end || !half_open {
-            self.end_write_side(id);
-        }
-        self.maybe_finish(id);
     }
 
     fn both_sides_done(&self, id: u64) -> bool {
-        self.st
-            .borrow()
-            .sockets
-            .get(id)
-            .is_some_and(|s| s.phase == Phase::Open && (s.read_eof || s.read_shut) && s.write_shut)
+        self.st.borrow().sockets.get(id).is_some_and(|s| s.state.both_sides_done())
     }
 
     /// A socket whose both directions are done closes once the current handler returns (as in
@@ -826,12 +797,12 @@ impl EventLoop {
 
     /// The socket can take more: flush the queue, send FIN if ending, fire `drain` if owed.
     pub(crate) fn on_writable(&self, id: u64) {
-        let drain = {
+        let effects = {
             let mut st = self.st.borrow_mut();
             let now = st.books.now;
             let state = &mut *st;
             let Some(s) = state.sockets.get_mut(id) else { return };
-            if s.phase != Phase::Open || s.corked {
+            if !s.state.life.is_connected() || s.state.cork == Cork::On {
                 return;
             }
             // Most writable edges find nothing to send, no FIN to send and no drain owed.
@@ -862,7 +833,7 @@ impl EventLoop {
             if s.handshaking() {
                 return;
             }
-            if s.ending && !s.write_shut {
+            if s.state.write.fin_owed() {
                 if let (Some(stream), Some(tls)) = (s.stream.as_ref(), s.tls.as_mut()) {
                     if !tls.close_notify_sent {
                         tls.conn.send_close_notify();
@@ -883,16 +854,11 @@ impl EventLoop {
                 if let Some(stream) = s.stream.as_ref() {
                     let _ = stream.shutdown(Shutdown::Write);
                 }
-                s.write_shut = true;
+                s.state.write = s.state.write.fin_sent();
             }
-            let drain = s.want_drain && !s.ending && s.opened;
-            s.want_drain = false;
-            drain
+            s.state.flushed()
         };
-        self.maybe_finish(id);
-        if drain {
-            self.emit(id, |h, lp, s, d| h.drain(lp, s, d));
-        }
+        self.apply(id, effects, None);
     }
 
     /// Checks that a socket can take writes; Ok(false) = not yet (connecting).
@@ -900,10 +866,10 @@ impl EventLoop {
         if let Some(f) = &s.failure {
             return Err((**f).clone());
         }
-        if s.ending || s.write_shut {
+        if s.state.write.is_ended() {
             return Err(NetError::new(EENDED, "write after end or shutdown"));
         }
-        Ok(s.phase == Phase::Open && !s.handshaking())
+        Ok(s.state.life.is_connected() && !s.handshaking())
     }
 
     /// One non-blocking send (Bun's unbuffered contract): returns the bytes accepted, 0..len.
@@ -911,18 +877,18 @@ impl EventLoop {
     pub fn write(&self, id: SocketId, bytes: &[u8]) -> Result<usize, NetError> {
         self.with_live_socket(id, |s, st| {
             if !EventLoop::writable_now(s)? {
-                s.want_drain = true;
+                s.state.drain = Drain::Owed;
                 return Ok(0);
             }
             if bytes.is_empty() {
                 return Ok(0);
             }
-            if s.corked {
+            if s.state.cork == Cork::On {
                 s.queue.push(bytes);
                 return Ok(bytes.len());
             }
             if !s.queue.is_empty() {
-                s.want_drain = true;
+                s.state.drain = Drain::Owed;
                 return Ok(0);
             }
             send_now(id.0, s, st, bytes)
@@ -937,19 +903,19 @@ impl EventLoop {
             if bytes.is_empty() {
                 return Ok(0);
             }
-            if s.corked {
+            if s.state.cork == Cork::On {
                 s.queue.push(bytes);
                 return Ok(bytes.len());
             }
             if !open || !s.queue.is_empty() {
                 s.queue.push(bytes);
-                s.want_drain = true;
+                s.state.drain = Drain::Owed;
                 return Ok(bytes.len());
             }
             let sent = send_now(id.0, s, st, bytes)?;
             if sent < bytes.len() {
                 s.queue.push(&bytes[sent..]);
-                s.want_drain = true;
+                s.state.drain = Drain::Owed;
             }
             Ok(bytes.len())
         })
@@ -961,11 +927,11 @@ impl EventLoop {
         let open = self.with_live_socket(id, |s, st| {
             let open = EventLoop::writable_now(s)?;
             let mut sent = 0;
-            if open && !s.corked && s.queue.is_empty() && !bytes.is_empty() {
+            if open && s.state.cork == Cork::Off && s.queue.is_empty() && !bytes.is_empty() {
                 sent = send_now(id.0, s, st, bytes)?;
             }
             s.queue.push(&bytes[sent..]);
-            s.ending = true;
+            s.state.write = s.state.write.end().0;
             Ok(open)
         })?;
         if open {
@@ -977,8 +943,8 @@ impl EventLoop {
     /// shutdown(2): the read side stops delivery; the write side sends FIN now (queued bytes are
     /// dropped; use `end` to flush first).
     pub fn shutdown_socket(&self, id: SocketId, read_side: bool) -> Result<(), NetError> {
-        self.with_live_socket(id, |s, _| {
-            if s.phase != Phase::Open {
+        let effects = self.with_live_socket(id, |s, _| {
+            if !s.state.life.is_connected() {
                 return Err(NetError::new(-libc::ENOTCONN, "shutdown on a socket that is not connected"));
             }
             let how = if read_side { Shutdown::Read } else { Shutdown::Write };
@@ -986,33 +952,14 @@ impl EventLoop {
                 let _ = stream.shutdown(how);
             }
             if read_side {
-                s.read_shut = true;
+                Ok(s.state.shutdown(Side::Read))
             } else {
                 s.queue.clear();
-                s.ending = true;
-                s.write_shut = true;
+                Ok(s.state.shutdown(Side::Write))
             }
-            Ok(())
         })?;
-        self.maybe_finish(id.0);
+        self.apply(id.0, effects, None);
         Ok(())
-    }
-
-    /// Ends the write side on the library's behalf (peer FIN without half-open).
-    fn end_write_side(&self, id: u64) {
-        let go = {
-            let mut st = self.st.borrow_mut();
-            match st.sockets.get_mut(id) {
-                Some(s) if s.phase == Phase::Open && !s.ending => {
-                    s.ending = true;
-                    true
-                }
-                _ => false,
-            }
-        };
-        if go {
-            self.on_writable(id);
-        }
     }
 
     /// Sends queued bytes now (Ok) — for callers that queued with `write_all` or corked.
@@ -1025,8 +972,8 @@ impl EventLoop {
     /// Coalesces writes until `uncork` or until the current handler returns.
     pub fn cork(&self, id: SocketId) -> Result<(), NetError> {
         self.with_live_socket(id, |s, st| {
-            if !s.corked {
-                s.corked = true;
+            if s.state.cork == Cork::Off {
+                s.state.cork = Cork::On;
                 st.corked.push(id.0);
             }
             Ok(())
@@ -1044,10 +991,8 @@ impl EventLoop {
         {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
-            if s.corked {
-                s.corked = false;
-            }
-            if s.phase != Phase::Open {
+            s.state.cork = Cork::Off;
+            if !s.state.life.is_connected() {
                 return;
             }
         }
@@ -1055,8 +1000,8 @@ impl EventLoop {
         let mut st = self.st.borrow_mut();
         if let Some(s) = st.sockets.get_mut(id) {
             // What the kernel did not take leaves from the writable path; drain follows.
-            if !s.queue.is_empty() && !s.ending {
-                s.want_drain = true;
+            if !s.queue.is_empty() && s.state.write == WriteSide::Open {
+                s.state.drain = Drain::Owed;
             }
         }
     }
@@ -1066,13 +1011,13 @@ impl EventLoop {
     /// Closes now: FIN (or RST), queued bytes discarded, `close` (or `connect_error` for a
     /// connect still in flight, with ECANCELED) fires before this returns.
     pub(crate) fn close_socket(&self, id: u64, err: Option<NetError>, how: CloseHow) -> Result<(), NetError> {
-        let was_open = {
+        let effects = {
             let mut st = self.st.borrow_mut();
             let s = st.sockets.get_mut(id).ok_or_else(NetError::closed)?;
             if !s.is_live() {
                 return Err(NetError::closed());
             }
-            if !s.opened && s.listener.is_none() {
+            if !s.state.life.open_fired() && s.listener.is_none() {
                 // A client that never opened ends with connect_error, never close.
                 drop(st);
                 let err =
@@ -1080,8 +1025,8 @@ impl EventLoop {
                 self.fail_connect(id, err);
                 return Ok(());
             }
-            let opened = s.opened;
-            s.phase = Phase::Closed;
+            // A server socket whose TLS handshake never completed closes without handlers.
+            let effects = s.state.close();
             if let (Some(stream), Some(tls)) = (s.stream.as_ref(), s.tls.as_mut()) {
                 // Best effort: a TLS peer learns that the close was deliberate.
                 if how == CloseHow::Fin && !tls.handshaking && !tls.close_notify_sent {
@@ -1098,17 +1043,9 @@ impl EventLoop {
             }
             s.queue.clear();
             s.failure = None;
-            let held = s.refd;
-            st.books.released.push(id);
-            if held {
-                st.books.hold(false);
-            }
-            // A server socket whose TLS handshake never completed closes without handlers.
-            opened
+            effects
         };
-        if was_open {
-            self.emit(id, |h, lp, s, d| h.close(lp, s, d, err.as_ref()));
-        }
+        self.apply(id, effects, err);
         Ok(())
     }
 
@@ -1121,7 +1058,7 @@ impl EventLoop {
         let mut st = self.st.borrow_mut();
         let state = &mut *st;
         let s = state.sockets.get_mut(id.0).ok_or_else(NetError::closed)?;
-        if s.phase != Phase::Open || s.stream.is_none() {
+        if !s.state.life.is_connected() || s.stream.is_none() {
             return Err(NetError::new(ENOTSUP, "only an open socket can be detached"));
         }
         if s.tls.is_some() {
@@ -1141,12 +1078,9 @@ impl EventLoop {
         }
         let Some(mut stream) = s.stream.take() else { return Err(NetError::closed()) };
         let _ = self.registry.deregister(stream.source());
-        s.phase = Phase::Closed;
-        let held = s.refd;
-        state.books.released.push(id.0);
-        if held {
-            state.books.hold(false);
-        }
+        let effects = s.state.detach();
+        drop(st);
+        self.apply(id.0, effects, None);
         Ok(stream.into_fd())
     }
 
@@ -1212,19 +1146,19 @@ impl EventLoop {
 
     /// Reports a failure recorded inside an earlier call.
     pub(crate) fn report_failure(&self, id: u64) {
-        let (phase, err, has_error_handler, handshaking) = {
+        let (life, err, has_error_handler, handshaking) = {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
             let Some(err) = s.failure.take().map(|b| *b) else { return };
-            (s.phase, err, s.handlers.get().present().error, s.handshaking())
+            (s.state.life, err, s.handlers.get().present().error, s.handshaking())
         };
-        match phase {
-            Phase::Connecting | Phase::Resolving => self.connect_attempt_failed(id, err),
+        match life {
+            Lifecycle::Connecting | Lifecycle::Resolving => self.connect_attempt_failed(id, err),
             // A send that fails mid-handshake (the peer reset) fails the handshake: the same
             // shape as a read that finds the reset (handshake(false), error, close, or
             // connect_error for a client that has not opened).
-            Phase::Open if handshaking => self.tls_failed(id, err, true),
-            Phase::Open => {
+            Lifecycle::Open | Lifecycle::OpenDeferred(_) if handshaking => self.tls_failed(id, err, true),
+            Lifecycle::Open | Lifecycle::OpenDeferred(_) => {
                 if has_error_handler {
                     self.emit(id, |h, lp, s, d| h.error(lp, s, d, &err));
                     let _ = self.close_socket(id, None, CloseHow::Fin);
@@ -1232,7 +1166,7 @@ impl EventLoop {
                     let _ = self.close_socket(id, Some(err), CloseHow::Fin);
                 }
             }
-            Phase::Closed => {}
+            Lifecycle::Closed => {}
         }
     }
 
@@ -1241,7 +1175,7 @@ impl EventLoop {
     /// Stops reading (no `data`, FIN deferred) until `resume`.
     pub fn pause(&self, id: SocketId) -> Result<(), NetError> {
         self.with_live_socket(id, |s, _| {
-            s.paused = true;
+            s.state.read = s.state.read.pause();
             Ok(())
         })
     }
@@ -1249,8 +1183,9 @@ impl EventLoop {
     /// Starts reading again; bytes that arrived meanwhile are delivered from the loop.
     pub fn resume(&self, id: SocketId) -> Result<(), NetError> {
         self.with_live_socket(id, |s, st| {
-            if s.paused {
-                s.paused = false;
+            let (read, read_now) = s.state.read.resume();
+            s.state.read = read;
+            if read_now {
                 st.read_again.push(id.0);
             }
             Ok(())
@@ -1260,8 +1195,8 @@ impl EventLoop {
     /// Whether this socket keeps the loop alive (an idempotent flag).
     pub fn set_ref(&self, id: SocketId, on: bool) -> Result<(), NetError> {
         self.with_live_socket(id, |s, st| {
-            if s.refd != on {
-                s.refd = on;
+            if s.state.hold != Hold::of(on) {
+                s.state.hold = Hold::of(on);
                 st.hold(on);
             }
             Ok(())
@@ -1305,12 +1240,12 @@ impl EventLoop {
 
     pub fn ready_state(&self, id: SocketId) -> ReadyState {
         self.with_socket(id, |s, _| {
-            Ok(match s.phase {
-                Phase::Resolving | Phase::Connecting => ReadyState::Connecting,
-                Phase::Closed => ReadyState::Closed,
-                Phase::Open if s.write_shut => ReadyState::WriteShut,
-                Phase::Open if s.ending => ReadyState::Closing,
-                Phase::Open => ReadyState::Open,
+            Ok(match (s.state.life, s.state.write) {
+                (Lifecycle::Resolving | Lifecycle::Connecting, _) => ReadyState::Connecting,
+                (Lifecycle::Closed, _) => ReadyState::Closed,
+                (_, WriteSide::Shut) => ReadyState::WriteShut,
+                (_, WriteSide::Ending) => ReadyState::Closing,
+                (_, WriteSide::Open) => ReadyState::Open,
             })
         })
         .unwrap_or(ReadyState::Closed)
@@ -1411,12 +1346,12 @@ fn send_now(id: u64, s: &mut Socket, st: &mut Books, bytes: &[u8]) -> Result<usi
                 s.touch(id, &mut st.timers, now);
             }
             if n < bytes.len() {
-                s.want_drain = true;
+                s.state.drain = Drain::Owed;
             }
             Ok(n)
         }
         Err(e) if would_block(&e) || e.kind() == ErrorKind::Interrupted => {
-            s.want_drain = true;
+            s.state.drain = Drain::Owed;
             Ok(0)
         }
         Err(e) => {
