@@ -2,6 +2,21 @@
 
 use super::*;
 
+/// What one read of a plain socket found.
+enum PlainRead {
+    /// Bytes, with the handler table and the user data to deliver them to.
+    Bytes(usize, Rc<dyn Handlers>, UserData),
+    /// The peer's FIN (a read of 0).
+    Eof,
+    /// Nothing to read now: the kernel holds nothing (EAGAIN), or the socket does not read
+    /// (paused, read side done, closed, a failure waiting to be reported).
+    Nothing,
+    /// EINTR: read again.
+    Interrupted,
+    /// A read error (a reset).
+    Failed(io::Error),
+}
+
 impl EventLoop {
     /// Reads until the kernel has nothing more, the socket stops reading, or the budget is used.
     ///
@@ -14,7 +29,7 @@ impl EventLoop {
         loop {
             let mut buf = Lease::take(&self.recv_buf);
             // One borrow per read: the read itself, the idle timer, and the handler to call.
-            let result = {
+            let found = {
                 let mut st = self.st.borrow_mut();
                 let state = &mut *st;
                 match state.sockets.get_mut(id) {
@@ -25,26 +40,28 @@ impl EventLoop {
                     }
                     // A socket whose send failed is reported by report_failure, not read: after
                     // a reset the read would return 0 and look like a FIN.
-                    Some(s) if s.state.reads_now(s.failure.is_some()) => {
-                        match s.stream.as_ref().map(|stream| stream.read(&mut buf)) {
-                            Some(Ok(n)) if n > 0 => {
+                    Some(s) if s.state.reads_now(s.failure.is_some()) => match s.stream.as_ref() {
+                        Some(stream) => match stream.read(&mut buf) {
+                            Ok(0) => PlainRead::Eof,
+                            Ok(n) => {
                                 s.touch(id, &mut state.books.timers, state.books.now);
-                                Ok((n, Some((s.handlers.get(), s.data))))
+                                PlainRead::Bytes(n, s.handlers.get(), s.data)
                             }
-                            Some(Ok(_)) => Ok((0, None)),
-                            Some(Err(e)) => Err(e),
-                            None => Err(io::Error::from(ErrorKind::WouldBlock)),
-                        }
-                    }
-                    _ => Err(io::Error::from(ErrorKind::WouldBlock)),
+                            Err(e) if would_block(&e) => PlainRead::Nothing,
+                            Err(e) if e.kind() == ErrorKind::Interrupted => PlainRead::Interrupted,
+                            Err(e) => PlainRead::Failed(e),
+                        },
+                        None => PlainRead::Nothing,
+                    },
+                    _ => PlainRead::Nothing,
                 }
             };
-            match result {
-                Ok((0, _)) | Ok((_, None)) => {
+            match found {
+                PlainRead::Eof => {
                     drop(buf);
                     return self.eof_or_pending_reset(id);
                 }
-                Ok((n, Some((handlers, data)))) => {
+                PlainRead::Bytes(n, handlers, data) => {
                     let short = n < buf.len();
                     self.calls.set(self.calls.get().wrapping_add(1));
                     handlers.data(self, SocketId(id), data, &buf[..n]);
@@ -60,14 +77,14 @@ impl EventLoop {
                         return;
                     }
                 }
-                Err(e) if would_block(&e) => {
+                PlainRead::Nothing => {
                     drop(buf);
                     return;
                 }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {
+                PlainRead::Interrupted => {
                     drop(buf);
                 }
-                Err(e) => {
+                PlainRead::Failed(e) => {
                     drop(buf);
                     // A peer reset goes to close(err), not to error.
                     let err = NetError::io(&e, c"read", "");
