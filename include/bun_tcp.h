@@ -718,8 +718,8 @@ int32_t bun_tcp_socket_reload(struct bun_tcp_socket s, const struct bun_tcp_hand
 
 // Sets TCP_NODELAY (on by default); a no-op returning 0 on unix-domain sockets.
 //
-// While a TCP connect is in flight it applies to the current attempt's descriptor (with several
-// addresses another attempt may win): set it in `open` to be sure.
+// While a TCP connect is in flight it applies to the current attempt's descriptor at once and is
+// kept for the connection: whichever attempt wins (several addresses) has it after `open`.
 // Returns: 0.
 // Errors: -ENOTCONN (no descriptor yet: the host name is still resolving), BUN_TCP_ECLOSED,
 //   BUN_TCP_EWRONGTHREAD, the -errno of setsockopt (then nothing changed: it is one option).

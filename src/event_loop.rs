@@ -10,7 +10,7 @@ use crate::error::{EBUSY, ECLOSED, NetError};
 use crate::handlers::Handlers;
 use crate::listener::Listener;
 use crate::slab::{LOOP_ID_MAX, LoopIds, Slab, SlabKind};
-use crate::socket::{Phase, Socket};
+use crate::socket::{Lifecycle, Socket};
 use crate::timers::{Due, TimerHeap};
 use crate::{SocketId, UserData};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
@@ -525,17 +525,17 @@ impl EventLoop {
     }
 
     fn on_socket_event(&self, id: u64, event: &mio::event::Event) {
-        let (phase, write_work) = match self.st.borrow().sockets.get(id) {
-            Some(s) => (s.phase, s.has_write_work()),
+        let (life, write_work) = match self.st.borrow().sockets.get(id) {
+            Some(s) => (s.state.life, s.has_write_work()),
             None => return,
         };
-        if phase == Phase::Connecting {
+        if life == Lifecycle::Connecting {
             if event.is_writable() || event.is_error() || event.is_write_closed() {
                 self.finish_connect(id);
             }
             return;
         }
-        if phase != Phase::Open {
+        if !life.is_connected() {
             return;
         }
         // A reset: the connection is dead. A paused socket still gets the bytes the kernel holds
@@ -544,7 +544,7 @@ impl EventLoop {
         if event.is_error() && self.mark_reset(id) && self.close_on_socket_error(id) {
             return;
         }
-        // Writes first: a queued tail meeting the reset reports through `error` (SPEC §3.2).
+        // Writes first: a queued tail meeting the reset reports through `error` (the header: bun_tcp_socket_end).
         if event.is_writable() && write_work {
             self.on_writable(id);
         }
@@ -653,10 +653,7 @@ impl EventLoop {
                     // connect timeout. An accepted socket that has not opened (its TLS handshake
                     // runs; the application has no handle yet) drops the entry: its timer
                     // starts at `open`, its handshake has its own deadline.
-                    Some(s)
-                        if (s.phase == Phase::Open && s.opened)
-                            || (s.listener.is_none() && !s.opened && s.phase != Phase::Closed) =>
-                    {
+                    Some(s) if s.state.life.open_fired() || (s.listener.is_none() && s.state.life.is_live()) => {
                         match s.timer.judge(seq, now) {
                             Due::Fire => Some(id),
                             Due::Later(at) => {
@@ -774,7 +771,7 @@ impl EventLoop {
                 st.sockets
                     .ids()
                     .into_iter()
-                    .filter(|id| st.sockets.get(*id).is_some_and(|s| s.phase != Phase::Closed))
+                    .filter(|id| st.sockets.get(*id).is_some_and(|s| s.state.life.is_live()))
                     .collect()
             };
             if ids.is_empty() {

@@ -10,7 +10,7 @@ use crate::error::NetError;
 use crate::event_loop::{ACCEPT_BUDGET, EventLoop};
 use crate::handlers::{HandlerCell, Handlers, validate};
 use crate::os::{self, ListenSpec, Stream};
-use crate::socket::{CloseHow, Phase};
+use crate::socket::CloseHow;
 use crate::tls::{ServerTls, server_config};
 use crate::{ListenOptions, ListenerId, UserData};
 use mio::Interest;
@@ -221,7 +221,7 @@ impl EventLoop {
                     .ids()
                     .into_iter()
                     .filter(|sid| {
-                        st.sockets.get(*sid).is_some_and(|s| s.listener == Some(id.0) && s.phase != Phase::Closed)
+                        st.sockets.get(*sid).is_some_and(|s| s.listener == Some(id.0) && s.state.life.is_live())
                     })
                     .collect()
             };

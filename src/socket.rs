@@ -1,6 +1,15 @@
-//! The socket state machine (resolving → connecting → open → closed) and its read and write paths.
+//! A socket of the loop: its record (`Socket`, `Dial`), and `EventLoop::apply`, the one place that
+//! carries out what the state transitions of `state.rs` ask for (fire a handler, run the write
+//! path, close later, release the slot). The rest lives beside this file:
+//! - `state.rs`: the state as types (lifecycle, read side, write side, flags) and its pure
+//!   transitions, which return `Effects`; unit-tested without sockets;
+//! - `connect.rs`: resolve, connect attempts (Happy Eyeballs), open; accepted sockets;
+//! - `read.rs`: the plain read path, the peer's FIN, resets;
+//! - `write.rs`: write, write_all, end, shutdown, cork, the writable edge;
+//! - `close.rs`: close, terminate, failure reports, detach, adopt;
+//! - `query.rs`: pause/resume/ref, idle timeout, user data, handlers, queries.
 //!
-//! Rules this file keeps (SPEC §3):
+//! Rules these files keep (the header):
 //! - exactly one of `open` / `connect_error` per connect; `close` exactly once, last, and only for
 //!   sockets that fired `open`;
 //! - `write` is one non-blocking send (Bun's contract); `drain` follows a short write;
@@ -27,25 +36,22 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod close;
+mod connect;
+mod query;
+mod read;
+mod state;
+mod write;
+pub(crate) use state::{
+    Announce, Cork, Drain, Effect, Effects, HalfOpen, Hold, Lifecycle, ReadSide, Reset, Side, SocketState, WriteSide,
+};
+
 /// The idle timeout accepted sockets start with (Bun's).
 const ACCEPTED_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How long a connect attempt runs alone before the next address is tried beside it
 /// (RFC 8305 §5 recommends 250 ms).
 pub const CONNECT_ATTEMPT_DELAY: Duration = Duration::from_millis(250);
-
-/// Where a socket is in its life.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Phase {
-    /// Waiting for the resolver thread.
-    Resolving,
-    /// A non-blocking connect is in flight.
-    Connecting,
-    /// `open` fired (or is about to): reads and writes flow.
-    Open,
-    /// Closed: the slot lives until the end of the tick, then the handle is stale.
-    Closed,
-}
 
 /// `bun_tcp_socket_ready_state` values.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -71,28 +77,15 @@ pub enum CloseHow {
 
 /// What the loop keeps per socket.
 pub(crate) struct Socket {
-    pub phase: Phase,
+    /// Lifecycle, read side, write side and flags (`state.rs`).
+    pub state: SocketState,
     pub stream: Option<Stream>,
     pub handlers: HandlerCell,
     pub data: UserData,
     pub listener: Option<u64>,
-    pub allow_half_open: bool,
     /// What a connect in flight needs; dropped once the socket is open, so an established
     /// socket does not carry it.
     pub dial: Option<Box<Dial>>,
-    pub refd: bool,
-    pub paused: bool,
-    /// Peer FIN seen.
-    pub read_eof: bool,
-    /// shutdown(read side) called.
-    pub read_shut: bool,
-    /// `end` called (or the library ended the socket): no more writes, FIN once flushed.
-    pub ending: bool,
-    /// FIN sent.
-    pub write_shut: bool,
-    pub corked: bool,
-    /// A short write (or a queued tail) happened: `drain` fires when the socket can take more.
-    pub want_drain: bool,
     /// A failure waiting in `State::failures`.
     pub failure: Option<Box<NetError>>,
     pub queue: WriteQueue,
@@ -100,12 +93,6 @@ pub(crate) struct Socket {
     pub bytes_written: u64,
     /// The TLS transport; None = plain.
     pub tls: Option<Box<TlsState>>,
-    /// `open` has fired: `close` will fire exactly once.
-    pub opened: bool,
-    /// `open` waits for the TLS handshake (no `handshake` handler, or an upgrade).
-    pub open_pending: bool,
-    /// The peer reset the connection: read what the kernel still holds even if paused.
-    pub reset_seen: bool,
     /// A reset found when the connect completed (SO_ERROR is cleared by reading it): reported
     /// after the bytes that arrived before it, instead of a FIN.
     pub pending_reset: Option<Box<NetError>>,
@@ -126,6 +113,10 @@ pub(crate) struct Dial {
     /// The queued or running name look-up; dropping it (the socket closed) lets the resolver
     /// pool skip a look-up nobody waits for any more.
     pub lookup: Option<crate::dns::LookupTicket>,
+    /// TCP_NODELAY and keep-alive asked for while connecting: applied to the attempt in flight
+    /// and again to whichever attempt wins, at open (which otherwise turns TCP_NODELAY on).
+    pub no_delay: Option<bool>,
+    pub keep_alive: Option<crate::os::KeepAlive>,
 }
 
 impl Socket {
@@ -147,29 +138,17 @@ impl Socket {
 
     pub(crate) fn new(handlers: HandlerCell, data: UserData, allow_half_open: bool) -> Socket {
         Socket {
-            phase: Phase::Connecting,
+            state: SocketState::new(HalfOpen::of(allow_half_open)),
             stream: None,
             handlers,
             data,
             listener: None,
-            allow_half_open,
             dial: None,
-            refd: true,
-            paused: false,
-            read_eof: false,
-            read_shut: false,
-            ending: false,
-            write_shut: false,
-            corked: false,
-            want_drain: false,
             failure: None,
             queue: WriteQueue::default(),
             timer: IdleTimer::default(),
             bytes_written: 0,
             tls: None,
-            opened: false,
-            open_pending: false,
-            reset_seen: false,
             pending_reset: None,
         }
     }
@@ -177,7 +156,7 @@ impl Socket {
     /// Whether a writable edge has anything to do: bytes queued, TLS records, a FIN to send or
     /// a `drain` owed.
     pub(crate) fn has_write_work(&self) -> bool {
-        !self.queue.is_empty() || self.tls.is_some() || self.want_drain || (self.ending && !self.write_shut)
+        !self.queue.is_empty() || self.tls.is_some() || self.state.drain == Drain::Owed || self.state.write.fin_owed()
     }
 
     fn handshaking(&self) -> bool {
@@ -185,13 +164,13 @@ impl Socket {
     }
 
     fn is_live(&self) -> bool {
-        self.phase != Phase::Closed
+        self.state.life.is_live()
     }
 
     /// (Re)starts the idle timeout at `open`: a period set earlier (the accepted sockets'
     /// default, or `set_timeout` on a client, where it ran as a connect timeout) counts from now.
     pub(crate) fn start_idle_timer(&mut self, id: u64, timers: &mut crate::timers::TimerHeap, now: Instant) {
-        debug_assert!(self.opened, "the idle timeout starts at open");
+        debug_assert!(self.state.life.open_fired(), "the idle timeout starts at open");
         if let Some((at, seq)) = self.timer.period.and_then(|period| self.timer.set(Some(period), now)) {
             timers.push(at, id, seq);
         }
@@ -207,27 +186,6 @@ impl Socket {
 
 fn would_block(e: &io::Error) -> bool {
     e.kind() == ErrorKind::WouldBlock
-}
-
-/// Sends the queue (and, for TLS, rustls' records) until everything left (Ok(true)), the kernel
-/// is full (Ok(false)) or an error.
-fn flush_queue(s: &mut Socket) -> io::Result<bool> {
-    let Some(stream) = s.stream.as_ref() else { return Ok(false) };
-    if let Some(tls) = s.tls.as_mut() {
-        return tls::flush_queue_tls(stream, tls, &mut s.queue, &mut s.bytes_written);
-    }
-    while !s.queue.is_empty() {
-        match stream.send_vectored(&s.queue.slices()) {
-            Ok(n) => {
-                s.queue.consume(n);
-                s.bytes_written += n as u64;
-            }
-            Err(e) if would_block(&e) => return Ok(false),
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(true)
 }
 
 impl EventLoop {
@@ -252,1185 +210,43 @@ impl EventLoop {
         self.with_socket(id, |s, st| if s.is_live() { f(s, st) } else { Err(NetError::closed()) })
     }
 
-    // ---- connect ---------------------------------------------------------------------------
-
-    /// Starts a connect. Returns at once with a socket in state "connecting"; later exactly one
-    /// of `open` or `connect_error` fires. Bad arguments fail here and fire nothing.
-    pub fn connect(&self, opts: &ConnectOptions, handlers: Rc<dyn Handlers>) -> Result<SocketId, NetError> {
-        self.refuse_if_shut()?;
-        validate(&*handlers)?;
-        enum Plan {
-            Unix(UnixName),
-            Addrs(Vec<SocketAddr>),
-            Resolve(String),
-        }
-        let host_text = opts.hostname.clone().unwrap_or_else(|| "localhost".to_string());
-        let plan = match &opts.unix {
-            Some(name) => Plan::Unix(name.clone()),
-            None => match parse_host(&host_text)? {
-                Host::Ip(ip) => Plan::Addrs(vec![SocketAddr::new(ip, opts.port)]),
-                Host::Name(name) => Plan::Resolve(name),
-            },
-        };
-        let mut socket = Socket::new(HandlerCell::new(handlers), opts.data, opts.allow_half_open);
-        if let Some(tls_opts) = &opts.tls {
-            let host = match &plan {
-                Plan::Unix(_) => None,
-                _ => Some(host_text.as_str()),
-            };
-            socket.tls = Some(Box::new(TlsState::client(tls::client_config(tls_opts, host)?)?));
-        }
-        socket.dial().target = match &plan {
-            Plan::Unix(name) => name.display(),
-            _ => format!("{host_text}:{}", opts.port),
-        };
-        let mut immediate_failure = None;
-        match &plan {
-            Plan::Unix(name) => match os::connect_unix(name) {
-                Ok(stream) => socket.stream = Some(stream),
-                Err(e) => immediate_failure = Some(NetError::io(&e, c"connect", &name.display())),
-            },
-            Plan::Addrs(addrs) => socket.dial().addrs = addrs.iter().copied().collect(),
-            Plan::Resolve(_) => socket.phase = Phase::Resolving,
-        }
-        let id = self
-            .st
-            .borrow_mut()
-            .sockets
-            .insert(socket)
-            .map_err(|_| NetError::new(-libc::ENOMEM, "too many sockets in this loop"))?;
-        self.st.borrow_mut().books.hold(true);
-        match plan {
-            Plan::Resolve(name) => match self.start_dns(id, name, opts.port) {
-                Ok(ticket) => {
-                    if let Some(s) = self.st.borrow_mut().sockets.get_mut(id) {
-                        s.dial().lookup = Some(ticket);
+    /// Does what a transition of socket `id` asked for, in order. Each effect looks the socket
+    /// up again: a handler fired by an earlier one may have closed it. `cause` is the error that
+    /// `close` or `connect_error` reports.
+    pub(crate) fn apply(&self, id: u64, effects: Effects, mut cause: Option<NetError>) {
+        for effect in effects.iter() {
+            match effect {
+                Effect::FireEnd => {
+                    self.emit(id, |h, lp, s, d| h.end(lp, s, d));
+                }
+                Effect::FireDrain => {
+                    self.emit(id, |h, lp, s, d| h.drain(lp, s, d));
+                }
+                Effect::FireClose => {
+                    let err = cause.take();
+                    self.emit(id, |h, lp, s, d| h.close(lp, s, d, err.as_ref()));
+                }
+                Effect::FireConnectError => {
+                    debug_assert!(cause.is_some(), "connect_error always has a cause");
+                    let err = cause.take().unwrap_or_else(|| NetError::sys(-libc::ECANCELED, c"connect", ""));
+                    self.emit(id, |h, lp, s, d| h.connect_error(lp, s, d, &err));
+                }
+                Effect::EndWriteSide => {
+                    let more = self.st.borrow_mut().sockets.get_mut(id).map(|s| s.state.end_write_side());
+                    if let Some(more) = more {
+                        self.apply(id, more, None);
                     }
                 }
-                Err(e) => {
-                    self.forget_unopened(id);
-                    return Err(e);
-                }
-            },
-            Plan::Addrs(_) => {
-                if let Err(e) = self.start_attempt(id, false) {
-                    immediate_failure = Some(e);
-                }
-            }
-            Plan::Unix(_) => {
-                let mut st = self.st.borrow_mut();
-                if let Some(s) = st.sockets.get_mut(id) {
-                    if let Err(e) = self.register_socket(id, s) {
-                        immediate_failure = Some(NetError::io(&e, c"epoll_ctl", ""));
+                Effect::RunWritePath => self.on_writable(id),
+                Effect::FinishLater => self.maybe_finish(id),
+                Effect::Release(hold) => {
+                    let mut st = self.st.borrow_mut();
+                    st.books.released.push(id);
+                    if hold == Hold::Refd {
+                        st.books.hold(false);
                     }
                 }
             }
-        }
-        if let Some(err) = immediate_failure {
-            // Reported from the loop, never from inside this call.
-            let mut st = self.st.borrow_mut();
-            if let Some(s) = st.sockets.get_mut(id) {
-                s.failure = Some(Box::new(err));
-            }
-            st.books.failures.push(id);
-        }
-        Ok(SocketId(id))
-    }
-
-    /// Undoes a connect that failed before returning: the slot goes, nothing fires.
-    fn forget_unopened(&self, id: u64) {
-        let mut st = self.st.borrow_mut();
-        st.sockets.remove(id);
-        st.books.hold(false);
-    }
-
-    /// Connects to the next address; on immediate errors tries the ones after it. With `race`,
-    /// the attempt in flight keeps going beside the new one (Happy Eyeballs); without, it is
-    /// dropped. While addresses remain, the next one starts after `CONNECT_ATTEMPT_DELAY`.
-    fn start_attempt(&self, id: u64, race: bool) -> Result<(), NetError> {
-        let mut st = self.st.borrow_mut();
-        let state = &mut *st;
-        let s = state.sockets.get_mut(id).ok_or_else(NetError::closed)?;
-        let mut last = None;
-        while let Some(addr) = s.dial().addrs.pop_front() {
-            let mut stream = match os::connect_tcp(addr) {
-                Ok(stream) => stream,
-                Err(e) => {
-                    last = Some(NetError::io(&e, c"connect", &addr.to_string()));
-                    continue;
-                }
-            };
-            if let Err(e) = self.registry.register(
-                stream.source(),
-                EventLoop::token_for_socket(id),
-                Interest::READABLE | Interest::WRITABLE,
-            ) {
-                last = Some(NetError::io(&e, c"epoll_ctl", ""));
-                continue;
-            }
-            if let Some(mut earlier) = s.stream.take() {
-                if race {
-                    let slot = s.dial().racing.len();
-                    // Re-registered under its own token; if that fails it cannot win: drop it.
-                    let token = EventLoop::token_for_attempt(id, slot);
-                    let kept =
-                        self.registry.reregister(earlier.source(), token, Interest::READABLE | Interest::WRITABLE);
-                    s.dial().racing.push(kept.ok().map(|()| earlier));
-                }
-            }
-            s.stream = Some(stream);
-            s.phase = Phase::Connecting;
-            let dial = s.dial();
-            dial.attempt_seq = dial.attempt_seq.wrapping_add(1);
-            if !dial.addrs.is_empty() {
-                state.books.next_attempts.push((Instant::now() + CONNECT_ATTEMPT_DELAY, (id, dial.attempt_seq)));
-            }
-            return Ok(());
-        }
-        if race && s.stream.is_some() {
-            return Ok(());
-        }
-        s.stream = None;
-        if s.racing() {
-            // The earlier attempts may still win.
-            return Ok(());
-        }
-        Err(last.unwrap_or_else(|| NetError::invalid("no address to connect to")))
-    }
-
-    /// Starts the next attempt of every connecting socket whose attempt delay passed.
-    pub(crate) fn start_due_attempts(&self) {
-        let due = crate::event_loop::take_due(&mut self.st.borrow_mut().books.next_attempts);
-        for (id, seq) in due {
-            if self.is_shut() {
-                return;
-            }
-            let current =
-                self.st.borrow().sockets.get(id).is_some_and(|s| {
-                    s.phase == Phase::Connecting && s.dial.as_ref().is_some_and(|d| d.attempt_seq == seq)
-                });
-            if current {
-                if let Err(err) = self.start_attempt(id, true) {
-                    self.fail_connect(id, err);
-                }
-            }
-        }
-    }
-
-    /// An event on an earlier attempt that is still racing: it won (becomes the socket's
-    /// stream; the other attempts are dropped), it failed, or it is still in flight.
-    pub(crate) fn finish_racing_attempt(&self, id: u64, slot: usize) {
-        let failed = {
-            let mut st = self.st.borrow_mut();
-            let Some(s) = st.sockets.get_mut(id) else { return };
-            if s.phase != Phase::Connecting {
-                return;
-            }
-            let Some(dial) = s.dial.as_mut() else { return };
-            let Some(Some(attempt)) = dial.racing.get(slot) else { return };
-            if attempt.is_connected() {
-                let Some(mut winner) = dial.racing[slot].take() else { return };
-                dial.racing.clear();
-                if self
-                    .registry
-                    .reregister(
-                        winner.source(),
-                        EventLoop::token_for_socket(id),
-                        Interest::READABLE | Interest::WRITABLE,
-                    )
-                    .is_err()
-                {
-                    return;
-                }
-                s.stream = Some(winner);
-                None
-            } else {
-                match attempt.take_error() {
-                    Ok(None) => return,
-                    Ok(Some(e)) | Err(e) => {
-                        let detail = dial.target.clone();
-                        dial.racing[slot] = None;
-                        let alive = s.stream.is_some() || s.racing();
-                        Some((NetError::io(&e, c"connect", &detail), alive))
-                    }
-                }
-            }
-        };
-        match failed {
-            None => self.finish_connect(id),
-            Some((err, false)) => self.connect_attempt_failed(id, err),
-            Some((_, true)) => {}
-        }
-    }
-
-    pub(crate) fn on_resolved(&self, id: u64, result: Result<Vec<SocketAddr>, NetError>) {
-        let waiting = self.st.borrow().sockets.get(id).is_some_and(|s| s.phase == Phase::Resolving);
-        if !waiting {
-            return;
-        }
-        let outcome = result.and_then(|addrs| {
-            if addrs.is_empty() {
-                let target = self.st.borrow().sockets.get(id).map(Socket::target).unwrap_or_default();
-                return Err(NetError::new(crate::error::ENOTFOUND, format!("no address for {target}")));
-            }
-            if let Some(s) = self.st.borrow_mut().sockets.get_mut(id) {
-                s.dial().addrs = interleave_families(addrs).into_iter().collect();
-            }
-            self.start_attempt(id, false)
-        });
-        if let Err(err) = outcome {
-            self.fail_connect(id, err);
-        }
-    }
-
-    /// A writable (or error) event on a connecting socket: connected, refused, or spurious.
-    pub(crate) fn finish_connect(&self, id: u64) {
-        let outcome = {
-            let st = self.st.borrow();
-            let Some(s) = st.sockets.get(id) else { return };
-            let Some(stream) = s.stream.as_ref() else { return };
-            match stream.take_error() {
-                Ok(Some(e)) | Err(e) => {
-                    let detail = stream.peer_addr().map(|a| a.to_string());
-                    Err(NetError::io(&e, c"connect", &detail.unwrap_or_else(|| s.target())))
-                }
-                Ok(None) if stream.is_connected() => Ok(true),
-                Ok(None) => Ok(false),
-            }
-        };
-        match outcome {
-            Ok(true) => self.socket_opened(id),
-            Ok(false) => {}
-            // Reset after the connection was established (the server accepted, maybe wrote,
-            // then reset before we looked): open, deliver what arrived, then close(err).
-            Err(err) if [-libc::ECONNRESET, -libc::EPIPE, -libc::ECONNABORTED].contains(&err.code) => {
-                let err = NetError::sys(err.code, c"read", "");
-                if let Some(s) = self.st.borrow_mut().sockets.get_mut(id) {
-                    s.pending_reset = Some(Box::new(err));
-                    s.reset_seen = true;
-                }
-                self.socket_opened(id);
-            }
-            Err(err) => self.connect_attempt_failed(id, err),
-        }
-    }
-
-    /// The newest attempt failed: the next address starts at once (RFC 8305 §5); with none
-    /// left the earlier attempts still race; connect_error fires when every attempt failed.
-    fn connect_attempt_failed(&self, id: u64, err: NetError) {
-        let (more, racing) = match self.st.borrow_mut().sockets.get_mut(id) {
-            Some(s) => {
-                s.stream = None;
-                (s.addrs_left(), s.racing())
-            }
-            None => return,
-        };
-        if more || racing {
-            if let Err(next_err) = self.start_attempt(id, false) {
-                self.fail_connect(id, next_err);
-            }
-            return;
-        }
-        self.fail_connect(id, err);
-    }
-
-    /// The connect is over and failed: connect_error fires, never open or close.
-    fn fail_connect(&self, id: u64, err: NetError) {
-        {
-            let mut st = self.st.borrow_mut();
-            let Some(s) = st.sockets.get_mut(id) else { return };
-            if s.phase == Phase::Closed || s.opened {
-                return;
-            }
-            s.phase = Phase::Closed;
-            s.stream = None;
-            s.dial = None;
-            s.queue.clear();
-            let held = s.refd;
-            st.books.released.push(id);
-            if held {
-                st.books.hold(false);
-            }
-        }
-        self.emit(id, |h, lp, s, d| h.connect_error(lp, s, d, &err));
-    }
-
-    /// The connection is established: `open` (for TLS without a `handshake` handler, after the
-    /// handshake), then anything written or ended before it leaves (for TLS: the ClientHello).
-    fn socket_opened(&self, id: u64) {
-        let open_now = {
-            let mut st = self.st.borrow_mut();
-            let Some(s) = st.sockets.get_mut(id) else { return };
-            s.phase = Phase::Open;
-            s.dial = None;
-            if let Some(stream) = s.stream.as_ref() {
-                let _ = stream.set_nodelay(true);
-            }
-            let open_now = s.tls.is_none() || s.handlers.get().present().handshake;
-            s.opened = open_now;
-            s.open_pending = !open_now;
-            if open_now {
-                let now = st.books.now;
-                let state = &mut *st;
-                if let Some(s) = state.sockets.get_mut(id) {
-                    s.start_idle_timer(id, &mut state.books.timers, now);
-                }
-            }
-            open_now
-        };
-        if open_now {
-            self.emit(id, |h, lp, s, d| h.open(lp, s, d));
-        }
-        self.on_writable(id);
-        self.on_readable(id, false);
-    }
-
-    /// A socket accepted by a listener: stored, registered, and announced with `open`.
-    pub(crate) fn adopt_accepted(
-        &self,
-        listener: u64,
-        stream: Stream,
-        handlers: HandlerCell,
-        data: UserData,
-        allow_half_open: bool,
-        tls: Option<(Arc<ServerTls>, Option<Duration>)>,
-    ) {
-        let _ = stream.set_nodelay(true);
-        let (tls_state, handshake_limit) = match tls {
-            Some((config, limit)) => match TlsState::server(&config) {
-                Ok(state) => (Some(Box::new(state)), limit),
-                Err(_) => return,
-            },
-            None => (None, None),
-        };
-        let (id, open_now) = {
-            let mut st = self.st.borrow_mut();
-            let mut socket = Socket::new(handlers, data, allow_half_open);
-            socket.phase = Phase::Open;
-            socket.stream = Some(stream);
-            socket.listener = Some(listener);
-            let open_now = tls_state.is_none() || socket.handlers.get().present().handshake;
-            socket.tls = tls_state;
-            socket.opened = open_now;
-            socket.open_pending = !open_now;
-            let now = st.books.now;
-            // Accepted sockets start with Bun's 120 s idle timeout, counted from `open`.
-            socket.timer.period = Some(ACCEPTED_IDLE_TIMEOUT);
-            let Ok(id) = st.sockets.insert(socket) else { return };
-            if let Some(l) = st.listeners.get_mut(listener) {
-                l.live_sockets += 1;
-            }
-            let state = &mut *st;
-            if let Some(s) = state.sockets.get_mut(id) {
-                if s.opened {
-                    s.start_idle_timer(id, &mut state.books.timers, now);
-                }
-                if s.tls.is_some() {
-                    if let Some(deadline) = handshake_limit.and_then(|limit| now.checked_add(limit)) {
-                        state.books.handshake_deadlines.push(std::cmp::Reverse((deadline, id)));
-                    }
-                }
-            }
-            let registered = match state.sockets.get_mut(id) {
-                Some(s) => self.register_socket(id, s).is_ok(),
-                None => false,
-            };
-            if !registered {
-                state.sockets.remove(id);
-                return;
-            }
-            state.books.hold(true);
-            (id, open_now)
-        };
-        if open_now {
-            self.emit(id, |h, lp, s, d| h.open(lp, s, d));
-        }
-    }
-
-    // ---- reading ---------------------------------------------------------------------------
-
-    /// Reads until the kernel has nothing more, the socket stops reading, or the budget is used.
-    ///
-    /// `edge` says the call answers a fresh readiness event that did not report the peer's FIN:
-    /// then a short read means the kernel buffer is empty, and anything arriving later (bytes or
-    /// FIN) raises a new edge, so the extra read that would only return EAGAIN is skipped. Calls
-    /// without such an event (resume, the fairness list) read until EAGAIN.
-    pub(crate) fn on_readable(&self, id: u64, edge: bool) {
-        let mut reads = 0;
-        loop {
-            let mut buf = Lease::take(&self.recv_buf);
-            // One borrow per read: the read itself, the idle timer, and the handler to call.
-            let result = {
-                let mut st = self.st.borrow_mut();
-                let state = &mut *st;
-                match state.sockets.get_mut(id) {
-                    Some(s) if s.tls.is_some() => {
-                        drop(st);
-                        drop(buf);
-                        return self.on_readable_tls(id, edge);
-                    }
-                    // A socket whose send failed is reported by report_failure, not read: after
-                    // a reset the read would return 0 and look like a FIN.
-                    Some(s)
-                        if s.phase == Phase::Open
-                            && (!s.paused || s.reset_seen)
-                            && !s.read_eof
-                            && !s.read_shut
-                            && s.failure.is_none() =>
-                    {
-                        match s.stream.as_ref().map(|stream| stream.read(&mut buf)) {
-                            Some(Ok(n)) if n > 0 => {
-                                s.touch(id, &mut state.books.timers, state.books.now);
-                                Ok((n, Some((s.handlers.get(), s.data))))
-                            }
-                            Some(Ok(_)) => Ok((0, None)),
-                            Some(Err(e)) => Err(e),
-                            None => Err(io::Error::from(ErrorKind::WouldBlock)),
-                        }
-                    }
-                    _ => Err(io::Error::from(ErrorKind::WouldBlock)),
-                }
-            };
-            match result {
-                Ok((0, _)) | Ok((_, None)) => {
-                    drop(buf);
-                    return self.eof_or_pending_reset(id);
-                }
-                Ok((n, Some((handlers, data)))) => {
-                    let short = n < buf.len();
-                    self.calls.set(self.calls.get().wrapping_add(1));
-                    handlers.data(self, SocketId(id), data, &buf[..n]);
-                    drop(handlers);
-                    drop(buf);
-                    self.after_dispatch();
-                    if short && edge {
-                        return;
-                    }
-                    reads += 1;
-                    if reads >= READ_BUDGET {
-                        self.st.borrow_mut().books.read_again.push(id);
-                        return;
-                    }
-                }
-                Err(e) if would_block(&e) => {
-                    drop(buf);
-                    return;
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {
-                    drop(buf);
-                }
-                Err(e) => {
-                    drop(buf);
-                    // A peer reset goes to close(err), not to error.
-                    let err = NetError::io(&e, c"read", "");
-                    let _ = self.close_socket(id, Some(err), CloseHow::Fin);
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Records a reset; true when the socket has nothing left to do but learn the error: it no
-    /// longer reads (peer FIN seen, SHUT_RD) and has no queued tail to report it through.
-    pub(crate) fn mark_reset(&self, id: u64) -> bool {
-        match self.st.borrow_mut().sockets.get_mut(id) {
-            Some(s) => {
-                s.reset_seen = true;
-                (s.read_eof || s.read_shut) && s.queue.is_empty()
-            }
-            None => false,
-        }
-    }
-
-    /// Closes an open socket that no longer reads with its pending SO_ERROR, if it has one and
-    /// no failure is already on its way; true when it did.
-    pub(crate) fn close_on_socket_error(&self, id: u64) -> bool {
-        let pending = {
-            let st = self.st.borrow();
-            match st.sockets.get(id) {
-                Some(s) if s.phase == Phase::Open && s.failure.is_none() && (s.read_eof || s.read_shut) => {
-                    match s.stream.as_ref().map(Stream::take_error) {
-                        Some(Ok(Some(e))) => Some(e),
-                        _ => None,
-                    }
-                }
-                _ => None,
-            }
-        };
-        match pending {
-            Some(e) => {
-                // A reset goes to close(err), not to error (SPEC §3.1).
-                let _ = self.close_socket(id, Some(NetError::io(&e, c"read", "")), CloseHow::Fin);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// End of stream: a FIN, unless a reset seen at connect completion is owed.
-    pub(crate) fn eof_or_pending_reset(&self, id: u64) {
-        let reset = self.st.borrow_mut().sockets.get_mut(id).and_then(|s| s.pending_reset.take()).map(|b| *b);
-        match reset {
-            Some(err) => {
-                let _ = self.close_socket(id, Some(err), CloseHow::Fin);
-            }
-            None => self.peer_fin(id),
-        }
-    }
-
-    /// The peer sent FIN.
-    pub(crate) fn peer_fin(&self, id: u64) {
-        let has_end = {
-            let mut st = self.st.borrow_mut();
-            let Some(s) = st.sockets.get_mut(id) else { return };
-            // Closed (or its read side shut) by a handler earlier in the same read: no `end`.
-            if s.phase != Phase::Open || s.read_shut {
-                return;
-            }
-            s.read_eof = true;
-            s.handlers.get().present().end
-        };
-        if has_end {
-            self.emit(id, |h, lp, s, d| h.end(lp, s, d));
-        }
-        let half_open = self.st.borrow().sockets.get(id).is_some_and(|s| s.allow_half_open);
-        if !has_end || !half_open {
-            self.end_write_side(id);
-        }
-        self.maybe_finish(id);
-    }
-
-    fn both_sides_done(&self, id: u64) -> bool {
-        self.st
-            .borrow()
-            .sockets
-            .get(id)
-            .is_some_and(|s| s.phase == Phase::Open && (s.read_eof || s.read_shut) && s.write_shut)
-    }
-
-    /// A socket whose both directions are done closes once the current handler returns (as in
-    /// Bun), so `close` never runs nested inside the `end`, `shutdown` or `end()` that finished it.
-    fn maybe_finish(&self, id: u64) {
-        if self.both_sides_done(id) {
-            self.st.borrow_mut().books.finishing.push(id);
-        }
-    }
-
-    pub(crate) fn finish_if_done(&self, id: u64) {
-        if self.both_sides_done(id) {
-            let _ = self.close_socket(id, None, CloseHow::Fin);
-        }
-    }
-
-    // ---- writing ---------------------------------------------------------------------------
-
-    /// The socket can take more: flush the queue, send FIN if ending, fire `drain` if owed.
-    pub(crate) fn on_writable(&self, id: u64) {
-        let drain = {
-            let mut st = self.st.borrow_mut();
-            let now = st.books.now;
-            let state = &mut *st;
-            let Some(s) = state.sockets.get_mut(id) else { return };
-            if s.phase != Phase::Open || s.corked {
-                return;
-            }
-            // Most writable edges find nothing to send, no FIN to send and no drain owed.
-            if !s.has_write_work() {
-                return;
-            }
-            let before = s.bytes_written;
-            match flush_queue(s) {
-                Ok(true) => {}
-                Ok(false) => {
-                    if s.bytes_written != before {
-                        s.touch(id, &mut state.books.timers, now);
-                    }
-                    return;
-                }
-                Err(e) => {
-                    let err = NetError::io(&e, c"write", "");
-                    if s.failure.is_none() {
-                        s.failure = Some(Box::new(err));
-                        state.books.failures.push(id);
-                    }
-                    return;
-                }
-            }
-            if s.bytes_written != before {
-                s.touch(id, &mut state.books.timers, now);
-            }
-            if s.handshaking() {
-                return;
-            }
-            if s.ending && !s.write_shut {
-                if let (Some(stream), Some(tls)) = (s.stream.as_ref(), s.tls.as_mut()) {
-                    if !tls.close_notify_sent {
-                        tls.conn.send_close_notify();
-                        tls.close_notify_sent = true;
-                    }
-                    match tls::flush_tls(stream, tls) {
-                        Ok(true) => {}
-                        Ok(false) => return,
-                        Err(e) => {
-                            if s.failure.is_none() {
-                                s.failure = Some(Box::new(NetError::io(&e, c"write", "")));
-                                state.books.failures.push(id);
-                            }
-                            return;
-                        }
-                    }
-                }
-                if let Some(stream) = s.stream.as_ref() {
-                    let _ = stream.shutdown(Shutdown::Write);
-                }
-                s.write_shut = true;
-            }
-            let drain = s.want_drain && !s.ending && s.opened;
-            s.want_drain = false;
-            drain
-        };
-        self.maybe_finish(id);
-        if drain {
-            self.emit(id, |h, lp, s, d| h.drain(lp, s, d));
-        }
-    }
-
-    /// Checks that a socket can take writes; Ok(false) = not yet (connecting).
-    fn writable_now(s: &Socket) -> Result<bool, NetError> {
-        if let Some(f) = &s.failure {
-            return Err((**f).clone());
-        }
-        if s.ending || s.write_shut {
-            return Err(NetError::new(EENDED, "write after end or shutdown"));
-        }
-        Ok(s.phase == Phase::Open && !s.handshaking())
-    }
-
-    /// One non-blocking send (Bun's unbuffered contract): returns the bytes accepted, 0..len.
-    /// While bytes are queued it returns 0 rather than jump the queue; while corked it queues all.
-    pub fn write(&self, id: SocketId, bytes: &[u8]) -> Result<usize, NetError> {
-        self.with_live_socket(id, |s, st| {
-            if !EventLoop::writable_now(s)? {
-                s.want_drain = true;
-                return Ok(0);
-            }
-            if bytes.is_empty() {
-                return Ok(0);
-            }
-            if s.corked {
-                s.queue.push(bytes);
-                return Ok(bytes.len());
-            }
-            if !s.queue.is_empty() {
-                s.want_drain = true;
-                return Ok(0);
-            }
-            send_now(id.0, s, st, bytes)
-        })
-    }
-
-    /// Accepts every byte: sends what the kernel takes and queues the rest; `drain` fires when
-    /// the queue is empty again.
-    pub fn write_all(&self, id: SocketId, bytes: &[u8]) -> Result<usize, NetError> {
-        self.with_live_socket(id, |s, st| {
-            let open = EventLoop::writable_now(s)?;
-            if bytes.is_empty() {
-                return Ok(0);
-            }
-            if s.corked {
-                s.queue.push(bytes);
-                return Ok(bytes.len());
-            }
-            if !open || !s.queue.is_empty() {
-                s.queue.push(bytes);
-                s.want_drain = true;
-                return Ok(bytes.len());
-            }
-            let sent = send_now(id.0, s, st, bytes)?;
-            if sent < bytes.len() {
-                s.queue.push(&bytes[sent..]);
-                s.want_drain = true;
-            }
-            Ok(bytes.len())
-        })
-    }
-
-    /// Sends `bytes` then FIN: the whole chunk is accepted (the rest queued), writes are refused
-    /// from now on, the socket stays readable. Returns `bytes.len()`.
-    pub fn end(&self, id: SocketId, bytes: &[u8]) -> Result<usize, NetError> {
-        let open = self.with_live_socket(id, |s, st| {
-            let open = EventLoop::writable_now(s)?;
-            let mut sent = 0;
-            if open && !s.corked && s.queue.is_empty() && !bytes.is_empty() {
-                sent = send_now(id.0, s, st, bytes)?;
-            }
-            s.queue.push(&bytes[sent..]);
-            s.ending = true;
-            Ok(open)
-        })?;
-        if open {
-            self.on_writable(id.0);
-        }
-        Ok(bytes.len())
-    }
-
-    /// shutdown(2): the read side stops delivery; the write side sends FIN now (queued bytes are
-    /// dropped; use `end` to flush first). ENOTCONN while connecting or in the TLS handshake.
-    pub fn shutdown_socket(&self, id: SocketId, read_side: bool) -> Result<(), NetError> {
-        self.with_live_socket(id, |s, _| {
-            if s.phase != Phase::Open {
-                return Err(NetError::new(-libc::ENOTCONN, "shutdown on a socket that is not connected"));
-            }
-            // Either side shut mid-handshake leaves a handshake that can never finish (no more
-            // records read, or no Finished sent): refused like a connect in flight.
-            if s.handshaking() {
-                return Err(NetError::new(-libc::ENOTCONN, "shutdown during the TLS handshake"));
-            }
-            let how = if read_side { Shutdown::Read } else { Shutdown::Write };
-            if let Some(stream) = s.stream.as_ref() {
-                let _ = stream.shutdown(how);
-            }
-            if read_side {
-                s.read_shut = true;
-            } else {
-                s.queue.clear();
-                s.ending = true;
-                s.write_shut = true;
-            }
-            Ok(())
-        })?;
-        self.maybe_finish(id.0);
-        Ok(())
-    }
-
-    /// Ends the write side on the library's behalf (peer FIN without half-open).
-    fn end_write_side(&self, id: u64) {
-        let go = {
-            let mut st = self.st.borrow_mut();
-            match st.sockets.get_mut(id) {
-                Some(s) if s.phase == Phase::Open && !s.ending => {
-                    s.ending = true;
-                    true
-                }
-                _ => false,
-            }
-        };
-        if go {
-            self.on_writable(id);
-        }
-    }
-
-    /// Sends queued bytes now (Ok) — for callers that queued with `write_all` or corked.
-    pub fn flush(&self, id: SocketId) -> Result<(), NetError> {
-        self.with_live_socket(id, |_, _| Ok(()))?;
-        self.uncork_now(id.0);
-        Ok(())
-    }
-
-    /// Coalesces writes until `uncork` or until the current handler returns.
-    pub fn cork(&self, id: SocketId) -> Result<(), NetError> {
-        self.with_live_socket(id, |s, st| {
-            if !s.corked {
-                s.corked = true;
-                st.corked.push(id.0);
-            }
-            Ok(())
-        })
-    }
-
-    /// Sends what was written while corked, in one writev.
-    pub fn uncork(&self, id: SocketId) -> Result<(), NetError> {
-        self.with_live_socket(id, |_, _| Ok(()))?;
-        self.uncork_now(id.0);
-        Ok(())
-    }
-
-    pub(crate) fn uncork_now(&self, id: u64) {
-        {
-            let mut st = self.st.borrow_mut();
-            let Some(s) = st.sockets.get_mut(id) else { return };
-            if s.corked {
-                s.corked = false;
-            }
-            if s.phase != Phase::Open {
-                return;
-            }
-        }
-        self.on_writable(id);
-        let mut st = self.st.borrow_mut();
-        if let Some(s) = st.sockets.get_mut(id) {
-            // What the kernel did not take leaves from the writable path; drain follows.
-            if !s.queue.is_empty() && !s.ending {
-                s.want_drain = true;
-            }
-        }
-    }
-
-    // ---- closing ---------------------------------------------------------------------------
-
-    /// Closes now: FIN (or RST), queued bytes discarded, `close` (or `connect_error` for a
-    /// connect still in flight, with ECANCELED) fires before this returns.
-    pub(crate) fn close_socket(&self, id: u64, err: Option<NetError>, how: CloseHow) -> Result<(), NetError> {
-        let was_open = {
-            let mut st = self.st.borrow_mut();
-            let s = st.sockets.get_mut(id).ok_or_else(NetError::closed)?;
-            if !s.is_live() {
-                return Err(NetError::closed());
-            }
-            if !s.opened && s.listener.is_none() {
-                // A client that never opened ends with connect_error, never close.
-                drop(st);
-                let err =
-                    err.unwrap_or_else(|| NetError::sys(-libc::ECANCELED, c"connect", "(closed while connecting)"));
-                self.fail_connect(id, err);
-                return Ok(());
-            }
-            let opened = s.opened;
-            s.phase = Phase::Closed;
-            if let (Some(stream), Some(tls)) = (s.stream.as_ref(), s.tls.as_mut()) {
-                // Best effort: a TLS peer learns that the close was deliberate.
-                if how == CloseHow::Fin && !tls.handshaking && !tls.close_notify_sent {
-                    tls.conn.send_close_notify();
-                    tls.close_notify_sent = true;
-                    let _ = tls::flush_tls(stream, tls);
-                }
-            }
-            if let Some(stream) = s.stream.take() {
-                if how == CloseHow::Reset {
-                    let _ = stream.set_linger_zero();
-                }
-                drop(stream);
-            }
-            s.queue.clear();
-            s.failure = None;
-            let held = s.refd;
-            st.books.released.push(id);
-            if held {
-                st.books.hold(false);
-            }
-            // A server socket whose TLS handshake never completed closes without handlers.
-            opened
-        };
-        if was_open {
-            self.emit(id, |h, lp, s, d| h.close(lp, s, d, err.as_ref()));
-        }
-        Ok(())
-    }
-
-    /// Takes an open plain socket out of this loop and returns its descriptor, still connected:
-    /// the handle goes stale and no handler fires (not even `close`). For moving a connection
-    /// to another loop (`adopt` there). Bytes the kernel holds move with the descriptor.
-    /// Refused with EBUSY while bytes wait in the write queue (wait for `drain`), with ENOTSUP
-    /// for TLS sockets (the session cannot move) and sockets that are not open.
-    pub fn detach(&self, id: SocketId) -> Result<OwnedFd, NetError> {
-        let mut st = self.st.borrow_mut();
-        let state = &mut *st;
-        let s = state.sockets.get_mut(id.0).ok_or_else(NetError::closed)?;
-        if s.phase != Phase::Open || s.stream.is_none() {
-            return Err(NetError::new(ENOTSUP, "only an open socket can be detached"));
-        }
-        if s.tls.is_some() {
-            return Err(NetError::new(
-                ENOTSUP,
-                "a TLS socket cannot be detached: its session state stays in this loop",
-            ));
-        }
-        if let Some(f) = &s.failure {
-            return Err((**f).clone());
-        }
-        if !s.queue.is_empty() {
-            return Err(NetError::new(
-                EBUSY,
-                format!("{} bytes wait in the write queue: detach after drain", s.queue.len()),
-            ));
-        }
-        let Some(mut stream) = s.stream.take() else { return Err(NetError::closed()) };
-        let _ = self.registry.deregister(stream.source());
-        s.phase = Phase::Closed;
-        let held = s.refd;
-        state.books.released.push(id.0);
-        if held {
-            state.books.hold(false);
-        }
-        Ok(stream.into_fd())
-    }
-
-    /// Makes a connected stream socket (from `detach` on another loop, or made elsewhere) a
-    /// socket of this loop. `open` fires from the loop, as for a connect; then data flows. On
-    /// error nothing fires and the descriptor is handed back with the error: EINVAL for a
-    /// listening socket, ENOTCONN for an unconnected one, EPROTOTYPE for a datagram socket,
-    /// ENOTSOCK for a descriptor that is no socket. The loop takes the descriptor only once
-    /// everything that can fail has run: if anything here panicked, the descriptor would be left
-    /// open (the caller's), never closed by the unwind.
-    pub fn adopt(
-        &self,
-        fd: OwnedFd,
-        data: UserData,
-        allow_half_open: bool,
-        handlers: Rc<dyn Handlers>,
-    ) -> Result<SocketId, (NetError, OwnedFd)> {
-        use std::mem::ManuallyDrop;
-        use std::os::fd::AsFd;
-        let loan = ManuallyDrop::new(fd);
-        let checked = self
-            .refuse_if_shut()
-            .and_then(|()| validate(&*handlers))
-            .and_then(|()| os::check_adoptable(loan.as_fd()).map_err(|e| NetError::io(&e, c"adopt", "")));
-        let family = match checked {
-            Ok(family) => family,
-            Err(e) => return Err((e, ManuallyDrop::into_inner(loan))),
-        };
-        let mut socket = Socket::new(HandlerCell::new(handlers), data, allow_half_open);
-        socket.dial().target = os::peer_text(loan.as_fd());
-        let mut st = self.st.borrow_mut();
-        let state = &mut *st;
-        let Ok(id) = state.sockets.insert(socket) else {
-            let err = NetError::new(-libc::ENOMEM, "too many sockets in this loop");
-            return Err((err, ManuallyDrop::into_inner(loan)));
-        };
-        // Registered as a connect in flight: the first writable event finds it connected and
-        // runs the usual open path (open, queued writes, pending bytes).
-        let mut stream = ManuallyDrop::new(Stream::wrap(ManuallyDrop::into_inner(loan), family));
-        let interest = Interest::READABLE | Interest::WRITABLE;
-        if let Err(e) = self.registry.register(stream.source(), EventLoop::token_for_socket(id), interest) {
-            state.sockets.remove(id);
-            return Err((NetError::io(&e, c"epoll_ctl", ""), ManuallyDrop::into_inner(stream).into_fd()));
-        }
-        // From here the loop owns the descriptor.
-        match state.sockets.get_mut(id) {
-            Some(s) => s.stream = Some(ManuallyDrop::into_inner(stream)),
-            None => debug_assert!(false, "the slot inserted above is gone"),
-        }
-        state.books.hold(true);
-        Ok(SocketId(id))
-    }
-
-    /// Closes with FIN; queued bytes are discarded. `close` fires before this returns.
-    pub fn close(&self, id: SocketId) -> Result<(), NetError> {
-        self.close_socket(id.0, None, CloseHow::Fin)
-    }
-
-    /// Closes with RST (SO_LINGER 0). `close` fires before this returns.
-    pub fn terminate(&self, id: SocketId) -> Result<(), NetError> {
-        self.close_socket(id.0, None, CloseHow::Reset)
-    }
-
-    /// Reports a failure recorded inside an earlier call.
-    pub(crate) fn report_failure(&self, id: u64) {
-        let (phase, err, has_error_handler, handshaking) = {
-            let mut st = self.st.borrow_mut();
-            let Some(s) = st.sockets.get_mut(id) else { return };
-            let Some(err) = s.failure.take().map(|b| *b) else { return };
-            (s.phase, err, s.handlers.get().present().error, s.handshaking())
-        };
-        match phase {
-            Phase::Connecting | Phase::Resolving => self.connect_attempt_failed(id, err),
-            // A send that fails mid-handshake (the peer reset) fails the handshake: the same
-            // shape as a read that finds the reset (handshake(false), error, close, or
-            // connect_error for a client that has not opened).
-            Phase::Open if handshaking => self.tls_failed(id, err, true),
-            Phase::Open => {
-                if has_error_handler {
-                    self.emit(id, |h, lp, s, d| h.error(lp, s, d, &err));
-                    let _ = self.close_socket(id, None, CloseHow::Fin);
-                } else {
-                    let _ = self.close_socket(id, Some(err), CloseHow::Fin);
-                }
-            }
-            Phase::Closed => {}
-        }
-    }
-
-    // ---- flow control, liveness, timers ----------------------------------------------------
-
-    /// Stops reading (no `data`, FIN deferred) until `resume`.
-    pub fn pause(&self, id: SocketId) -> Result<(), NetError> {
-        self.with_live_socket(id, |s, _| {
-            s.paused = true;
-            Ok(())
-        })
-    }
-
-    /// Starts reading again; bytes that arrived meanwhile are delivered from the loop.
-    pub fn resume(&self, id: SocketId) -> Result<(), NetError> {
-        self.with_live_socket(id, |s, st| {
-            if s.paused {
-                s.paused = false;
-                st.read_again.push(id.0);
-            }
-            Ok(())
-        })
-    }
-
-    /// Whether this socket keeps the loop alive (an idempotent flag).
-    pub fn set_ref(&self, id: SocketId, on: bool) -> Result<(), NetError> {
-        self.with_live_socket(id, |s, st| {
-            if s.refd != on {
-                s.refd = on;
-                st.hold(on);
-            }
-            Ok(())
-        })
-    }
-
-    /// Arms the idle timeout (None or zero disables): `timeout` fires once the socket has been
-    /// idle that long (every read and write resets it); the socket is not closed.
-    pub fn set_timeout(&self, id: SocketId, period: Option<Duration>) -> Result<(), NetError> {
-        self.with_live_socket(id, |s, st| {
-            let period = period.filter(|p| !p.is_zero());
-            if let Some((at, seq)) = s.timer.set(period, std::time::Instant::now()) {
-                st.timers.push(at, id.0, seq);
-            }
-            Ok(())
-        })
-    }
-
-    // ---- user data, handlers, queries -------------------------------------------------------
-
-    /// The socket's user data (readable inside `close` and `connect_error`).
-    pub fn data(&self, id: SocketId) -> Result<UserData, NetError> {
-        self.with_socket(id, |s, _| Ok(s.data))
-    }
-
-    pub fn set_data(&self, id: SocketId, data: UserData) -> Result<(), NetError> {
-        self.with_socket(id, |s, _| {
-            s.data = data;
-            Ok(())
-        })
-    }
-
-    /// Gives this socket its own handler table, used from its next event.
-    pub fn reload_socket(&self, id: SocketId, handlers: Rc<dyn Handlers>) -> Result<(), NetError> {
-        validate(&*handlers)?;
-        self.with_live_socket(id, |s, _| {
-            s.handlers = HandlerCell::new(handlers);
-            Ok(())
-        })
-    }
-
-    pub fn ready_state(&self, id: SocketId) -> ReadyState {
-        self.with_socket(id, |s, _| {
-            Ok(match s.phase {
-                Phase::Resolving | Phase::Connecting => ReadyState::Connecting,
-                Phase::Closed => ReadyState::Closed,
-                Phase::Open if s.write_shut => ReadyState::WriteShut,
-                Phase::Open if s.ending => ReadyState::Closing,
-                Phase::Open => ReadyState::Open,
-            })
-        })
-        .unwrap_or(ReadyState::Closed)
-    }
-
-    fn stream_query<R>(&self, id: SocketId, f: impl FnOnce(&Stream) -> Option<R>) -> Result<R, NetError> {
-        self.with_live_socket(id, |s, _| {
-            let stream =
-                s.stream.as_ref().ok_or_else(|| NetError::new(-libc::ENOTCONN, "the socket is not connected"))?;
-            f(stream).ok_or_else(|| NetError::new(-libc::ENOTCONN, "no such address for this socket"))
-        })
-    }
-
-    /// The peer's IP as text ("127.0.0.1", "::1"); IPv4-mapped addresses print as IPv4.
-    pub fn remote_address(&self, id: SocketId) -> Result<String, NetError> {
-        self.stream_query(id, |st| st.peer_addr().map(|a| ip_text(&a)))
-    }
-
-    pub fn remote_port(&self, id: SocketId) -> Result<u16, NetError> {
-        self.stream_query(id, |st| st.peer_addr().map(|a| a.port()))
-    }
-
-    pub fn local_address(&self, id: SocketId) -> Result<String, NetError> {
-        self.stream_query(id, |st| st.local_addr().map(|a| ip_text(&a)))
-    }
-
-    pub fn local_port(&self, id: SocketId) -> Result<u16, NetError> {
-        self.stream_query(id, |st| st.local_addr().map(|a| a.port()))
-    }
-
-    pub fn socket_fd(&self, id: SocketId) -> Result<i32, NetError> {
-        self.stream_query(id, |st| Some(st.raw_fd()))
-    }
-
-    pub fn bytes_written(&self, id: SocketId) -> Result<u64, NetError> {
-        self.with_socket(id, |s, _| Ok(s.bytes_written))
-    }
-
-    pub fn buffered_amount(&self, id: SocketId) -> Result<usize, NetError> {
-        self.with_socket(id, |s, _| Ok(s.queue.len()))
-    }
-
-    /// The listener that accepted this socket (None for client sockets).
-    pub fn socket_listener(&self, id: SocketId) -> Result<Option<ListenerId>, NetError> {
-        self.with_socket(id, |s, _| Ok(s.listener.map(ListenerId)))
-    }
-
-    pub fn set_no_delay(&self, id: SocketId, on: bool) -> Result<(), NetError> {
-        self.with_live_socket(id, |s, _| match s.stream.as_ref() {
-            Some(stream) => stream.set_nodelay(on).map_err(|e| NetError::io(&e, c"setsockopt", "TCP_NODELAY")),
-            None => Err(NetError::new(-libc::ENOTCONN, "the socket is not connected")),
-        })
-    }
-
-    /// SO_KEEPALIVE with TCP_KEEPIDLE = `initial_delay` rounded down to seconds (at least 1), or
-    /// off (the delay is then unused). The delay is checked against the kernel's limit before
-    /// anything is applied, so an error leaves the socket's options as they were.
-    pub fn set_keep_alive(&self, id: SocketId, on: bool, initial_delay: Duration) -> Result<(), NetError> {
-        let setting = if on {
-            let idle = os::keepalive_idle(initial_delay).map_err(|secs| {
-                let max = *os::TCP_KEEPIDLE_SECS.end();
-                NetError::invalid(format!(
-                    "initial_delay_ms is {} ms ({secs} s); the kernel's TCP_KEEPIDLE limit is {max} s ({} ms)",
-                    initial_delay.as_millis(),
-                    u64::from(max) * 1000 + 999
-                ))
-            })?;
-            os::KeepAlive::On(idle)
-        } else {
-            os::KeepAlive::Off
-        };
-        self.with_live_socket(id, |s, _| match s.stream.as_ref() {
-            Some(stream) => stream.set_keepalive(setting).map_err(|e| NetError::io(&e, c"setsockopt", "SO_KEEPALIVE")),
-            None => Err(NetError::new(-libc::ENOTCONN, "the socket is not connected")),
-        })
-    }
-}
-
-/// One send on an open socket with an empty queue; records failures for later reporting.
-fn send_now(id: u64, s: &mut Socket, st: &mut Books, bytes: &[u8]) -> Result<usize, NetError> {
-    let Some(stream) = s.stream.as_ref() else { return Ok(0) };
-    let sent = match s.tls.as_mut() {
-        Some(tls) => tls::send_tls(stream, tls, bytes),
-        // EINTR is retried here: treated as "try later", it would wait for a writable edge that an
-        // already writable socket never raises again, and `drain` would never fire.
-        None => loop {
-            match stream.send(bytes) {
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                other => break other,
-            }
-        },
-    };
-    match sent {
-        Ok(n) => {
-            s.bytes_written += n as u64;
-            if n > 0 {
-                let now = st.now;
-                s.touch(id, &mut st.timers, now);
-            }
-            if n < bytes.len() {
-                s.want_drain = true;
-            }
-            Ok(n)
-        }
-        Err(e) if would_block(&e) || e.kind() == ErrorKind::Interrupted => {
-            s.want_drain = true;
-            Ok(0)
-        }
-        Err(e) => {
-            let err = NetError::io(&e, c"write", "");
-            if s.failure.is_none() {
-                s.failure = Some(Box::new(err.clone()));
-                st.failures.push(id);
-            }
-            Err(err)
         }
     }
 }

@@ -5,7 +5,7 @@ use crate::SocketId;
 use crate::error::NetError;
 use crate::event_loop::EventLoop;
 use crate::handlers::{HandlerCell, Handlers, validate};
-use crate::socket::Phase;
+use crate::socket::{Announce, Drain, WriteSide};
 use std::rc::Rc;
 
 impl EventLoop {
@@ -29,19 +29,20 @@ impl EventLoop {
         };
         let wants_handshake = handlers.present().handshake;
         self.with_live_socket(id, |s, books| {
-            if s.phase != Phase::Open || !s.opened {
+            if !s.state.life.is_connected() || !s.state.life.open_fired() {
                 return Err(NetError::invalid("upgrade_tls needs an open socket"));
             }
             if s.tls.is_some() {
                 return Err(NetError::invalid("the socket already speaks TLS"));
             }
-            if !s.queue.is_empty() || s.ending || s.write_shut {
+            if !s.queue.is_empty() || s.state.write != WriteSide::Open {
                 return Err(NetError::invalid("upgrade_tls with bytes still queued or the write side ended"));
             }
             s.tls = Some(Box::new(state));
             s.handlers = HandlerCell::new(handlers);
-            s.open_pending = !wants_handshake;
-            s.want_drain = false;
+            s.state.life =
+                s.state.life.upgraded(if wants_handshake { Announce::Now } else { Announce::AfterHandshake });
+            s.state.drain = Drain::NotOwed;
             // The peer's first records may already wait in the kernel.
             books.read_again.push(id.0);
             Ok(())

@@ -4,7 +4,7 @@ use super::{HANDSHAKE_BUDGET, TlsState, tls_failure};
 use crate::error::NetError;
 use crate::event_loop::{EventLoop, Lease, READ_BUDGET};
 use crate::os::Stream;
-use crate::socket::{CloseHow, Phase};
+use crate::socket::{CloseHow, ReadSide};
 use crate::write_queue::WriteQueue;
 use std::io::{self, ErrorKind, IoSlice, Read, Write};
 
@@ -117,7 +117,7 @@ struct Step {
 enum Gate {
     /// Open, reading: deliver now.
     Deliver,
-    /// Paused: keep it for `resume` (SPEC §3.7: no `data`, FIN deferred).
+    /// Paused: keep it for `resume` (the header: reading: no `data`, FIN deferred).
     Hold,
     /// Closed, read side shut, or never opened: nobody reads it.
     Discard,
@@ -126,8 +126,8 @@ enum Gate {
 impl EventLoop {
     fn read_gate(&self, id: u64) -> Gate {
         match self.st.borrow().sockets.get(id) {
-            Some(s) if s.phase == Phase::Open && s.opened && !s.read_shut && s.tls.is_some() => {
-                if s.paused && !s.reset_seen { Gate::Hold } else { Gate::Deliver }
+            Some(s) if s.state.life.open_fired() && s.state.read != ReadSide::Shut && s.tls.is_some() => {
+                if s.state.read.holds_input(s.state.reset) { Gate::Hold } else { Gate::Deliver }
             }
             _ => Gate::Discard,
         }
@@ -269,7 +269,7 @@ impl EventLoop {
             .borrow()
             .sockets
             .get(id)
-            .is_some_and(|s| s.phase == Phase::Open && s.tls.as_ref().is_some_and(|t| t.handshaking))
+            .is_some_and(|s| s.state.life.is_connected() && s.tls.as_ref().is_some_and(|t| t.handshaking))
     }
 
     fn tls_read_step(&self, id: u64, raw: &mut [u8], plain: &mut [u8]) -> Step {
@@ -280,8 +280,7 @@ impl EventLoop {
             step.would_block = true;
             return step;
         };
-        let readable =
-            s.phase == Phase::Open && (!s.paused || s.reset_seen) && !s.read_eof && !s.read_shut && s.failure.is_none();
+        let readable = s.state.reads_now(s.failure.is_some());
         let (Some(stream), Some(tls)) = (s.stream.as_ref(), s.tls.as_mut()) else {
             step.would_block = true;
             return step;
@@ -364,7 +363,9 @@ impl EventLoop {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
             let verdict = s.tls.as_ref().and_then(|t| t.verify_error.clone());
-            let open_now = std::mem::take(&mut s.open_pending);
+            // The state moves to Open only below, once `handshake` returned: a socket closed
+            // inside it never opened.
+            let open_now = s.state.life.handshake_done().1;
             (s.handlers.get().present().handshake, open_now, verdict)
         };
         if has_handshake {
@@ -378,8 +379,8 @@ impl EventLoop {
                 let now = st.books.now;
                 let state = &mut *st;
                 match state.sockets.get_mut(id) {
-                    Some(s) if s.phase == Phase::Open => {
-                        s.opened = true;
+                    Some(s) if s.state.life.is_connected() => {
+                        s.state.life = s.state.life.handshake_done().0;
                         s.start_idle_timer(id, &mut state.books.timers, now);
                         true
                     }
@@ -400,12 +401,12 @@ impl EventLoop {
         let (opened, present) = {
             let mut st = self.st.borrow_mut();
             let Some(s) = st.sockets.get_mut(id) else { return };
-            if s.phase != Phase::Open {
+            if !s.state.life.is_connected() {
                 return;
             }
             // Writes from the handlers below fail with the error: nothing can be sent any more.
             s.failure = Some(Box::new(err.clone()));
-            (s.opened, s.handlers.get().present())
+            (s.state.life.open_fired(), s.handlers.get().present())
         };
         if opened {
             if during_handshake && present.handshake {

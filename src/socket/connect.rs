@@ -1,0 +1,393 @@
+//! Connecting: resolve, connect attempts raced by Happy Eyeballs (RFC 8305), and the step to
+//! open (also for sockets a listener accepted).
+
+use super::*;
+
+impl EventLoop {
+    /// Starts a connect. Returns at once with a socket in state "connecting"; later exactly one
+    /// of `open` or `connect_error` fires. Bad arguments fail here and fire nothing.
+    pub fn connect(&self, opts: &ConnectOptions, handlers: Rc<dyn Handlers>) -> Result<SocketId, NetError> {
+        self.refuse_if_shut()?;
+        validate(&*handlers)?;
+        enum Plan {
+            Unix(UnixName),
+            Addrs(Vec<SocketAddr>),
+            Resolve(String),
+        }
+        let host_text = opts.hostname.clone().unwrap_or_else(|| "localhost".to_string());
+        let plan = match &opts.unix {
+            Some(name) => Plan::Unix(name.clone()),
+            None => match parse_host(&host_text)? {
+                Host::Ip(ip) => Plan::Addrs(vec![SocketAddr::new(ip, opts.port)]),
+                Host::Name(name) => Plan::Resolve(name),
+            },
+        };
+        let mut socket = Socket::new(HandlerCell::new(handlers), opts.data, opts.allow_half_open);
+        if let Some(tls_opts) = &opts.tls {
+            let host = match &plan {
+                Plan::Unix(_) => None,
+                _ => Some(host_text.as_str()),
+            };
+            socket.tls = Some(Box::new(TlsState::client(tls::client_config(tls_opts, host)?)?));
+        }
+        socket.dial().target = match &plan {
+            Plan::Unix(name) => name.display(),
+            _ => format!("{host_text}:{}", opts.port),
+        };
+        let mut immediate_failure = None;
+        match &plan {
+            Plan::Unix(name) => match os::connect_unix(name) {
+                Ok(stream) => socket.stream = Some(stream),
+                Err(e) => immediate_failure = Some(NetError::io(&e, c"connect", &name.display())),
+            },
+            Plan::Addrs(addrs) => socket.dial().addrs = addrs.iter().copied().collect(),
+            Plan::Resolve(_) => socket.state.life = Lifecycle::Resolving,
+        }
+        let id = self
+            .st
+            .borrow_mut()
+            .sockets
+            .insert(socket)
+            .map_err(|_| NetError::new(-libc::ENOMEM, "too many sockets in this loop"))?;
+        self.st.borrow_mut().books.hold(true);
+        match plan {
+            Plan::Resolve(name) => match self.start_dns(id, name, opts.port) {
+                Ok(ticket) => {
+                    if let Some(s) = self.st.borrow_mut().sockets.get_mut(id) {
+                        s.dial().lookup = Some(ticket);
+                    }
+                }
+                Err(e) => {
+                    self.forget_unopened(id);
+                    return Err(e);
+                }
+            },
+            Plan::Addrs(_) => {
+                if let Err(e) = self.start_attempt(id, false) {
+                    immediate_failure = Some(e);
+                }
+            }
+            Plan::Unix(_) => {
+                let mut st = self.st.borrow_mut();
+                if let Some(s) = st.sockets.get_mut(id) {
+                    if let Err(e) = self.register_socket(id, s) {
+                        immediate_failure = Some(NetError::io(&e, c"epoll_ctl", ""));
+                    }
+                }
+            }
+        }
+        if let Some(err) = immediate_failure {
+            // Reported from the loop, never from inside this call.
+            let mut st = self.st.borrow_mut();
+            if let Some(s) = st.sockets.get_mut(id) {
+                s.failure = Some(Box::new(err));
+            }
+            st.books.failures.push(id);
+        }
+        Ok(SocketId(id))
+    }
+
+    /// Undoes a connect that failed before returning: the slot goes, nothing fires.
+    pub(super) fn forget_unopened(&self, id: u64) {
+        let mut st = self.st.borrow_mut();
+        st.sockets.remove(id);
+        st.books.hold(false);
+    }
+
+    /// Connects to the next address; on immediate errors tries the ones after it. With `race`,
+    /// the attempt in flight keeps going beside the new one (Happy Eyeballs); without, it is
+    /// dropped. While addresses remain, the next one starts after `CONNECT_ATTEMPT_DELAY`.
+    pub(super) fn start_attempt(&self, id: u64, race: bool) -> Result<(), NetError> {
+        let mut st = self.st.borrow_mut();
+        let state = &mut *st;
+        let s = state.sockets.get_mut(id).ok_or_else(NetError::closed)?;
+        let mut last = None;
+        while let Some(addr) = s.dial().addrs.pop_front() {
+            let mut stream = match os::connect_tcp(addr) {
+                Ok(stream) => stream,
+                Err(e) => {
+                    last = Some(NetError::io(&e, c"connect", &addr.to_string()));
+                    continue;
+                }
+            };
+            if let Err(e) = self.registry.register(
+                stream.source(),
+                EventLoop::token_for_socket(id),
+                Interest::READABLE | Interest::WRITABLE,
+            ) {
+                last = Some(NetError::io(&e, c"epoll_ctl", ""));
+                continue;
+            }
+            if let Some(mut earlier) = s.stream.take() {
+                if race {
+                    let slot = s.dial().racing.len();
+                    // Re-registered under its own token; if that fails it cannot win: drop it.
+                    let token = EventLoop::token_for_attempt(id, slot);
+                    let kept =
+                        self.registry.reregister(earlier.source(), token, Interest::READABLE | Interest::WRITABLE);
+                    s.dial().racing.push(kept.ok().map(|()| earlier));
+                }
+            }
+            s.stream = Some(stream);
+            s.state.life = Lifecycle::Connecting;
+            let dial = s.dial();
+            dial.attempt_seq = dial.attempt_seq.wrapping_add(1);
+            if !dial.addrs.is_empty() {
+                state.books.next_attempts.push((Instant::now() + CONNECT_ATTEMPT_DELAY, (id, dial.attempt_seq)));
+            }
+            return Ok(());
+        }
+        if race && s.stream.is_some() {
+            return Ok(());
+        }
+        s.stream = None;
+        if s.racing() {
+            // The earlier attempts may still win.
+            return Ok(());
+        }
+        Err(last.unwrap_or_else(|| NetError::invalid("no address to connect to")))
+    }
+
+    /// Starts the next attempt of every connecting socket whose attempt delay passed.
+    pub(crate) fn start_due_attempts(&self) {
+        let due = crate::event_loop::take_due(&mut self.st.borrow_mut().books.next_attempts);
+        for (id, seq) in due {
+            if self.is_shut() {
+                return;
+            }
+            let current = self.st.borrow().sockets.get(id).is_some_and(|s| {
+                s.state.life == Lifecycle::Connecting && s.dial.as_ref().is_some_and(|d| d.attempt_seq == seq)
+            });
+            if current {
+                if let Err(err) = self.start_attempt(id, true) {
+                    self.fail_connect(id, err);
+                }
+            }
+        }
+    }
+
+    /// An event on an earlier attempt that is still racing: it won (becomes the socket's
+    /// stream; the other attempts are dropped), it failed, or it is still in flight.
+    pub(crate) fn finish_racing_attempt(&self, id: u64, slot: usize) {
+        let failed = {
+            let mut st = self.st.borrow_mut();
+            let Some(s) = st.sockets.get_mut(id) else { return };
+            if s.state.life != Lifecycle::Connecting {
+                return;
+            }
+            let Some(dial) = s.dial.as_mut() else { return };
+            let Some(Some(attempt)) = dial.racing.get(slot) else { return };
+            if attempt.is_connected() {
+                let Some(mut winner) = dial.racing[slot].take() else { return };
+                dial.racing.clear();
+                if self
+                    .registry
+                    .reregister(
+                        winner.source(),
+                        EventLoop::token_for_socket(id),
+                        Interest::READABLE | Interest::WRITABLE,
+                    )
+                    .is_err()
+                {
+                    return;
+                }
+                s.stream = Some(winner);
+                None
+            } else {
+                match attempt.take_error() {
+                    Ok(None) => return,
+                    Ok(Some(e)) | Err(e) => {
+                        let detail = dial.target.clone();
+                        dial.racing[slot] = None;
+                        let alive = s.stream.is_some() || s.racing();
+                        Some((NetError::io(&e, c"connect", &detail), alive))
+                    }
+                }
+            }
+        };
+        match failed {
+            None => self.finish_connect(id),
+            Some((err, false)) => self.connect_attempt_failed(id, err),
+            Some((_, true)) => {}
+        }
+    }
+
+    pub(crate) fn on_resolved(&self, id: u64, result: Result<Vec<SocketAddr>, NetError>) {
+        let waiting = self.st.borrow().sockets.get(id).is_some_and(|s| s.state.life == Lifecycle::Resolving);
+        if !waiting {
+            return;
+        }
+        let outcome = result.and_then(|addrs| {
+            if addrs.is_empty() {
+                let target = self.st.borrow().sockets.get(id).map(Socket::target).unwrap_or_default();
+                return Err(NetError::new(crate::error::ENOTFOUND, format!("no address for {target}")));
+            }
+            if let Some(s) = self.st.borrow_mut().sockets.get_mut(id) {
+                s.dial().addrs = interleave_families(addrs).into_iter().collect();
+            }
+            self.start_attempt(id, false)
+        });
+        if let Err(err) = outcome {
+            self.fail_connect(id, err);
+        }
+    }
+
+    /// A writable (or error) event on a connecting socket: connected, refused, or spurious.
+    pub(crate) fn finish_connect(&self, id: u64) {
+        let outcome = {
+            let st = self.st.borrow();
+            let Some(s) = st.sockets.get(id) else { return };
+            let Some(stream) = s.stream.as_ref() else { return };
+            match stream.take_error() {
+                Ok(Some(e)) | Err(e) => {
+                    let detail = stream.peer_addr().map(|a| a.to_string());
+                    Err(NetError::io(&e, c"connect", &detail.unwrap_or_else(|| s.target())))
+                }
+                Ok(None) if stream.is_connected() => Ok(true),
+                Ok(None) => Ok(false),
+            }
+        };
+        match outcome {
+            Ok(true) => self.socket_opened(id),
+            Ok(false) => {}
+            // Reset after the connection was established (the server accepted, maybe wrote,
+            // then reset before we looked): open, deliver what arrived, then close(err).
+            Err(err) if [-libc::ECONNRESET, -libc::EPIPE, -libc::ECONNABORTED].contains(&err.code) => {
+                let err = NetError::sys(err.code, c"read", "");
+                if let Some(s) = self.st.borrow_mut().sockets.get_mut(id) {
+                    s.pending_reset = Some(Box::new(err));
+                    s.state.reset = Reset::Seen;
+                }
+                self.socket_opened(id);
+            }
+            Err(err) => self.connect_attempt_failed(id, err),
+        }
+    }
+
+    /// The newest attempt failed: the next address starts at once (RFC 8305 §5); with none
+    /// left the earlier attempts still race; connect_error fires when every attempt failed.
+    pub(super) fn connect_attempt_failed(&self, id: u64, err: NetError) {
+        let (more, racing) = match self.st.borrow_mut().sockets.get_mut(id) {
+            Some(s) => {
+                s.stream = None;
+                (s.addrs_left(), s.racing())
+            }
+            None => return,
+        };
+        if more || racing {
+            if let Err(next_err) = self.start_attempt(id, false) {
+                self.fail_connect(id, next_err);
+            }
+            return;
+        }
+        self.fail_connect(id, err);
+    }
+
+    /// The connect is over and failed: connect_error fires, never open or close.
+    pub(super) fn fail_connect(&self, id: u64, err: NetError) {
+        let effects = {
+            let mut st = self.st.borrow_mut();
+            let Some(s) = st.sockets.get_mut(id) else { return };
+            if !s.state.life.is_live() || s.state.life.open_fired() {
+                return;
+            }
+            s.stream = None;
+            s.dial = None;
+            s.queue.clear();
+            s.state.fail_connect()
+        };
+        self.apply(id, effects, Some(err));
+    }
+
+    /// The connection is established: `open` (for TLS without a `handshake` handler, after the
+    /// handshake), then anything written or ended before it leaves (for TLS: the ClientHello).
+    pub(super) fn socket_opened(&self, id: u64) {
+        let open_now = {
+            let mut st = self.st.borrow_mut();
+            let Some(s) = st.sockets.get_mut(id) else { return };
+            debug_assert!(s.state.life.is_dialing(), "a socket connects once");
+            let (no_delay, keep_alive) = s.dial.take().map_or((None, None), |d| (d.no_delay, d.keep_alive));
+            if let Some(stream) = s.stream.as_ref() {
+                let _ = stream.set_nodelay(no_delay.unwrap_or(true));
+                if let Some(setting) = keep_alive {
+                    let _ = stream.set_keepalive(setting);
+                }
+            }
+            let open_now = s.tls.is_none() || s.handlers.get().present().handshake;
+            s.state.life = Lifecycle::connected(if open_now { Announce::Now } else { Announce::AfterHandshake });
+            if open_now {
+                let now = st.books.now;
+                let state = &mut *st;
+                if let Some(s) = state.sockets.get_mut(id) {
+                    s.start_idle_timer(id, &mut state.books.timers, now);
+                }
+            }
+            open_now
+        };
+        if open_now {
+            self.emit(id, |h, lp, s, d| h.open(lp, s, d));
+        }
+        self.on_writable(id);
+        self.on_readable(id, false);
+    }
+
+    /// A socket accepted by a listener: stored, registered, and announced with `open`.
+    pub(crate) fn adopt_accepted(
+        &self,
+        listener: u64,
+        stream: Stream,
+        handlers: HandlerCell,
+        data: UserData,
+        allow_half_open: bool,
+        tls: Option<(Arc<ServerTls>, Option<Duration>)>,
+    ) {
+        let _ = stream.set_nodelay(true);
+        let (tls_state, handshake_limit) = match tls {
+            Some((config, limit)) => match TlsState::server(&config) {
+                Ok(state) => (Some(Box::new(state)), limit),
+                Err(_) => return,
+            },
+            None => (None, None),
+        };
+        let (id, open_now) = {
+            let mut st = self.st.borrow_mut();
+            let mut socket = Socket::new(handlers, data, allow_half_open);
+            socket.stream = Some(stream);
+            socket.listener = Some(listener);
+            let open_now = tls_state.is_none() || socket.handlers.get().present().handshake;
+            socket.tls = tls_state;
+            socket.state.life = Lifecycle::connected(if open_now { Announce::Now } else { Announce::AfterHandshake });
+            let now = st.books.now;
+            // Accepted sockets start with Bun's 120 s idle timeout, counted from `open`.
+            socket.timer.period = Some(ACCEPTED_IDLE_TIMEOUT);
+            let Ok(id) = st.sockets.insert(socket) else { return };
+            if let Some(l) = st.listeners.get_mut(listener) {
+                l.live_sockets += 1;
+            }
+            let state = &mut *st;
+            if let Some(s) = state.sockets.get_mut(id) {
+                if s.state.life.open_fired() {
+                    s.start_idle_timer(id, &mut state.books.timers, now);
+                }
+                if s.tls.is_some() {
+                    if let Some(deadline) = handshake_limit.and_then(|limit| now.checked_add(limit)) {
+                        state.books.handshake_deadlines.push(std::cmp::Reverse((deadline, id)));
+                    }
+                }
+            }
+            let registered = match state.sockets.get_mut(id) {
+                Some(s) => self.register_socket(id, s).is_ok(),
+                None => false,
+            };
+            if !registered {
+                state.sockets.remove(id);
+                return;
+            }
+            state.books.hold(true);
+            (id, open_now)
+        };
+        if open_now {
+            self.emit(id, |h, lp, s, d| h.open(lp, s, d));
+        }
+    }
+}

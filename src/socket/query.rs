@@ -1,0 +1,169 @@
+//! Flow control (pause, resume, ref), the idle timeout, user data, handlers and queries.
+
+use super::*;
+
+impl EventLoop {
+    /// Stops reading (no `data`, FIN deferred) until `resume`.
+    pub fn pause(&self, id: SocketId) -> Result<(), NetError> {
+        self.with_live_socket(id, |s, _| {
+            s.state.read = s.state.read.pause();
+            Ok(())
+        })
+    }
+
+    /// Starts reading again; bytes that arrived meanwhile are delivered from the loop.
+    pub fn resume(&self, id: SocketId) -> Result<(), NetError> {
+        self.with_live_socket(id, |s, st| {
+            let (read, read_now) = s.state.read.resume();
+            s.state.read = read;
+            if read_now {
+                st.read_again.push(id.0);
+            }
+            Ok(())
+        })
+    }
+
+    /// Whether this socket keeps the loop alive (an idempotent flag).
+    pub fn set_ref(&self, id: SocketId, on: bool) -> Result<(), NetError> {
+        self.with_live_socket(id, |s, st| {
+            if s.state.hold != Hold::of(on) {
+                s.state.hold = Hold::of(on);
+                st.hold(on);
+            }
+            Ok(())
+        })
+    }
+
+    /// Arms the idle timeout (None or zero disables): `timeout` fires once the socket has been
+    /// idle that long (every read and write resets it); the socket is not closed.
+    pub fn set_timeout(&self, id: SocketId, period: Option<Duration>) -> Result<(), NetError> {
+        self.with_live_socket(id, |s, st| {
+            let period = period.filter(|p| !p.is_zero());
+            if let Some((at, seq)) = s.timer.set(period, std::time::Instant::now()) {
+                st.timers.push(at, id.0, seq);
+            }
+            Ok(())
+        })
+    }
+
+    // ---- user data, handlers, queries -------------------------------------------------------
+
+    /// The socket's user data (readable inside `close` and `connect_error`).
+    pub fn data(&self, id: SocketId) -> Result<UserData, NetError> {
+        self.with_socket(id, |s, _| Ok(s.data))
+    }
+
+    pub fn set_data(&self, id: SocketId, data: UserData) -> Result<(), NetError> {
+        self.with_socket(id, |s, _| {
+            s.data = data;
+            Ok(())
+        })
+    }
+
+    /// Gives this socket its own handler table, used from its next event.
+    pub fn reload_socket(&self, id: SocketId, handlers: Rc<dyn Handlers>) -> Result<(), NetError> {
+        validate(&*handlers)?;
+        self.with_live_socket(id, |s, _| {
+            s.handlers = HandlerCell::new(handlers);
+            Ok(())
+        })
+    }
+
+    pub fn ready_state(&self, id: SocketId) -> ReadyState {
+        self.with_socket(id, |s, _| {
+            Ok(match (s.state.life, s.state.write) {
+                (Lifecycle::Resolving | Lifecycle::Connecting, _) => ReadyState::Connecting,
+                (Lifecycle::Closed, _) => ReadyState::Closed,
+                (_, WriteSide::Shut) => ReadyState::WriteShut,
+                (_, WriteSide::Ending) => ReadyState::Closing,
+                (_, WriteSide::Open) => ReadyState::Open,
+            })
+        })
+        .unwrap_or(ReadyState::Closed)
+    }
+
+    pub(super) fn stream_query<R>(&self, id: SocketId, f: impl FnOnce(&Stream) -> Option<R>) -> Result<R, NetError> {
+        self.with_live_socket(id, |s, _| {
+            let stream =
+                s.stream.as_ref().ok_or_else(|| NetError::new(-libc::ENOTCONN, "the socket is not connected"))?;
+            f(stream).ok_or_else(|| NetError::new(-libc::ENOTCONN, "no such address for this socket"))
+        })
+    }
+
+    /// The peer's IP as text ("127.0.0.1", "::1"); IPv4-mapped addresses print as IPv4.
+    pub fn remote_address(&self, id: SocketId) -> Result<String, NetError> {
+        self.stream_query(id, |st| st.peer_addr().map(|a| ip_text(&a)))
+    }
+
+    pub fn remote_port(&self, id: SocketId) -> Result<u16, NetError> {
+        self.stream_query(id, |st| st.peer_addr().map(|a| a.port()))
+    }
+
+    pub fn local_address(&self, id: SocketId) -> Result<String, NetError> {
+        self.stream_query(id, |st| st.local_addr().map(|a| ip_text(&a)))
+    }
+
+    pub fn local_port(&self, id: SocketId) -> Result<u16, NetError> {
+        self.stream_query(id, |st| st.local_addr().map(|a| a.port()))
+    }
+
+    pub fn socket_fd(&self, id: SocketId) -> Result<i32, NetError> {
+        self.stream_query(id, |st| Some(st.raw_fd()))
+    }
+
+    pub fn bytes_written(&self, id: SocketId) -> Result<u64, NetError> {
+        self.with_socket(id, |s, _| Ok(s.bytes_written))
+    }
+
+    pub fn buffered_amount(&self, id: SocketId) -> Result<usize, NetError> {
+        self.with_socket(id, |s, _| Ok(s.queue.len()))
+    }
+
+    /// The listener that accepted this socket (None for client sockets).
+    pub fn socket_listener(&self, id: SocketId) -> Result<Option<ListenerId>, NetError> {
+        self.with_socket(id, |s, _| Ok(s.listener.map(ListenerId)))
+    }
+
+    pub fn set_no_delay(&self, id: SocketId, on: bool) -> Result<(), NetError> {
+        self.with_live_socket(id, |s, _| match s.stream.as_ref() {
+            Some(stream) => {
+                stream.set_nodelay(on).map_err(|e| NetError::io(&e, c"setsockopt", "TCP_NODELAY"))?;
+                // Still connecting: the winning attempt gets it too, at open.
+                if let Some(dial) = s.dial.as_mut() {
+                    dial.no_delay = Some(on);
+                }
+                Ok(())
+            }
+            None => Err(NetError::new(-libc::ENOTCONN, "the socket is not connected")),
+        })
+    }
+
+    /// SO_KEEPALIVE with TCP_KEEPIDLE = `initial_delay` rounded down to seconds (at least 1), or
+    /// off (the delay is then unused). The delay is checked against the kernel's limit before
+    /// anything is applied, so an error leaves the socket's options as they were.
+    pub fn set_keep_alive(&self, id: SocketId, on: bool, initial_delay: Duration) -> Result<(), NetError> {
+        let setting = if on {
+            let idle = os::keepalive_idle(initial_delay).map_err(|secs| {
+                let max = *os::TCP_KEEPIDLE_SECS.end();
+                NetError::invalid(format!(
+                    "initial_delay_ms is {} ms ({secs} s); the kernel's TCP_KEEPIDLE limit is {max} s ({} ms)",
+                    initial_delay.as_millis(),
+                    u64::from(max) * 1000 + 999
+                ))
+            })?;
+            os::KeepAlive::On(idle)
+        } else {
+            os::KeepAlive::Off
+        };
+        self.with_live_socket(id, |s, _| match s.stream.as_ref() {
+            Some(stream) => {
+                stream.set_keepalive(setting).map_err(|e| NetError::io(&e, c"setsockopt", "SO_KEEPALIVE"))?;
+                if let Some(dial) = s.dial.as_mut() {
+                    dial.keep_alive = Some(setting);
+                }
+                Ok(())
+            }
+            None => Err(NetError::new(-libc::ENOTCONN, "the socket is not connected")),
+        })
+    }
+}

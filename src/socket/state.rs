@@ -1,0 +1,602 @@
+//! A socket's state as types: where it is in its life, what its read side and its write side
+//! may still do, and the few independent flags. Pure data and transitions, no I/O: the loop asks
+//! these types what is allowed and what must happen, then does the I/O and fires the handlers.
+//!
+//! Combinations the old bools allowed but no socket may be in (FIN sent without `end`, `open`
+//! pending on a socket that is still connecting, ...) cannot be written here.
+
+/// Where a socket is in its life.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Lifecycle {
+    /// Waiting for the resolver thread.
+    Resolving,
+    /// A non-blocking connect is in flight.
+    Connecting,
+    /// Connected; `open` fires when the TLS handshake completes (no `handshake` handler).
+    OpenDeferred(OpenFired),
+    /// Connected and announced: `open` fired, reads and writes flow (a TLS handshake may still
+    /// run when a `handshake` handler reports it).
+    Open,
+    /// Closed: the slot lives until the end of the tick, then the handle is stale.
+    Closed,
+}
+
+/// Whether `open` already fired for a socket whose (next) `open` waits for a TLS handshake.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum OpenFired {
+    /// Not yet: a TLS connect or accept without a `handshake` handler.
+    Never,
+    /// Yes, on the plain socket: a STARTTLS upgrade, whose `open` fires again after the handshake.
+    Before,
+}
+
+/// Whether `open` fires now or after the TLS handshake.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Announce {
+    Now,
+    AfterHandshake,
+}
+
+impl Lifecycle {
+    /// Connected (open or waiting for the handshake to announce it): not resolving, connecting
+    /// or closed.
+    pub fn is_connected(self) -> bool {
+        matches!(self, Lifecycle::Open | Lifecycle::OpenDeferred(_))
+    }
+
+    pub fn is_live(self) -> bool {
+        self != Lifecycle::Closed
+    }
+
+    pub fn is_dialing(self) -> bool {
+        matches!(self, Lifecycle::Resolving | Lifecycle::Connecting)
+    }
+
+    /// `open` has fired: `close` will fire exactly once.
+    pub fn open_fired(self) -> bool {
+        matches!(self, Lifecycle::Open | Lifecycle::OpenDeferred(OpenFired::Before))
+    }
+
+    /// The connection is established (connect completed or accepted).
+    pub fn connected(announce: Announce) -> Lifecycle {
+        match announce {
+            Announce::Now => Lifecycle::Open,
+            Announce::AfterHandshake => Lifecycle::OpenDeferred(OpenFired::Never),
+        }
+    }
+
+    /// A STARTTLS upgrade of an open socket: with `AfterHandshake`, `open` fires again then.
+    pub fn upgraded(self, announce: Announce) -> Lifecycle {
+        debug_assert!(self.open_fired(), "only an open socket is upgraded");
+        match announce {
+            Announce::Now => self,
+            Announce::AfterHandshake => Lifecycle::OpenDeferred(OpenFired::Before),
+        }
+    }
+
+    /// The TLS handshake completed: the new state and whether a deferred `open` fires now.
+    pub fn handshake_done(self) -> (Lifecycle, bool) {
+        match self {
+            Lifecycle::OpenDeferred(_) => (Lifecycle::Open, true),
+            other => (other, false),
+        }
+    }
+}
+
+/// What the read side may still do.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ReadSide {
+    /// Bytes and the peer's FIN are delivered.
+    Reading,
+    /// `pause`: nothing is read (no `data`, the FIN is deferred) until `resume`.
+    Paused,
+    /// The peer's FIN was seen: nothing more to read.
+    Eof,
+    /// shutdown(read side): no `data` any more, and no `end`.
+    Shut,
+}
+
+/// The answer to the peer's FIN.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PeerFin {
+    /// First FIN on a reading socket: `end` (if set) and the half-close rule apply.
+    Deliver,
+    /// The read side was shut (or already saw FIN): nothing fires.
+    Ignore,
+}
+
+impl ReadSide {
+    pub fn pause(self) -> ReadSide {
+        match self {
+            ReadSide::Reading => ReadSide::Paused,
+            other => other,
+        }
+    }
+
+    /// `resume`: the new side and whether bytes that arrived meanwhile must be read now.
+    pub fn resume(self) -> (ReadSide, bool) {
+        match self {
+            ReadSide::Paused => (ReadSide::Reading, true),
+            other => (other, false),
+        }
+    }
+
+    /// The peer's FIN was read.
+    pub fn peer_fin(self) -> (ReadSide, PeerFin) {
+        match self {
+            // Paused sockets read only after a reset; the FIN found then still counts.
+            ReadSide::Reading | ReadSide::Paused => (ReadSide::Eof, PeerFin::Deliver),
+            ReadSide::Eof | ReadSide::Shut => (self, PeerFin::Ignore),
+        }
+    }
+
+    /// Whether the read side is over (FIN seen or shut): half of "both sides done".
+    pub fn is_done(self) -> bool {
+        matches!(self, ReadSide::Eof | ReadSide::Shut)
+    }
+
+    /// Whether the socket reads now; a reset lets a paused socket read what the kernel holds.
+    pub fn reads(self, reset: Reset) -> bool {
+        match self {
+            ReadSide::Reading => true,
+            ReadSide::Paused => reset == Reset::Seen,
+            ReadSide::Eof | ReadSide::Shut => false,
+        }
+    }
+
+    /// What TLS plaintext read for an opened socket may do (TLS decrypts ahead of `pause`).
+    pub fn holds_input(self, reset: Reset) -> bool {
+        self == ReadSide::Paused && reset == Reset::NotSeen
+    }
+}
+
+/// Whether the peer reset the connection.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Reset {
+    NotSeen,
+    Seen,
+}
+
+/// What the write side may still do.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum WriteSide {
+    /// Writes are accepted.
+    Open,
+    /// `end` was called (or the library ended the socket): no more writes; FIN leaves once the
+    /// queue is flushed.
+    Ending,
+    /// FIN sent (end flushed, or shutdown of the write side).
+    Shut,
+}
+
+impl WriteSide {
+    /// `end` (or the library's end after a peer FIN): returns the new side and whether the
+    /// write path must run now to send the FIN (false when it was already ending or shut).
+    pub fn end(self) -> (WriteSide, bool) {
+        match self {
+            WriteSide::Open => (WriteSide::Ending, true),
+            other => (other, false),
+        }
+    }
+
+    /// The queue is flushed on an ending side: FIN is owed.
+    pub fn fin_owed(self) -> bool {
+        self == WriteSide::Ending
+    }
+
+    /// FIN left (after `end` flushed).
+    pub fn fin_sent(self) -> WriteSide {
+        debug_assert!(self == WriteSide::Ending, "FIN leaves only after end");
+        WriteSide::Shut
+    }
+
+    /// Writes are refused (EENDED).
+    pub fn is_ended(self) -> bool {
+        self != WriteSide::Open
+    }
+}
+
+/// Whether writing is coalesced until `uncork` (or the handler returns).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Cork {
+    Off,
+    On,
+}
+
+/// Whether a `drain` is owed (a short write, or a queued tail).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Drain {
+    NotOwed,
+    Owed,
+}
+
+/// Whether the socket keeps the loop alive.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Hold {
+    Refd,
+    Unrefd,
+}
+
+impl Hold {
+    pub fn of(on: bool) -> Hold {
+        if on { Hold::Refd } else { Hold::Unrefd }
+    }
+}
+
+/// Whether a peer FIN ends the write side too (the `end` handler and `allow_half_open`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum HalfOpen {
+    /// `allow_half_open`: with an `end` handler, the write side stays open after the peer's FIN.
+    Allowed,
+    /// The library ends the write side after the peer's FIN.
+    Refused,
+}
+
+impl HalfOpen {
+    pub fn of(allow: bool) -> HalfOpen {
+        if allow { HalfOpen::Allowed } else { HalfOpen::Refused }
+    }
+
+    /// After the peer's FIN (and `end`, when `has_end`): whether the library ends the write side.
+    pub fn ends_write_side(self, has_end: bool) -> bool {
+        !has_end || self == HalfOpen::Refused
+    }
+}
+
+/// A socket's whole state: lifecycle, both sides and the independent flags.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SocketState {
+    pub life: Lifecycle,
+    pub read: ReadSide,
+    pub reset: Reset,
+    pub write: WriteSide,
+    pub cork: Cork,
+    pub drain: Drain,
+    pub hold: Hold,
+    pub half_open: HalfOpen,
+}
+
+impl SocketState {
+    pub fn new(half_open: HalfOpen) -> SocketState {
+        SocketState {
+            life: Lifecycle::Connecting,
+            read: ReadSide::Reading,
+            reset: Reset::NotSeen,
+            write: WriteSide::Open,
+            cork: Cork::Off,
+            drain: Drain::NotOwed,
+            hold: Hold::Refd,
+            half_open,
+        }
+    }
+
+    /// Both directions are done on a connected socket: it closes (deferred to after the current
+    /// handler).
+    pub fn both_sides_done(&self) -> bool {
+        self.life.is_connected() && self.read.is_done() && self.write == WriteSide::Shut
+    }
+
+    /// Whether the read path may read the socket now (plain or TLS ciphertext); `failed`: a
+    /// failure waits to be reported (after a reset a read would return 0 and look like a FIN).
+    pub fn reads_now(&self, failed: bool) -> bool {
+        self.life.is_connected() && self.read.reads(self.reset) && !failed
+    }
+
+    /// Takes the owed `drain` after a flush: fires only on an open, announced write side.
+    pub fn take_drain(&mut self) -> bool {
+        let owed = self.drain == Drain::Owed;
+        self.drain = Drain::NotOwed;
+        owed && self.write == WriteSide::Open && self.life.open_fired()
+    }
+}
+
+/// Something a transition asks the loop to do. The state types decide; `EventLoop::apply` does
+/// it, in order, re-reading the socket between effects (a handler may have closed it).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Effect {
+    /// Fire `end`: the peer's FIN.
+    FireEnd,
+    /// Fire `drain`: the socket takes writes again.
+    FireDrain,
+    /// Fire `close`, with the cause the closing call carries.
+    FireClose,
+    /// Fire `connect_error`, with the cause the failing call carries.
+    FireConnectError,
+    /// End the write side on the application's behalf (peer FIN without half-open).
+    EndWriteSide,
+    /// Run the write path: flush the queue, send an owed FIN, fire an owed `drain`.
+    RunWritePath,
+    /// Both directions may be done: if so, close once the current handler returns (never nested
+    /// inside the call that finished the socket).
+    FinishLater,
+    /// The slot goes stale at the end of the tick; a socket that held the loop releases it.
+    Release(Hold),
+}
+
+/// The effects of one transition, in order: a stack array, so the hot paths allocate nothing.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Effects {
+    list: [Option<Effect>; Effects::CAPACITY],
+}
+
+impl Effects {
+    const CAPACITY: usize = 3;
+
+    pub fn push(&mut self, effect: Effect) {
+        match self.list.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some(effect),
+            None => debug_assert!(false, "more than {} effects in one transition", Effects::CAPACITY),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Effect> + '_ {
+        self.list.iter().map_while(|slot| *slot)
+    }
+}
+
+impl SocketState {
+    /// The peer's FIN was read: `end` (when the table has one), then the library ends the write
+    /// side unless half-open is allowed, then the socket closes if both sides are done.
+    pub fn peer_fin(&mut self, has_end: bool) -> Effects {
+        let mut fx = Effects::default();
+        // Closed (or its read side shut) by a handler earlier in the same read: no `end`.
+        if !self.life.is_connected() {
+            return fx;
+        }
+        let (read, fin) = self.read.peer_fin();
+        if fin == PeerFin::Ignore {
+            return fx;
+        }
+        self.read = read;
+        if has_end {
+            fx.push(Effect::FireEnd);
+        }
+        if self.half_open.ends_write_side(has_end) {
+            fx.push(Effect::EndWriteSide);
+        }
+        fx.push(Effect::FinishLater);
+        fx
+    }
+
+    /// The library ends the write side (after a peer FIN): FIN once the queue is flushed.
+    pub fn end_write_side(&mut self) -> Effects {
+        let mut fx = Effects::default();
+        if self.life.is_connected() {
+            let (write, run_now) = self.write.end();
+            self.write = write;
+            if run_now {
+                fx.push(Effect::RunWritePath);
+            }
+        }
+        fx
+    }
+
+    /// `shutdown(2)` of one side on a connected socket.
+    pub fn shutdown(&mut self, side: Side) -> Effects {
+        debug_assert!(self.life.is_connected(), "shutdown needs a connected socket");
+        match side {
+            Side::Read => self.read = ReadSide::Shut,
+            Side::Write => self.write = WriteSide::Shut,
+        }
+        let mut fx = Effects::default();
+        fx.push(Effect::FinishLater);
+        fx
+    }
+
+    /// The write path flushed everything (and sent an owed FIN): the socket may be finished,
+    /// and an owed `drain` fires.
+    pub fn flushed(&mut self) -> Effects {
+        debug_assert!(!self.write.fin_owed(), "the FIN leaves before the flush counts as done");
+        let mut fx = Effects::default();
+        fx.push(Effect::FinishLater);
+        if self.take_drain() {
+            fx.push(Effect::FireDrain);
+        }
+        fx
+    }
+
+    /// Closes now: the slot is released, and `close` fires for a socket that opened.
+    pub fn close(&mut self) -> Effects {
+        debug_assert!(self.life.is_live(), "closed twice");
+        let was_open = self.life.open_fired();
+        self.life = Lifecycle::Closed;
+        let mut fx = Effects::default();
+        fx.push(Effect::Release(self.hold));
+        if was_open {
+            fx.push(Effect::FireClose);
+        }
+        fx
+    }
+
+    /// A connect that never opened failed (or was closed): the slot is released and
+    /// `connect_error` fires, never `close`.
+    pub fn fail_connect(&mut self) -> Effects {
+        debug_assert!(self.life.is_live() && !self.life.open_fired(), "only a pending connect fails");
+        self.life = Lifecycle::Closed;
+        let mut fx = Effects::default();
+        fx.push(Effect::Release(self.hold));
+        fx.push(Effect::FireConnectError);
+        fx
+    }
+
+    /// The descriptor leaves the loop (`detach`): released, no handler fires.
+    pub fn detach(&mut self) -> Effects {
+        debug_assert!(self.life.is_connected(), "only a connected socket is detached");
+        self.life = Lifecycle::Closed;
+        let mut fx = Effects::default();
+        fx.push(Effect::Release(self.hold));
+        fx
+    }
+}
+
+/// Which direction `shutdown` ends.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    Read,
+    Write,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open_state() -> SocketState {
+        let mut s = SocketState::new(HalfOpen::Refused);
+        s.life = Lifecycle::connected(Announce::Now);
+        s
+    }
+
+    #[test]
+    fn peer_fin_while_paused_is_deferred_until_resume() {
+        let mut s = open_state();
+        s.read = s.read.pause();
+        assert!(!s.reads_now(false), "a paused socket does not read, so its FIN waits");
+        let (read, again) = s.read.resume();
+        s.read = read;
+        assert!(again, "resume reads what arrived meanwhile");
+        assert!(s.reads_now(false));
+        let (read, fin) = s.read.peer_fin();
+        assert_eq!((read, fin), (ReadSide::Eof, PeerFin::Deliver));
+    }
+
+    #[test]
+    fn a_reset_lets_a_paused_socket_read_what_the_kernel_holds() {
+        let mut s = open_state();
+        s.read = s.read.pause();
+        s.reset = Reset::Seen;
+        assert!(s.reads_now(false));
+        assert!(!s.read.holds_input(s.reset));
+        assert!(!s.reads_now(true), "a failure waiting to be reported stops reading");
+    }
+
+    #[test]
+    fn end_then_flush_then_fin_then_peer_fin_closes() {
+        let mut s = open_state();
+        let (write, run_now) = s.write.end();
+        s.write = write;
+        assert!(run_now);
+        assert!(s.write.is_ended(), "writes after end are refused");
+        assert!(s.write.fin_owed(), "FIN waits for the queue");
+        assert_eq!(s.write.end(), (WriteSide::Ending, false), "a second end changes nothing");
+        s.write = s.write.fin_sent();
+        assert!(!s.both_sides_done(), "still reading the peer's reply");
+        s.read = s.read.peer_fin().0;
+        assert!(s.both_sides_done());
+        let fx = s.close();
+        assert_eq!(fx.iter().collect::<Vec<_>>(), [Effect::Release(Hold::Refd), Effect::FireClose]);
+        assert_eq!(s.life, Lifecycle::Closed);
+    }
+
+    #[test]
+    fn shutdown_of_the_read_side_stops_data_but_not_writes_and_ignores_fin() {
+        let mut s = open_state();
+        s.read = ReadSide::Shut;
+        assert!(!s.reads_now(false));
+        assert!(!s.write.is_ended(), "the socket stays writable");
+        assert_eq!(s.read.peer_fin(), (ReadSide::Shut, PeerFin::Ignore), "no `end` after SHUT_RD");
+        assert!(!s.both_sides_done());
+        s.write = WriteSide::Shut;
+        assert!(s.both_sides_done());
+    }
+
+    #[test]
+    fn pause_and_resume_do_not_reopen_a_finished_read_side() {
+        assert_eq!(ReadSide::Eof.pause(), ReadSide::Eof);
+        assert_eq!(ReadSide::Shut.resume(), (ReadSide::Shut, false));
+        assert_eq!(ReadSide::Reading.resume(), (ReadSide::Reading, false));
+    }
+
+    #[test]
+    fn half_open_decides_whether_a_peer_fin_ends_the_write_side() {
+        assert!(HalfOpen::Allowed.ends_write_side(false), "no `end` handler: the socket ends");
+        assert!(!HalfOpen::Allowed.ends_write_side(true));
+        assert!(HalfOpen::Refused.ends_write_side(true));
+    }
+
+    #[test]
+    fn tls_open_is_deferred_to_the_handshake_and_upgrade_announces_again() {
+        let mut s = SocketState::new(HalfOpen::Refused);
+        assert!(s.life.is_dialing() && !s.life.open_fired());
+        s.life = Lifecycle::connected(Announce::AfterHandshake);
+        assert!(s.life.is_connected() && !s.life.open_fired(), "close would not fire yet");
+        let (life, fire_open) = s.life.handshake_done();
+        assert!(fire_open && life == Lifecycle::Open);
+        let upgraded = life.upgraded(Announce::AfterHandshake);
+        assert!(upgraded.open_fired(), "an upgraded socket still gets close");
+        assert_eq!(upgraded.handshake_done(), (Lifecycle::Open, true));
+        assert_eq!(Lifecycle::Open.upgraded(Announce::Now), Lifecycle::Open);
+        assert_eq!(Lifecycle::Open.handshake_done(), (Lifecycle::Open, false));
+    }
+
+    #[test]
+    fn drain_fires_only_on_an_open_announced_write_side() {
+        let mut s = open_state();
+        s.drain = Drain::Owed;
+        assert!(s.take_drain());
+        assert!(!s.take_drain(), "taken once");
+        s.drain = Drain::Owed;
+        s.write = WriteSide::Ending;
+        assert!(!s.take_drain(), "no drain after end");
+        let mut deferred = SocketState::new(HalfOpen::Refused);
+        deferred.life = Lifecycle::connected(Announce::AfterHandshake);
+        deferred.drain = Drain::Owed;
+        assert!(!deferred.take_drain(), "no drain before open");
+    }
+
+    #[test]
+    fn closing_a_socket_that_never_opened_fires_no_close() {
+        let mut s = SocketState::new(HalfOpen::Allowed);
+        s.life = Lifecycle::connected(Announce::AfterHandshake);
+        s.hold = Hold::Unrefd;
+        assert_eq!(s.close().iter().collect::<Vec<_>>(), [Effect::Release(Hold::Unrefd)]);
+    }
+
+    fn effects(fx: Effects) -> Vec<Effect> {
+        fx.iter().collect()
+    }
+
+    #[test]
+    fn peer_fin_effects_follow_the_end_handler_and_half_open() {
+        use Effect::*;
+        let mut no_end = open_state();
+        assert_eq!(effects(no_end.peer_fin(false)), [EndWriteSide, FinishLater], "no `end`: the socket ends");
+        assert_eq!(effects(no_end.peer_fin(false)), [], "one FIN counts once");
+        let mut refused = open_state();
+        assert_eq!(effects(refused.peer_fin(true)), [FireEnd, EndWriteSide, FinishLater]);
+        let mut half_open = SocketState::new(HalfOpen::Allowed);
+        half_open.life = Lifecycle::Open;
+        assert_eq!(effects(half_open.peer_fin(true)), [FireEnd, FinishLater], "half-open keeps writing");
+        let mut shut = open_state();
+        shut.shutdown(Side::Read);
+        assert_eq!(effects(shut.peer_fin(true)), [], "no `end` after SHUT_RD");
+        let mut closed = open_state();
+        closed.close();
+        assert_eq!(effects(closed.peer_fin(true)), []);
+    }
+
+    #[test]
+    fn the_library_end_runs_the_write_path_once() {
+        let mut s = open_state();
+        assert_eq!(effects(s.end_write_side()), [Effect::RunWritePath]);
+        assert_eq!(s.write, WriteSide::Ending);
+        assert_eq!(effects(s.end_write_side()), [], "already ending: the FIN is on its way");
+    }
+
+    #[test]
+    fn a_flush_finishes_and_pays_an_owed_drain() {
+        let mut s = open_state();
+        s.drain = Drain::Owed;
+        assert_eq!(effects(s.flushed()), [Effect::FinishLater, Effect::FireDrain]);
+        assert_eq!(effects(s.flushed()), [Effect::FinishLater]);
+    }
+
+    #[test]
+    fn a_failed_connect_fires_connect_error_and_detach_fires_nothing() {
+        let mut dialing = SocketState::new(HalfOpen::Refused);
+        assert_eq!(effects(dialing.fail_connect()), [Effect::Release(Hold::Refd), Effect::FireConnectError]);
+        assert!(!dialing.life.is_live());
+        let mut s = open_state();
+        assert_eq!(effects(s.detach()), [Effect::Release(Hold::Refd)]);
+        assert!(!s.life.is_live());
+    }
+}
