@@ -199,6 +199,7 @@ impl Poster {
 struct PollingGuard<'a>(&'a Cell<bool>);
 
 impl Drop for PollingGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.0.set(false);
     }
@@ -213,6 +214,7 @@ pub(crate) struct Lease<'a, T: Default> {
 }
 
 impl<'a, T: Default> Lease<'a, T> {
+    #[inline]
     pub(crate) fn take(cell: &'a RefCell<T>) -> Lease<'a, T> {
         Lease { cell, value: cell.take() }
     }
@@ -220,18 +222,21 @@ impl<'a, T: Default> Lease<'a, T> {
 
 impl<T: Default> std::ops::Deref for Lease<'_, T> {
     type Target = T;
+    #[inline]
     fn deref(&self) -> &T {
         &self.value
     }
 }
 
 impl<T: Default> std::ops::DerefMut for Lease<'_, T> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut T {
         &mut self.value
     }
 }
 
 impl<T: Default> Drop for Lease<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         // The cell is never borrowed across a read or a handler; if it were, keeping the loop
         // alive beats a double panic.
@@ -676,7 +681,13 @@ impl EventLoop {
     /// with the shape of any failed handshake (`handshake(false)`, `error`, `close`; nothing for
     /// a socket that never opened).
     fn expire_handshakes(&self) {
-        let now = self.st.borrow().books.now;
+        let now = {
+            let st = self.st.borrow();
+            if st.books.handshake_deadlines.is_empty() {
+                return;
+            }
+            st.books.now
+        };
         loop {
             if self.shut.get() {
                 return;

@@ -131,17 +131,20 @@ impl<T> Slab<T> {
         Ok(self.key(slot as usize, generation).pack())
     }
 
+    #[inline]
     fn entry_index(&self, id: u64) -> Option<usize> {
         let (key, index) = self.index_of(id)?;
         let entry = self.entries.get(index)?;
         (entry.generation == key.generation && entry.value.is_some()).then_some(index)
     }
 
+    #[inline]
     pub fn get(&self, id: u64) -> Option<&T> {
         let index = self.entry_index(id)?;
         self.entries[index].value.as_ref()
     }
 
+    #[inline]
     pub fn get_mut(&mut self, id: u64) -> Option<&mut T> {
         let index = self.entry_index(id)?;
         self.entries[index].value.as_mut()

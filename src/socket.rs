@@ -155,14 +155,17 @@ impl Socket {
 
     /// Whether a writable edge has anything to do: bytes queued, TLS records, a FIN to send or
     /// a `drain` owed.
+    #[inline]
     pub(crate) fn has_write_work(&self) -> bool {
         !self.queue.is_empty() || self.tls.is_some() || self.state.drain == Drain::Owed || self.state.write.fin_owed()
     }
 
+    #[inline]
     fn handshaking(&self) -> bool {
         self.tls.as_ref().is_some_and(|t| t.handshaking)
     }
 
+    #[inline]
     fn is_live(&self) -> bool {
         self.state.life.is_live()
     }
@@ -177,6 +180,7 @@ impl Socket {
     }
 
     /// Records activity for the idle timeout.
+    #[inline]
     pub(crate) fn touch(&mut self, id: u64, timers: &mut crate::timers::TimerHeap, now: std::time::Instant) {
         if let Some((at, seq)) = self.timer.touch(now) {
             timers.push(at, id, seq);
@@ -184,11 +188,13 @@ impl Socket {
     }
 }
 
+#[inline]
 fn would_block(e: &io::Error) -> bool {
     e.kind() == ErrorKind::WouldBlock
 }
 
 impl EventLoop {
+    #[inline]
     fn with_socket<R>(
         &self,
         id: SocketId,
@@ -202,6 +208,7 @@ impl EventLoop {
         }
     }
 
+    #[inline]
     pub(crate) fn with_live_socket<R>(
         &self,
         id: SocketId,

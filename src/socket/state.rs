@@ -40,24 +40,29 @@ pub(crate) enum Announce {
 impl Lifecycle {
     /// Connected (open or waiting for the handshake to announce it): not resolving, connecting
     /// or closed.
+    #[inline]
     pub fn is_connected(self) -> bool {
         matches!(self, Lifecycle::Open | Lifecycle::OpenDeferred(_))
     }
 
+    #[inline]
     pub fn is_live(self) -> bool {
-        self != Lifecycle::Closed
+        !matches!(self, Lifecycle::Closed)
     }
 
+    #[inline]
     pub fn is_dialing(self) -> bool {
         matches!(self, Lifecycle::Resolving | Lifecycle::Connecting)
     }
 
     /// `open` has fired: `close` will fire exactly once.
+    #[inline]
     pub fn open_fired(self) -> bool {
         matches!(self, Lifecycle::Open | Lifecycle::OpenDeferred(OpenFired::Before))
     }
 
     /// The connection is established (connect completed or accepted).
+    #[inline]
     pub fn connected(announce: Announce) -> Lifecycle {
         match announce {
             Announce::Now => Lifecycle::Open,
@@ -66,6 +71,7 @@ impl Lifecycle {
     }
 
     /// A STARTTLS upgrade of an open socket: with `AfterHandshake`, `open` fires again then.
+    #[inline]
     pub fn upgraded(self, announce: Announce) -> Lifecycle {
         debug_assert!(self.open_fired(), "only an open socket is upgraded");
         match announce {
@@ -75,6 +81,7 @@ impl Lifecycle {
     }
 
     /// The TLS handshake completed: the new state and whether a deferred `open` fires now.
+    #[inline]
     pub fn handshake_done(self) -> (Lifecycle, bool) {
         match self {
             Lifecycle::OpenDeferred(_) => (Lifecycle::Open, true),
@@ -106,6 +113,7 @@ pub(crate) enum PeerFin {
 }
 
 impl ReadSide {
+    #[inline]
     pub fn pause(self) -> ReadSide {
         match self {
             ReadSide::Reading => ReadSide::Paused,
@@ -114,6 +122,7 @@ impl ReadSide {
     }
 
     /// `resume`: the new side and whether bytes that arrived meanwhile must be read now.
+    #[inline]
     pub fn resume(self) -> (ReadSide, bool) {
         match self {
             ReadSide::Paused => (ReadSide::Reading, true),
@@ -122,6 +131,7 @@ impl ReadSide {
     }
 
     /// The peer's FIN was read.
+    #[inline]
     pub fn peer_fin(self) -> (ReadSide, PeerFin) {
         match self {
             // Paused sockets read only after a reset; the FIN found then still counts.
@@ -131,11 +141,13 @@ impl ReadSide {
     }
 
     /// Whether the read side is over (FIN seen or shut): half of "both sides done".
+    #[inline]
     pub fn is_done(self) -> bool {
         matches!(self, ReadSide::Eof | ReadSide::Shut)
     }
 
     /// Whether the socket reads now; a reset lets a paused socket read what the kernel holds.
+    #[inline]
     pub fn reads(self, reset: Reset) -> bool {
         match self {
             ReadSide::Reading => true,
@@ -145,6 +157,7 @@ impl ReadSide {
     }
 
     /// What TLS plaintext read for an opened socket may do (TLS decrypts ahead of `pause`).
+    #[inline]
     pub fn holds_input(self, reset: Reset) -> bool {
         self == ReadSide::Paused && reset == Reset::NotSeen
     }
@@ -172,6 +185,7 @@ pub(crate) enum WriteSide {
 impl WriteSide {
     /// `end` (or the library's end after a peer FIN): returns the new side and whether the
     /// write path must run now to send the FIN (false when it was already ending or shut).
+    #[inline]
     pub fn end(self) -> (WriteSide, bool) {
         match self {
             WriteSide::Open => (WriteSide::Ending, true),
@@ -180,17 +194,20 @@ impl WriteSide {
     }
 
     /// The queue is flushed on an ending side: FIN is owed.
+    #[inline]
     pub fn fin_owed(self) -> bool {
         self == WriteSide::Ending
     }
 
     /// FIN left (after `end` flushed).
+    #[inline]
     pub fn fin_sent(self) -> WriteSide {
         debug_assert!(self == WriteSide::Ending, "FIN leaves only after end");
         WriteSide::Shut
     }
 
     /// Writes are refused (EENDED).
+    #[inline]
     pub fn is_ended(self) -> bool {
         self != WriteSide::Open
     }
@@ -218,6 +235,7 @@ pub(crate) enum Hold {
 }
 
 impl Hold {
+    #[inline]
     pub fn of(on: bool) -> Hold {
         if on { Hold::Refd } else { Hold::Unrefd }
     }
@@ -233,11 +251,13 @@ pub(crate) enum HalfOpen {
 }
 
 impl HalfOpen {
+    #[inline]
     pub fn of(allow: bool) -> HalfOpen {
         if allow { HalfOpen::Allowed } else { HalfOpen::Refused }
     }
 
     /// After the peer's FIN (and `end`, when `has_end`): whether the library ends the write side.
+    #[inline]
     pub fn ends_write_side(self, has_end: bool) -> bool {
         !has_end || self == HalfOpen::Refused
     }
@@ -257,6 +277,7 @@ pub(crate) struct SocketState {
 }
 
 impl SocketState {
+    #[inline]
     pub fn new(half_open: HalfOpen) -> SocketState {
         SocketState {
             life: Lifecycle::Connecting,
@@ -272,17 +293,20 @@ impl SocketState {
 
     /// Both directions are done on a connected socket: it closes (deferred to after the current
     /// handler).
+    #[inline]
     pub fn both_sides_done(&self) -> bool {
         self.life.is_connected() && self.read.is_done() && self.write == WriteSide::Shut
     }
 
     /// Whether the read path may read the socket now (plain or TLS ciphertext); `failed`: a
     /// failure waits to be reported (after a reset a read would return 0 and look like a FIN).
+    #[inline]
     pub fn reads_now(&self, failed: bool) -> bool {
         self.life.is_connected() && self.read.reads(self.reset) && !failed
     }
 
     /// Takes the owed `drain` after a flush: fires only on an open, announced write side.
+    #[inline]
     pub fn take_drain(&mut self) -> bool {
         let owed = self.drain == Drain::Owed;
         self.drain = Drain::NotOwed;
@@ -322,6 +346,7 @@ pub(crate) struct Effects {
 impl Effects {
     const CAPACITY: usize = 3;
 
+    #[inline]
     pub fn push(&mut self, effect: Effect) {
         match self.list.iter_mut().find(|slot| slot.is_none()) {
             Some(slot) => *slot = Some(effect),
@@ -329,6 +354,7 @@ impl Effects {
         }
     }
 
+    #[inline]
     pub fn iter(&self) -> impl Iterator<Item = Effect> + '_ {
         self.list.iter().map_while(|slot| *slot)
     }
@@ -337,6 +363,7 @@ impl Effects {
 impl SocketState {
     /// The peer's FIN was read: `end` (when the table has one), then the library ends the write
     /// side unless half-open is allowed, then the socket closes if both sides are done.
+    #[inline]
     pub fn peer_fin(&mut self, has_end: bool) -> Effects {
         let mut fx = Effects::default();
         // Closed (or its read side shut) by a handler earlier in the same read: no `end`.
@@ -359,6 +386,7 @@ impl SocketState {
     }
 
     /// The library ends the write side (after a peer FIN): FIN once the queue is flushed.
+    #[inline]
     pub fn end_write_side(&mut self) -> Effects {
         let mut fx = Effects::default();
         if self.life.is_connected() {
@@ -372,6 +400,7 @@ impl SocketState {
     }
 
     /// `shutdown(2)` of one side on a connected socket.
+    #[inline]
     pub fn shutdown(&mut self, side: Side) -> Effects {
         debug_assert!(self.life.is_connected(), "shutdown needs a connected socket");
         match side {
@@ -385,6 +414,7 @@ impl SocketState {
 
     /// The write path flushed everything (and sent an owed FIN): the socket may be finished,
     /// and an owed `drain` fires.
+    #[inline]
     pub fn flushed(&mut self) -> Effects {
         debug_assert!(!self.write.fin_owed(), "the FIN leaves before the flush counts as done");
         let mut fx = Effects::default();
@@ -396,6 +426,7 @@ impl SocketState {
     }
 
     /// Closes now: the slot is released, and `close` fires for a socket that opened.
+    #[inline]
     pub fn close(&mut self) -> Effects {
         debug_assert!(self.life.is_live(), "closed twice");
         let was_open = self.life.open_fired();
@@ -410,6 +441,7 @@ impl SocketState {
 
     /// A connect that never opened failed (or was closed): the slot is released and
     /// `connect_error` fires, never `close`.
+    #[inline]
     pub fn fail_connect(&mut self) -> Effects {
         debug_assert!(self.life.is_live() && !self.life.open_fired(), "only a pending connect fails");
         self.life = Lifecycle::Closed;
@@ -420,6 +452,7 @@ impl SocketState {
     }
 
     /// The descriptor leaves the loop (`detach`): released, no handler fires.
+    #[inline]
     pub fn detach(&mut self) -> Effects {
         debug_assert!(self.life.is_connected(), "only a connected socket is detached");
         self.life = Lifecycle::Closed;
