@@ -220,7 +220,15 @@ impl EventLoop {
     /// Does what a transition of socket `id` asked for, in order. Each effect looks the socket
     /// up again: a handler fired by an earlier one may have closed it. `cause` is the error that
     /// `close` or `connect_error` reports.
-    pub(crate) fn apply(&self, id: u64, effects: Effects, mut cause: Option<NetError>) {
+    #[inline]
+    pub(crate) fn apply(&self, id: u64, effects: Effects, cause: Option<NetError>) {
+        // Most transitions on the hot paths (a writable edge, a flushed queue) have nothing to do.
+        if !effects.is_empty() {
+            self.apply_each(id, effects, cause);
+        }
+    }
+
+    fn apply_each(&self, id: u64, effects: Effects, mut cause: Option<NetError>) {
         for effect in effects.iter() {
             match effect {
                 Effect::FireEnd => {

@@ -355,6 +355,11 @@ impl Effects {
     }
 
     #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.list[0].is_none()
+    }
+
+    #[inline]
     pub fn iter(&self) -> impl Iterator<Item = Effect> + '_ {
         self.list.iter().map_while(|slot| *slot)
     }
