@@ -41,10 +41,12 @@ mod connect;
 mod query;
 mod read;
 mod state;
+mod transitions;
 mod write;
 pub(crate) use state::{
-    Announce, Cork, Drain, Effect, Effects, HalfOpen, Hold, Lifecycle, ReadSide, Reset, Side, SocketState, WriteSide,
+    Announce, Cork, Drain, HalfOpen, Hold, Lifecycle, ReadSide, Reset, Side, SocketState, WriteSide,
 };
+pub(crate) use transitions::{Effect, Effects};
 
 /// The idle timeout accepted sockets start with (Bun's).
 const ACCEPTED_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -261,6 +263,9 @@ impl EventLoop {
                         st.books.hold(false);
                     }
                 }
+                Effect::ReadAgain => self.st.borrow_mut().books.read_again.push(id),
+                Effect::UncorkAfterHandler => self.st.borrow_mut().books.corked.push(id),
+                Effect::HoldLoop(hold) => self.st.borrow_mut().books.hold(hold == Hold::Refd),
             }
         }
     }

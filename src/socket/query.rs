@@ -5,33 +5,23 @@ use super::*;
 impl EventLoop {
     /// Stops reading (no `data`, FIN deferred) until `resume`.
     pub fn pause(&self, id: SocketId) -> Result<(), NetError> {
-        self.with_live_socket(id, |s, _| {
-            s.state.read = s.state.read.pause();
-            Ok(())
-        })
+        let fx = self.with_live_socket(id, |s, _| Ok(s.state.pause()))?;
+        self.apply(id.0, fx, None);
+        Ok(())
     }
 
     /// Starts reading again; bytes that arrived meanwhile are delivered from the loop.
     pub fn resume(&self, id: SocketId) -> Result<(), NetError> {
-        self.with_live_socket(id, |s, st| {
-            let (read, read_now) = s.state.read.resume();
-            s.state.read = read;
-            if read_now {
-                st.read_again.push(id.0);
-            }
-            Ok(())
-        })
+        let fx = self.with_live_socket(id, |s, _| Ok(s.state.resume()))?;
+        self.apply(id.0, fx, None);
+        Ok(())
     }
 
     /// Whether this socket keeps the loop alive (an idempotent flag).
     pub fn set_ref(&self, id: SocketId, on: bool) -> Result<(), NetError> {
-        self.with_live_socket(id, |s, st| {
-            if s.state.hold != Hold::of(on) {
-                s.state.hold = Hold::of(on);
-                st.hold(on);
-            }
-            Ok(())
-        })
+        let fx = self.with_live_socket(id, |s, _| Ok(s.state.set_hold(Hold::of(on))))?;
+        self.apply(id.0, fx, None);
+        Ok(())
     }
 
     /// Arms the idle timeout (None or zero disables): `timeout` fires once the socket has been

@@ -185,13 +185,9 @@ impl EventLoop {
 
     /// Coalesces writes until `uncork` or until the current handler returns.
     pub fn cork(&self, id: SocketId) -> Result<(), NetError> {
-        self.with_live_socket(id, |s, st| {
-            if s.state.cork == Cork::Off {
-                s.state.cork = Cork::On;
-                st.corked.push(id.0);
-            }
-            Ok(())
-        })
+        let fx = self.with_live_socket(id, |s, _| Ok(s.state.cork()))?;
+        self.apply(id.0, fx, None);
+        Ok(())
     }
 
     /// Sends what was written while corked, in one writev.
