@@ -155,6 +155,16 @@ impl Socket {
         }
     }
 
+    /// When `open` fires: at once, or for TLS without a `handshake` handler after the handshake.
+    #[inline]
+    fn announce(&self) -> Announce {
+        if self.tls.is_none() || self.handlers.get().present().handshake {
+            Announce::Now
+        } else {
+            Announce::AfterHandshake
+        }
+    }
+
     /// Whether a writable edge has anything to do: bytes queued, TLS records, a FIN to send or
     /// a `drain` owed.
     #[inline]
@@ -233,6 +243,9 @@ impl EventLoop {
     fn apply_each(&self, id: u64, effects: Effects, mut cause: Option<NetError>) {
         for effect in effects.iter() {
             match effect {
+                Effect::FireOpen => {
+                    self.emit(id, |h, lp, s, d| h.open(lp, s, d));
+                }
                 Effect::FireEnd => {
                     self.emit(id, |h, lp, s, d| h.end(lp, s, d));
                 }

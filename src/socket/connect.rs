@@ -302,10 +302,11 @@ impl EventLoop {
     /// The connection is established: `open` (for TLS without a `handshake` handler, after the
     /// handshake), then anything written or ended before it leaves (for TLS: the ClientHello).
     pub(super) fn socket_opened(&self, id: u64) {
-        let open_now = {
+        let effects = {
             let mut st = self.st.borrow_mut();
-            let Some(s) = st.sockets.get_mut(id) else { return };
-            debug_assert!(s.state.life.is_dialing(), "a socket connects once");
+            let now = st.books.now;
+            let state = &mut *st;
+            let Some(s) = state.sockets.get_mut(id) else { return };
             let (no_delay, keep_alive) = s.dial.take().map_or((None, None), |d| (d.no_delay, d.keep_alive));
             if let Some(stream) = s.stream.as_ref() {
                 let _ = stream.set_nodelay(no_delay.unwrap_or(true));
@@ -313,20 +314,13 @@ impl EventLoop {
                     let _ = stream.set_keepalive(setting);
                 }
             }
-            let open_now = s.tls.is_none() || s.handlers.get().present().handshake;
-            s.state.life = Lifecycle::connected(if open_now { Announce::Now } else { Announce::AfterHandshake });
-            if open_now {
-                let now = st.books.now;
-                let state = &mut *st;
-                if let Some(s) = state.sockets.get_mut(id) {
-                    s.start_idle_timer(id, &mut state.books.timers, now);
-                }
+            let effects = s.state.connected(s.announce());
+            if s.state.life.open_fired() {
+                s.start_idle_timer(id, &mut state.books.timers, now);
             }
-            open_now
+            effects
         };
-        if open_now {
-            self.emit(id, |h, lp, s, d| h.open(lp, s, d));
-        }
+        self.apply(id, effects, None);
         self.on_writable(id);
         self.on_readable(id, false);
     }
@@ -349,14 +343,13 @@ impl EventLoop {
             },
             None => (None, None),
         };
-        let (id, open_now) = {
+        let (id, open) = {
             let mut st = self.st.borrow_mut();
             let mut socket = Socket::new(handlers, data, allow_half_open);
             socket.stream = Some(stream);
             socket.listener = Some(listener);
-            let open_now = tls_state.is_none() || socket.handlers.get().present().handshake;
             socket.tls = tls_state;
-            socket.state.life = Lifecycle::connected(if open_now { Announce::Now } else { Announce::AfterHandshake });
+            let effects = socket.state.connected(socket.announce());
             let now = st.books.now;
             // Accepted sockets start with Bun's 120 s idle timeout, counted from `open`.
             socket.timer.period = Some(ACCEPTED_IDLE_TIMEOUT);
@@ -384,10 +377,8 @@ impl EventLoop {
                 return;
             }
             state.books.hold(true);
-            (id, open_now)
+            (id, effects)
         };
-        if open_now {
-            self.emit(id, |h, lp, s, d| h.open(lp, s, d));
-        }
+        self.apply(id, open, None);
     }
 }

@@ -9,6 +9,8 @@ use super::state::*;
 /// it, in order, re-reading the socket between effects (a handler may have closed it).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Effect {
+    /// Fire `open`: the connection is announced.
+    FireOpen,
     /// Fire `end`: the peer's FIN.
     FireEnd,
     /// Fire `drain`: the socket takes writes again.
@@ -150,6 +152,34 @@ impl SocketState {
         let mut fx = Effects::default();
         fx.push(Effect::Release(self.hold));
         fx.push(Effect::FireConnectError);
+        fx
+    }
+
+    /// The connection is established (a connect completed, a listener accepted): `open` fires
+    /// now, or, for TLS without a `handshake` handler, once the handshake completes.
+    #[inline]
+    pub fn connected(&mut self, announce: Announce) -> Effects {
+        debug_assert!(self.life.is_dialing(), "a socket connects once");
+        self.life = Lifecycle::connected(announce);
+        let mut fx = Effects::default();
+        if announce == Announce::Now {
+            fx.push(Effect::FireOpen);
+        }
+        fx
+    }
+
+    /// The TLS handshake completed and its `handshake` handler (if any) returned: a deferred
+    /// `open` fires now, unless that handler closed the socket.
+    #[inline]
+    pub fn handshake_announced(&mut self) -> Effects {
+        let mut fx = Effects::default();
+        if self.life.is_connected() {
+            let (life, open_now) = self.life.handshake_done();
+            self.life = life;
+            if open_now {
+                fx.push(Effect::FireOpen);
+            }
+        }
         fx
     }
 
@@ -385,5 +415,20 @@ mod tests {
         s.read = s.read.peer_fin().0;
         assert_eq!(effects(s.pause()), []);
         assert_eq!(effects(s.resume()), [], "a finished read side is not reopened");
+    }
+
+    #[test]
+    fn open_fires_at_connect_or_after_the_handshake_and_never_after_a_close() {
+        let mut plain = SocketState::new(HalfOpen::Refused);
+        assert_eq!(effects(plain.connected(Announce::Now)), [Effect::FireOpen]);
+        assert_eq!(effects(plain.handshake_announced()), [], "an open socket is not announced twice");
+        let mut tls = SocketState::new(HalfOpen::Refused);
+        assert_eq!(effects(tls.connected(Announce::AfterHandshake)), []);
+        assert_eq!(effects(tls.handshake_announced()), [Effect::FireOpen]);
+        assert_eq!(tls.life, Lifecycle::Open);
+        let mut closed_in_handshake = SocketState::new(HalfOpen::Refused);
+        closed_in_handshake.connected(Announce::AfterHandshake);
+        closed_in_handshake.close();
+        assert_eq!(effects(closed_in_handshake.handshake_announced()), [], "closed inside `handshake`: no `open`");
     }
 }

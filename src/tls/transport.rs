@@ -4,7 +4,7 @@ use super::{HANDSHAKE_BUDGET, TlsState, tls_failure};
 use crate::error::NetError;
 use crate::event_loop::{EventLoop, Lease, READ_BUDGET};
 use crate::os::Stream;
-use crate::socket::{CloseHow, ReadSide};
+use crate::socket::{CloseHow, Effects, ReadSide};
 use crate::write_queue::WriteQueue;
 use std::io::{self, ErrorKind, IoSlice, Read, Write};
 
@@ -374,22 +374,22 @@ impl EventLoop {
         if open_now {
             // `handshake` (a table reloaded before the handshake ended has both) may have
             // closed the socket: then no `open`.
-            let live = {
+            let effects = {
                 let mut st = self.st.borrow_mut();
                 let now = st.books.now;
                 let state = &mut *st;
                 match state.sockets.get_mut(id) {
-                    Some(s) if s.state.life.is_connected() => {
-                        s.state.life = s.state.life.handshake_done().0;
-                        s.start_idle_timer(id, &mut state.books.timers, now);
-                        true
+                    Some(s) => {
+                        let effects = s.state.handshake_announced();
+                        if !effects.is_empty() {
+                            s.start_idle_timer(id, &mut state.books.timers, now);
+                        }
+                        effects
                     }
-                    _ => false,
+                    None => Effects::default(),
                 }
             };
-            if live {
-                self.emit(id, |h, lp, s, d| h.open(lp, s, d));
-            }
+            self.apply(id, effects, None);
         }
         self.on_writable(id);
     }
