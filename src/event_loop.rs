@@ -608,6 +608,13 @@ impl EventLoop {
     }
 
     fn run_again_lists(&self) {
+        // The common case: no socket left over budget, no listener to accept again.
+        {
+            let st = self.st.borrow();
+            if st.books.read_again.is_empty() && st.books.accept_again.is_empty() {
+                return;
+            }
+        }
         let mut reads = std::mem::take(&mut self.st.borrow_mut().books.read_again);
         // A socket can be listed twice (resumed, then out of budget): one turn each iteration.
         reads.sort_unstable();
@@ -712,6 +719,9 @@ impl EventLoop {
 
     /// Listeners that hit EMFILE try again once their back-off passed.
     fn retry_accepts(&self) {
+        if self.st.borrow().books.accept_retry.is_empty() {
+            return;
+        }
         let due = take_due(&mut self.st.borrow_mut().books.accept_retry);
         // Not retried yet when a handler panicked: they try again at the next tick.
         let put_back = self.put_back_ids(|b| &mut b.accept_again);

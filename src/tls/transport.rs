@@ -4,7 +4,7 @@ use super::{HANDSHAKE_BUDGET, TlsState, tls_failure};
 use crate::error::NetError;
 use crate::event_loop::{EventLoop, Lease, READ_BUDGET};
 use crate::os::Stream;
-use crate::socket::{CloseHow, Effects, ReadSide};
+use crate::socket::{CloseHow, Effects, ReadSide, Socket};
 use crate::write_queue::WriteQueue;
 use std::io::{self, ErrorKind, IoSlice, Read, Write};
 
@@ -109,28 +109,37 @@ struct Step {
     reset: Option<NetError>,
     /// Out of handshake budget this iteration.
     deferred: bool,
+    /// Where the plaintext goes, judged at the read: valid while no handler ran since (no
+    /// handshake completed in this step).
+    gate: Gate,
 }
 
 /// What may happen to input (plaintext or the peer's end of stream) read for a socket, judged
 /// after the handlers of the same read ran: they may have paused, closed or shut the read side.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
 enum Gate {
     /// Open, reading: deliver now.
     Deliver,
     /// Paused: keep it for `resume` (the header: reading: no `data`, FIN deferred).
     Hold,
     /// Closed, read side shut, or never opened: nobody reads it.
+    #[default]
     Discard,
+}
+
+impl Gate {
+    fn of(s: &Socket) -> Gate {
+        if s.state.life.open_fired() && s.state.read != ReadSide::Shut && s.tls.is_some() {
+            if s.state.read.holds_input(s.state.reset) { Gate::Hold } else { Gate::Deliver }
+        } else {
+            Gate::Discard
+        }
+    }
 }
 
 impl EventLoop {
     fn read_gate(&self, id: u64) -> Gate {
-        match self.st.borrow().sockets.get(id) {
-            Some(s) if s.state.life.open_fired() && s.state.read != ReadSide::Shut && s.tls.is_some() => {
-                if s.state.read.holds_input(s.state.reset) { Gate::Hold } else { Gate::Deliver }
-            }
-            _ => Gate::Discard,
-        }
+        self.st.borrow().sockets.get(id).map_or(Gate::Discard, Gate::of)
     }
 
     fn tls_mut<R>(&self, id: u64, f: impl FnOnce(&mut TlsState) -> R) -> Option<R> {
@@ -221,7 +230,9 @@ impl EventLoop {
                 self.tls_handshake_done(id);
             }
             if step.plain > 0 {
-                match self.read_gate(id) {
+                // `handshake` and `open` may have paused or closed the socket.
+                let gate = if step.handshake_done { self.read_gate(id) } else { step.gate };
+                match gate {
                     Gate::Deliver => {
                         self.emit(id, |h, lp, s, d| h.data(lp, s, d, &plain[..step.plain]));
                     }
@@ -328,13 +339,16 @@ impl EventLoop {
             // Plaintext leaves rustls' 16 KiB buffer at once, so read_tls can always go on; on
             // a failure, what decrypted before the bad record is still taken (and delivered
             // before the error).
-            loop {
-                if step.plain == plain.len() {
-                    break;
-                }
+            // After a success rustls says how much plaintext waits, so no read ends in the
+            // WouldBlock error (an allocation-free but not free io::Error) when it is all taken.
+            let mut waiting = processed.as_ref().map_or(usize::MAX, |io| io.plaintext_bytes_to_read());
+            while waiting > 0 && step.plain < plain.len() {
                 match tls.conn.reader().read(&mut plain[step.plain..]) {
                     Ok(0) => break,
-                    Ok(k) => step.plain += k,
+                    Ok(k) => {
+                        step.plain += k;
+                        waiting = waiting.saturating_sub(k);
+                    }
                     Err(_) => break,
                 }
             }
@@ -352,6 +366,7 @@ impl EventLoop {
         if step.plain > 0 {
             let now = state.books.now;
             s.touch(id, &mut state.books.timers, now);
+            step.gate = Gate::of(s);
         }
         step
     }
