@@ -14,7 +14,9 @@
  * Key log: client and server each log to their own file (keylog_file); inside `handshake` the
  * handler reads its file and finds one CLIENT_TRAFFIC_SECRET_0 line (TLS 1.3) or CLIENT_RANDOM line
  * (TLS 1.2) per handshake so far, this one included: the lines are written before the handler.
- * The client's and the server's lines are the same (same secrets on both ends). */
+ * The client's and the server's lines are the same (same secrets on both ends).
+ * A keylog_file that cannot be opened (a directory: -EISDIR; a missing directory: -ENOENT) fails
+ * listen and connect at the call; nothing is created and nothing fires. */
 #include "harness.h"
 
 #define CONNECTS 3
@@ -164,7 +166,47 @@ static void run_case(const char *name, uint16_t client_max, bool client_disable,
   for (int i = 0; i < CONNECTS; i++) rec_free(&cr[i]);
 }
 
+/* a keylog_file that cannot be opened fails listen and connect at the call, fires nothing */
+static void keylog_file_refused(void) {
+  test_case("keylog_file a directory or in a missing directory: listen and connect fail");
+  bun_tcp_loop *loop = new_loop();
+  bun_tcp_handlers h = rec_tls_handlers();
+  const char *bad[] = {"/", "/nonexistent/bun_tcp/keys.txt"};
+  int32_t want[] = {-EISDIR, -ENOENT};
+  for (int i = 0; i < 2; i++) {
+    tls_cfg server;
+    tls_cfg_server(&server);
+    server.o.keylog_file = bad[i];
+    bun_tcp_listen_options lo;
+    memset(&lo, 0, sizeof lo);
+    lo.hostname = "127.0.0.1";
+    lo.tls = &server.o;
+    bun_tcp_listener l = {0};
+    CHECK_RC(bun_tcp_listen(loop, &lo, &h, &l), want[i]);
+    CHECK_EQ(l.id, 0);
+    tls_cfg client;
+    tls_cfg_client(&client);
+    client.o.keylog_file = bad[i];
+    bun_tcp_connect_options co;
+    memset(&co, 0, sizeof co);
+    co.hostname = "127.0.0.1";
+    co.port = 9;
+    co.tls = &client.o;
+    rec_t r;
+    rec_init(&r);
+    co.data = &r;
+    bun_tcp_socket s = {0};
+    CHECK_RC(bun_tcp_connect(loop, &co, &h, &s), want[i]);
+    CHECK_EQ(s.id, 0);
+  }
+  CHECK_EQ(run_for(loop, 20), 0);
+  CHECK_EQ(bun_tcp_loop_socket_count(loop), 0);
+  CHECK_EQ(bun_tcp_loop_listener_count(loop), 0);
+  bun_tcp_loop_free(loop);
+}
+
 int main(void) {
+  keylog_file_refused();
   static const bool full_then_resumed[CONNECTS] = {false, true, true};
   static const bool always_full[CONNECTS] = {false, false, false};
   run_case("TLS 1.3: full, then resumed on both ends", 0, false, false, true, full_then_resumed);
