@@ -1,5 +1,6 @@
 //! The TLS transport on rustls. A socket's transport is plain or TLS; everything above it
-//! (handlers, queue, timers, liveness) is the same. This module holds the per-socket TLS state,
+//! (handlers, queue, timers, liveness) is the same. This module holds the per-socket TLS state
+//! (with its session queries: resumed or not, exported keying material),
 //! the configuration built from options, verification verdicts, and the ciphertext paths.
 
 mod client_cache;
