@@ -15,6 +15,8 @@
  * handler reads its file and finds one CLIENT_TRAFFIC_SECRET_0 line (TLS 1.3) or CLIENT_RANDOM line
  * (TLS 1.2) per handshake so far, this one included: the lines are written before the handler.
  * The client's and the server's lines are the same (same secrets on both ends).
+ * allow_unauthorized against an untrusted server: the resumed handshake reports the same verdict
+ * (UNABLE_TO_VERIFY_LEAF_SIGNATURE, authorized false) as the full one.
  * A keylog_file that cannot be opened (a directory: -EISDIR; a missing directory: -ENOENT) fails
  * listen and connect at the call; nothing is created and nothing fires. */
 #include "harness.h"
@@ -166,6 +168,44 @@ static void run_case(const char *name, uint16_t client_max, bool client_disable,
   for (int i = 0; i < CONNECTS; i++) rec_free(&cr[i]);
 }
 
+/* allow_unauthorized against a server the client does not trust: the resumed handshake reports the
+ * same verdict as the full one (the chain comes from the session), authorized false both times */
+static void verdict_survives_resumption(void) {
+  test_case("allow_unauthorized: a resumed handshake keeps the verdict");
+  g_logging = false;
+  bun_tcp_loop *loop = new_loop();
+  srv_t sv;
+  srv_init(&sv);
+  tls_cfg server;
+  tls_cfg_init(&server);
+  tls_cfg_chain(&server, "rogue.crt", "rogue.key");
+  bun_tcp_handlers sh = rec_handlers();
+  sh.open = on_open;
+  sh.handshake = on_handshake;
+  sh.data = srv_data;
+  bun_tcp_listener l = listen_tls_srv(loop, &sv, &sh, &server.o, NULL);
+  bun_tcp_handlers ch = rec_handlers();
+  ch.open = on_open;
+  ch.handshake = on_handshake;
+  ch.data = cli_data;
+  for (int i = 0; i < 2; i++) {
+    tls_cfg client;
+    tls_cfg_client(&client);
+    client.o.allow_unauthorized = true;
+    rec_t cr;
+    rec_init(&cr);
+    connect_tls_rec(loop, NULL, bun_tcp_listener_port(l), &cr, &ch, &client.o);
+    RUN_UNTIL(loop, cr.n_close == 1 && sv.n_accepted == i + 1 && sv.socks[i].n_close == 1);
+    CHECK_TRACE(&cr.tr, i == 0 ? "open,reused:no,handshake:ok:UNABLE_TO_VERIFY_LEAF_SIGNATURE,data:ping,end,close"
+                               : "open,reused:yes,handshake:ok:UNABLE_TO_VERIFY_LEAF_SIGNATURE,data:ping,end,close");
+    CHECK(!cr.hs_authorized);
+    rec_free(&cr);
+  }
+  CHECK_OK(bun_tcp_listener_stop(l, true));
+  bun_tcp_loop_free(loop);
+  srv_free(&sv);
+}
+
 /* a keylog_file that cannot be opened fails listen and connect at the call, fires nothing */
 static void keylog_file_refused(void) {
   test_case("keylog_file a directory or in a missing directory: listen and connect fail");
@@ -207,6 +247,7 @@ static void keylog_file_refused(void) {
 
 int main(void) {
   keylog_file_refused();
+  verdict_survives_resumption();
   static const bool full_then_resumed[CONNECTS] = {false, true, true};
   static const bool always_full[CONNECTS] = {false, false, false};
   run_case("TLS 1.3: full, then resumed on both ends", 0, false, false, true, full_then_resumed);
