@@ -962,7 +962,7 @@ bool bun_tcp_socket_session_reused(struct bun_tcp_socket s);
 // Returns: 0, with `out` filled.
 // Errors: BUN_TCP_EINVAL (NULL out or label, `out_len` 0, NULL context with a nonzero
 //   context_len, a label that is not UTF-8), BUN_TCP_ENOTSUP (plain socket, or the handshake has
-//   not completed), BUN_TCP_ETLS (rustls refused, e.g. a reserved label), BUN_TCP_ECLOSED,
+//   not completed), BUN_TCP_ETLS (rustls refused the export), BUN_TCP_ECLOSED,
 //   BUN_TCP_EWRONGTHREAD.
 // Fires: nothing.
 int32_t bun_tcp_socket_export_keying_material(struct bun_tcp_socket s, uint8_t *out, size_t out_len, const char *label, const uint8_t *context, size_t context_len);

@@ -149,7 +149,7 @@ pub extern "C" fn bun_tcp_socket_session_reused(s: bun_tcp_socket) -> bool {
 /// Returns: 0, with `out` filled.
 /// Errors: BUN_TCP_EINVAL (NULL out or label, `out_len` 0, NULL context with a nonzero
 ///   context_len, a label that is not UTF-8), BUN_TCP_ENOTSUP (plain socket, or the handshake has
-///   not completed), BUN_TCP_ETLS (rustls refused, e.g. a reserved label), BUN_TCP_ECLOSED,
+///   not completed), BUN_TCP_ETLS (rustls refused the export), BUN_TCP_ECLOSED,
 ///   BUN_TCP_EWRONGTHREAD.
 /// Fires: nothing.
 #[unsafe(no_mangle)]
