@@ -456,6 +456,9 @@ fn write_and_drain_move_every_byte_even_when_the_kernel_never_pushes_back() {
     run_until(&lp, LIMIT, "all bytes", || server.received().len() == total);
 }
 
+/// What one end saw in `handshake`: whether it resumed, and its exported keying material.
+type SessionView = (bool, Vec<u8>);
+
 /// SPEC 8.5: connects with equal options (built anew each time) share the loop's session cache:
 /// the second handshake resumes on both ends, and both ends export the same keying material.
 #[test]
@@ -463,7 +466,7 @@ fn equal_options_resume_and_both_ends_export_the_same_keying_material() {
     use std::cell::RefCell;
     let lp = EventLoop::new().unwrap();
     let server = Recorder::with_handshake(&[]);
-    let server_seen: Rc<RefCell<Vec<(bool, Vec<u8>)>>> = Rc::default();
+    let server_seen: Rc<RefCell<Vec<SessionView>>> = Rc::default();
     let seen = server_seen.clone();
     server.on(move |lp, s, e| {
         if let Event::Handshake(true, None) = e {
@@ -476,7 +479,7 @@ fn equal_options_resume_and_both_ends_export_the_same_keying_material() {
     let mut client_seen = Vec::new();
     for _ in 0..2 {
         let client = Recorder::with_handshake(&[]);
-        let seen: Rc<RefCell<Option<(bool, Vec<u8>)>>> = Rc::default();
+        let seen: Rc<RefCell<Option<SessionView>>> = Rc::default();
         let mine = seen.clone();
         client.on(move |lp, s, e| {
             if let Event::Handshake(true, None) = e {
