@@ -252,27 +252,35 @@ static void s_server_case(const char *version_flag, bool tls12, const char *labe
   char name[128];
   snprintf(name, sizeof name, "bun_tcp client -> openssl s_server %s: full, then resumed", version_flag);
   test_case(name);
-  uint16_t port;
-  int probe = raw_tcp_bound(false, &port); /* a free port for s_server */
-  close(probe);
-  char port_s[16];
-  snprintf(port_s, sizeof port_s, "%u", (unsigned)port);
   const char *out = tmp_path("s_server.txt");
   const char *klog = tmp_path("s_server-keylog.txt");
   const char *ours = tmp_path("client-keylog.txt");
-  unlink(out); /* else the last case's "ACCEPT" could be read before the child truncates it */
-  unlink(klog);
-  unlink(ours);
-  /* line-buffered output: "ACCEPT" and each connection's lines reach the file at once */
-  char *argv[] = {"stdbuf", "-oL", "-eL", "openssl", "s_server", "-accept", port_s, "-4", (char *)version_flag, "-cert",
-                  (char *)tls_path("server.crt"), "-key", (char *)tls_path("server.key"), "-keylogfile",
-                  (char *)klog, "-keymatexport", LABEL, "-keymatexportlen", "32", NULL};
-  child_t srv = spawn(argv, NULL, out);
   bun_tcp_loop *loop = new_loop();
-  RUN_UNTIL(loop, file_count(out, "ACCEPT") > 0 || child_exited(&srv));
-  char *text = slurp(out);
-  CHECK_MSG(!srv.done, "s_server exited:\n%s", text);
-  free(text);
+  uint16_t port = 0;
+  child_t srv;
+  /* s_server gets a port that was free a moment ago; another process may take it first, so a
+   * failed start is retried on another port */
+  for (int attempt = 0;; attempt++) {
+    int probe = raw_tcp_bound(false, &port);
+    close(probe);
+    char port_s[16];
+    snprintf(port_s, sizeof port_s, "%u", (unsigned)port);
+    unlink(out); /* else the last run's "ACCEPT" could be read before the child truncates it */
+    unlink(klog);
+    unlink(ours);
+    /* line-buffered output: "ACCEPT" and each connection's lines reach the file at once */
+    char *argv[] = {"stdbuf", "-oL", "-eL", "openssl", "s_server", "-accept", port_s, "-4", (char *)version_flag,
+                    "-cert", (char *)tls_path("server.crt"), "-key", (char *)tls_path("server.key"),
+                    "-keylogfile", (char *)klog, "-keymatexport", LABEL, "-keymatexportlen", "32", NULL};
+    srv = spawn(argv, NULL, out);
+    RUN_UNTIL(loop, file_count(out, "ACCEPT") > 0 || child_exited(&srv));
+    if (!srv.done) break;
+    char *text = slurp(out);
+    CHECK_MSG(attempt < 3, "s_server exited:\n%s", text);
+    free(text);
+    close(srv.stdin_w);
+  }
+  char *text = NULL;
   bun_tcp_handlers ch = rec_handlers();
   ch.handshake = cli_handshake;
   memset(g_cli, 0, sizeof g_cli);
