@@ -14,7 +14,7 @@ foreach(src IN LISTS BUN_TCP_DOCS_EXAMPLES)
     TIMEOUT 60 LABELS "example" SKIP_RETURN_CODE 77
     WORKING_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}"
     ENVIRONMENT "${BUN_TCP_TEST_ENV}")
-  if(name STREQUAL "tls")
+  if(name MATCHES "^tls")
     set_tests_properties(docs_${name} PROPERTIES
       FIXTURES_REQUIRED bun_tcp_tls_fixtures ENVIRONMENT "${BUN_TCP_TLS_TEST_ENV}")
   endif()

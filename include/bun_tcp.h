@@ -200,6 +200,18 @@ typedef struct bun_tcp_tls_options {
   uint16_t min_version;
   // Highest TLS version: 0 = TLS 1.3, or BUN_TCP_TLS1_2 / BUN_TCP_TLS1_3.
   uint16_t max_version;
+  // NSS key log lines (SSLKEYLOGFILE format, for Wireshark) appended to this file, created
+  // (mode 0600) if missing; NULL = off. Servers log too. Each handshake's lines are written
+  // before its `handshake` / `open` handler runs. A file that cannot be opened fails
+  // listen / connect with its errno (syscall "open").
+  const char *keylog_file;
+  // Session resumption is on by default: a server issues TLS 1.3 tickets and keeps a bounded
+  // TLS 1.2 session cache; a loop's client connects with equal TLS options (equal content:
+  // PEM bytes, every option, and for the *_file options the path and the file's content
+  // read at each connect; `server_name` aside) share one session cache, so a reconnect to
+  // the same server resumes (see `bun_tcp_socket_session_reused`). true turns it off for
+  // this end.
+  bool disable_session_resumption;
 } bun_tcp_tls_options;
 
 // Options of `bun_tcp_listen`. A zero-filled struct means Bun's defaults.
@@ -524,6 +536,20 @@ void *bun_tcp_listener_data(struct bun_tcp_listener l);
 // Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
 // Fires: nothing.
 int32_t bun_tcp_listener_set_data(struct bun_tcp_listener l, void *data);
+
+// Certificate rotation: the TLS listener's next handshakes use `tls` (its certificates, keys,
+// CA and every other TLS option, read and checked now); sockets already accepted keep the
+// configuration they started with (beyond Bun: Node's `server.setSecureContext`). The new
+// configuration starts with its own tickets and session cache: sessions of the old one do not
+// resume. `tls` is read during the call only.
+//
+// Returns: 0.
+// Errors (the old configuration stays in place): BUN_TCP_EINVAL (NULL tls), the TLS option
+//   errors of `bun_tcp_listen` (BUN_TCP_ETLS_BAD_PEM, BUN_TCP_ETLS_KEY_MISMATCH, ...),
+//   BUN_TCP_ENOTSUP (a plain listener), BUN_TCP_ECLOSED (zero, stale or stopped listener),
+//   BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_listener_set_tls(struct bun_tcp_listener l, const struct bun_tcp_tls_options *tls);
 
 // --- Connect ---
 //
@@ -917,6 +943,29 @@ const char *bun_tcp_socket_cipher(struct bun_tcp_socket s);
 //   BUN_TCP_ECLOSED (stale handle), BUN_TCP_EWRONGTHREAD.
 // Fires: nothing.
 int32_t bun_tcp_socket_peer_certificate(struct bun_tcp_socket s, uint8_t *buf, size_t buf_len);
+
+// Tells whether the socket's TLS handshake resumed an earlier session (a TLS 1.3 ticket or a
+// TLS 1.2 session), on the client and on the server. Resumption is on by default (see
+// `disable_session_resumption` in `bun_tcp_tls_options`).
+//
+// Returns: true once a resumed handshake completed; false for a full handshake, plain sockets,
+//   during the handshake, and for stale handles and another thread's sockets.
+// Errors: none returned.
+// Fires: nothing.
+bool bun_tcp_socket_session_reused(struct bun_tcp_socket s);
+
+// Exports `out_len` bytes of keying material (RFC 5705; TLS 1.3: RFC 8446 §7.5) for channel
+// binding: what `openssl s_client -keymatexport LABEL -keymatexportlen N` prints on the other
+// end for the same session. `label` is a NUL-terminated string; `context` NULL means no context
+// (which differs from an empty context: `context` non-NULL with `context_len` 0).
+//
+// Returns: 0, with `out` filled.
+// Errors: BUN_TCP_EINVAL (NULL out or label, `out_len` 0, NULL context with a nonzero
+//   context_len, a label that is not UTF-8), BUN_TCP_ENOTSUP (plain socket, or the handshake has
+//   not completed), BUN_TCP_ETLS (rustls refused the export), BUN_TCP_ECLOSED,
+//   BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_export_keying_material(struct bun_tcp_socket s, uint8_t *out, size_t out_len, const char *label, const uint8_t *context, size_t context_len);
 
 // STARTTLS: turns an open plain socket into a TLS socket, with a new handler table (copied).
 //

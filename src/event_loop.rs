@@ -159,6 +159,8 @@ pub struct EventLoop {
     pub(crate) recv_buf: RefCell<Vec<u8>>,
     /// Decrypted bytes of TLS sockets (the receive buffer holds their ciphertext).
     pub(crate) plain_buf: RefCell<Vec<u8>>,
+    /// Client TLS configs by options' content: equal options share one session cache.
+    pub(crate) client_tls: RefCell<crate::tls::ClientConfigCache>,
     waker: Arc<Waker>,
     dns_tx: Sender<Resolved>,
     dns_rx: Receiver<Resolved>,
@@ -294,6 +296,7 @@ impl EventLoop {
             recv_buf: RefCell::new(vec![0; RECV_BUFFER_SIZE]),
             // Room for one receive buffer of plaintext plus what rustls may still hold.
             plain_buf: RefCell::new(vec![0; RECV_BUFFER_SIZE + 64 * 1024]),
+            client_tls: RefCell::new(crate::tls::ClientConfigCache::default()),
             waker: Arc::new(waker),
             dns_tx,
             dns_rx,

@@ -247,6 +247,23 @@ impl EventLoop {
         self.with_listener(id, |l| l.handlers.replace(handlers))
     }
 
+    /// Certificate rotation: new handshakes use a config built from `tls` (certificates, keys,
+    /// CA, every option); sockets already accepted keep the config they started with. The new
+    /// config has its own tickets and session cache, so sessions of the old one do not resume.
+    /// Bad options fail here and leave the old config. A plain listener: ENOTSUP; a stopped or
+    /// stale one: ECLOSED.
+    pub fn set_listener_tls(&self, id: ListenerId, tls: &crate::TlsOptions) -> Result<(), NetError> {
+        self.with_listener(id, |l| match (&l.io, &l.tls) {
+            (None, _) => Err(NetError::new(crate::error::ECLOSED, "the listener was stopped")),
+            (Some(_), None) => {
+                Err(NetError::new(crate::error::ENOTSUP, "a plain listener cannot take TLS options (listen with tls)"))
+            }
+            (Some(_), Some(_)) => Ok(()),
+        })??;
+        let config = Arc::new(server_config(tls)?);
+        self.with_listener(id, |l| l.tls = Some(config))
+    }
+
     /// The bound port (0 for unix sockets).
     pub fn listener_port(&self, id: ListenerId) -> Result<u16, NetError> {
         self.with_listener(id, |l| l.port)

@@ -455,3 +455,55 @@ fn write_and_drain_move_every_byte_even_when_the_kernel_never_pushes_back() {
     connect(&lp, "localhost", port, trusting_ca(), client.clone());
     run_until(&lp, LIMIT, "all bytes", || server.received().len() == total);
 }
+
+/// What one end saw in `handshake`: whether it resumed, and its exported keying material.
+type SessionView = (bool, Vec<u8>);
+
+/// SPEC 8.5: connects with equal options (built anew each time) share the loop's session cache:
+/// the second handshake resumes on both ends, and both ends export the same keying material.
+#[test]
+fn equal_options_resume_and_both_ends_export_the_same_keying_material() {
+    use std::cell::RefCell;
+    let lp = EventLoop::new().unwrap();
+    let server = Recorder::with_handshake(&[]);
+    let server_seen: Rc<RefCell<Vec<SessionView>>> = Rc::default();
+    let seen = server_seen.clone();
+    server.on(move |lp, s, e| {
+        if let Event::Handshake(true, None) = e {
+            let mut km = vec![0u8; 32];
+            lp.export_keying_material(s, &mut km, b"EXPERIMENTAL-core", None).unwrap();
+            seen.borrow_mut().push((lp.session_reused(s).unwrap(), km));
+        }
+    });
+    let port = listen(&lp, server_tls("server.crt", "server.key"), server.clone());
+    let mut client_seen = Vec::new();
+    for _ in 0..2 {
+        let client = Recorder::with_handshake(&[]);
+        let seen: Rc<RefCell<Option<SessionView>>> = Rc::default();
+        let mine = seen.clone();
+        client.on(move |lp, s, e| {
+            if let Event::Handshake(true, None) = e {
+                let mut km = vec![0u8; 32];
+                assert!(lp.export_keying_material(s, &mut km, b"EXPERIMENTAL-core", Some(b"")).is_ok());
+                lp.export_keying_material(s, &mut km, b"EXPERIMENTAL-core", None).unwrap();
+                *mine.borrow_mut() = Some((lp.session_reused(s).unwrap(), km));
+                lp.end(s, b"").unwrap();
+            }
+        });
+        let s = connect(&lp, "localhost", port, trusting_ca(), client.clone());
+        assert!(!lp.session_reused(s).unwrap(), "connecting");
+        let mut km = [0u8; 8];
+        let before = lp.export_keying_material(s, &mut km, b"EXPERIMENTAL-core", None).unwrap_err();
+        assert_eq!(before.code, bun_tcp::error::ENOTSUP, "before the handshake");
+        run_until(&lp, LIMIT, "client closed", || closed(&client));
+        client_seen.push(seen.borrow().clone().expect("handshake"));
+    }
+    run_until(&lp, LIMIT, "server saw both", || server_seen.borrow().len() == 2);
+    let server_seen = server_seen.borrow();
+    assert_eq!((client_seen[0].0, server_seen[0].0), (false, false), "first: full handshake");
+    assert_eq!((client_seen[1].0, server_seen[1].0), (true, true), "second: resumed on both ends");
+    for i in 0..2 {
+        assert_eq!(client_seen[i].1, server_seen[i].1, "connection {i}: same keying material");
+    }
+    assert_ne!(client_seen[0].1, client_seen[1].1, "each connection has its own");
+}

@@ -104,6 +104,17 @@ pub fn bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], NetError> {
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
+/// A writable byte range (non-NULL: callers check NULL first with their own message).
+pub fn bytes_mut<'a>(ptr: *mut u8, len: usize) -> Result<&'a mut [u8], NetError> {
+    if ptr.is_null() {
+        return Err(NetError::invalid("out is NULL"));
+    }
+    check_span(ptr.cast_const(), len, "out_len")?;
+    // SAFETY: the caller passes `len` writable bytes at `ptr` (the header's contract), not
+    // aliased by any other argument during the call.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
+}
+
 /// A copied handler table.
 pub fn handlers(p: *const bun_tcp_handlers) -> Result<Rc<dyn Handlers>, NetError> {
     if p.is_null() {
@@ -197,5 +208,7 @@ pub fn tls_options(p: *const bun_tcp_tls_options) -> Result<Option<TlsOptions>, 
         alpn,
         min_version: o.min_version,
         max_version: o.max_version,
+        keylog_file: opt_path(o.keylog_file, "keylog_file")?,
+        disable_session_resumption: o.disable_session_resumption,
     }))
 }

@@ -182,3 +182,29 @@ pub extern "C" fn bun_tcp_listener_data(l: bun_tcp_listener) -> *mut c_void {
 pub extern "C" fn bun_tcp_listener_set_data(l: bun_tcp_listener, data: *mut c_void) -> i32 {
     ffi_call(|| with_listener(l, |c| c, |core, id| core.set_listener_data(id, data).map(|()| 0)))
 }
+
+/// Certificate rotation: the TLS listener's next handshakes use `tls` (its certificates, keys,
+/// CA and every other TLS option, read and checked now); sockets already accepted keep the
+/// configuration they started with (beyond Bun: Node's `server.setSecureContext`). The new
+/// configuration starts with its own tickets and session cache: sessions of the old one do not
+/// resume. `tls` is read during the call only.
+///
+/// Returns: 0.
+/// Errors (the old configuration stays in place): BUN_TCP_EINVAL (NULL tls), the TLS option
+///   errors of `bun_tcp_listen` (BUN_TCP_ETLS_BAD_PEM, BUN_TCP_ETLS_KEY_MISMATCH, ...),
+///   BUN_TCP_ENOTSUP (a plain listener), BUN_TCP_ECLOSED (zero, stale or stopped listener),
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_listener_set_tls(l: bun_tcp_listener, tls: *const super::types::bun_tcp_tls_options) -> i32 {
+    ffi_call(|| {
+        with_listener(
+            l,
+            |c| c,
+            |core, id| {
+                let opts = input::tls_options(tls)?.ok_or_else(|| NetError::invalid("tls is NULL"))?;
+                core.set_listener_tls(id, &opts).map(|()| 0)
+            },
+        )
+    })
+}

@@ -128,6 +128,66 @@ pub extern "C" fn bun_tcp_socket_peer_certificate(s: bun_tcp_socket, buf: *mut u
     })
 }
 
+/// Tells whether the socket's TLS handshake resumed an earlier session (a TLS 1.3 ticket or a
+/// TLS 1.2 session), on the client and on the server. Resumption is on by default (see
+/// `disable_session_resumption` in `bun_tcp_tls_options`).
+///
+/// Returns: true once a resumed handshake completed; false for a full handshake, plain sockets,
+///   during the handshake, and for stale handles and another thread's sockets.
+/// Errors: none returned.
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_session_reused(s: bun_tcp_socket) -> bool {
+    ffi_call(|| with_socket(s, |_| false, |core, id| core.session_reused(id)))
+}
+
+/// Exports `out_len` bytes of keying material (RFC 5705; TLS 1.3: RFC 8446 §7.5) for channel
+/// binding: what `openssl s_client -keymatexport LABEL -keymatexportlen N` prints on the other
+/// end for the same session. `label` is a NUL-terminated string; `context` NULL means no context
+/// (which differs from an empty context: `context` non-NULL with `context_len` 0).
+///
+/// Returns: 0, with `out` filled.
+/// Errors: BUN_TCP_EINVAL (NULL out or label, `out_len` 0, NULL context with a nonzero
+///   context_len, a label that is not UTF-8), BUN_TCP_ENOTSUP (plain socket, or the handshake has
+///   not completed), BUN_TCP_ETLS (rustls refused the export), BUN_TCP_ECLOSED,
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_export_keying_material(
+    s: bun_tcp_socket,
+    out: *mut u8,
+    out_len: usize,
+    label: *const c_char,
+    context: *const u8,
+    context_len: usize,
+) -> i32 {
+    ffi_call(|| {
+        with_socket(
+            s,
+            |c| c,
+            |core, id| {
+                if out.is_null() {
+                    return Err(NetError::invalid("out is NULL"));
+                }
+                if out_len == 0 {
+                    return Err(NetError::invalid("out_len is 0"));
+                }
+                let label = input::opt_str(label, "label")?.ok_or_else(|| NetError::invalid("label is NULL"))?;
+                let context = if context.is_null() {
+                    if context_len != 0 {
+                        return Err(NetError::invalid("context is NULL but context_len is not 0"));
+                    }
+                    None
+                } else {
+                    Some(input::bytes(context, context_len)?)
+                };
+                let out = input::bytes_mut(out, out_len)?;
+                core.export_keying_material(id, out, label.as_bytes(), context).map(|()| 0)
+            },
+        )
+    })
+}
+
 /// STARTTLS: turns an open plain socket into a TLS socket, with a new handler table (copied).
 ///
 /// As a client (`is_server` false) it sends the ClientHello now; `tls->server_name` defaults to

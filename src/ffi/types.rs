@@ -145,6 +145,18 @@ pub struct bun_tcp_tls_options {
     pub min_version: u16,
     /// Highest TLS version: 0 = TLS 1.3, or BUN_TCP_TLS1_2 / BUN_TCP_TLS1_3.
     pub max_version: u16,
+    /// NSS key log lines (SSLKEYLOGFILE format, for Wireshark) appended to this file, created
+    /// (mode 0600) if missing; NULL = off. Servers log too. Each handshake's lines are written
+    /// before its `handshake` / `open` handler runs. A file that cannot be opened fails
+    /// listen / connect with its errno (syscall "open").
+    pub keylog_file: *const c_char,
+    /// Session resumption is on by default: a server issues TLS 1.3 tickets and keeps a bounded
+    /// TLS 1.2 session cache; a loop's client connects with equal TLS options (equal content:
+    /// PEM bytes, every option, and for the *_file options the path and the file's content
+    /// read at each connect; `server_name` aside) share one session cache, so a reconnect to
+    /// the same server resumes (see `bun_tcp_socket_session_reused`). true turns it off for
+    /// this end.
+    pub disable_session_resumption: bool,
 }
 
 /// Options of `bun_tcp_listen`. A zero-filled struct means Bun's defaults.

@@ -28,7 +28,7 @@ impl EventLoop {
                 Plan::Unix(_) => None,
                 _ => Some(host_text.as_str()),
             };
-            socket.tls = Some(Box::new(TlsState::client(tls::client_config(tls_opts, host)?)?));
+            socket.tls = Some(Box::new(TlsState::client(self.client_tls.borrow_mut().client_tls(tls_opts, host)?)?));
         }
         socket.dial().target = match &plan {
             Plan::Unix(name) => name.display(),

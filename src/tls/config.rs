@@ -2,7 +2,7 @@
 //! server's certificate choice by SNI. Every problem fails listen / connect at once with a
 //! message that names it; no handler fires.
 
-use super::verify::{ClientVerifier, ServerVerifier};
+use super::verify::ClientVerifier;
 use crate::error::{EINVAL, ETLS, ETLS_BAD_PEM, ETLS_KEY_ENCRYPTED, ETLS_KEY_MISMATCH, NetError};
 use rustls::client::ResolvesClientCert;
 use rustls::crypto::CryptoProvider;
@@ -10,7 +10,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::server::{ClientHello, ParsedCertificate, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
-use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedProtocolVersion};
+use rustls::{RootCertStore, ServerConfig, SupportedProtocolVersion};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -21,7 +21,9 @@ pub const TLS1_3: u16 = 0x0304;
 
 /// TLS options, as the C struct `bun_tcp_tls_options` carries them. `Default` = verify the peer
 /// against the system trust store, TLS 1.2 and 1.3, no ALPN.
-#[derive(Clone, Debug, Default)]
+/// `Eq` and `Hash` compare content (PEM bytes, paths, every option): a loop's client connects
+/// with equal options share one client config and its session cache (`client_cache.rs`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct TlsOptions {
     /// PEM private keys; key i belongs to certificate chain i.
     pub keys: Vec<Vec<u8>>,
@@ -46,6 +48,10 @@ pub struct TlsOptions {
     pub min_version: u16,
     /// 0 = TLS 1.3; TLS1_2 or TLS1_3.
     pub max_version: u16,
+    /// NSS key log lines (SSLKEYLOGFILE format) are appended to this file.
+    pub keylog_file: Option<PathBuf>,
+    /// No session resumption for this end: no tickets, no session cache.
+    pub disable_session_resumption: bool,
 }
 
 /// The crypto provider this build uses (a cargo feature: aws-lc-rs by default, or ring).
@@ -65,7 +71,7 @@ pub fn provider() -> Arc<CryptoProvider> {
 /// Draws a few random bytes now, on the thread that will run the handshakes: aws-lc seeds its
 /// per-thread generator on first use (about 30 ms of CPU), which would otherwise land on the
 /// first handshake of the loop. Later draws cost next to nothing.
-fn warm_up_rng(provider: &CryptoProvider) {
+pub(super) fn warm_up_rng(provider: &CryptoProvider) {
     let _ = provider.secure_random.fill(&mut [0u8; 16]);
 }
 
@@ -74,7 +80,7 @@ pub fn provider_name() -> &'static str {
     if cfg!(feature = "aws-lc-rs") { "aws-lc-rs" } else { "ring" }
 }
 
-fn tls_error(code: i32, message: String) -> NetError {
+pub(super) fn tls_error(code: i32, message: String) -> NetError {
     NetError::new(code, message)
 }
 
@@ -82,7 +88,7 @@ fn tls_error(code: i32, message: String) -> NetError {
 /// 250 KiB; anything much larger is a mistake (a wrong path, a device), not PEM to hold in memory.
 const PEM_FILE_CAP: u64 = 4 * 1024 * 1024;
 
-fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, NetError> {
+pub(super) fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, NetError> {
     use crate::os::FileRefusal;
     let shown = path.display();
     crate::os::read_small_file(path, PEM_FILE_CAP).map_err(|refusal| match refusal {
@@ -232,12 +238,12 @@ fn system_roots() -> Result<Arc<RootCertStore>, NetError> {
     Ok(roots.clone())
 }
 
-fn trust_roots(opts: &TlsOptions) -> Result<Arc<RootCertStore>, NetError> {
+pub(super) fn trust_roots(opts: &TlsOptions) -> Result<Arc<RootCertStore>, NetError> {
     let cas = gather(&opts.cas, &opts.ca_file, "ca")?;
     if cas.is_empty() { system_roots() } else { Ok(Arc::new(roots_from(&cas)?)) }
 }
 
-fn versions(opts: &TlsOptions) -> Result<Vec<&'static SupportedProtocolVersion>, NetError> {
+pub(super) fn versions(opts: &TlsOptions) -> Result<Vec<&'static SupportedProtocolVersion>, NetError> {
     let min = if opts.min_version == 0 { TLS1_2 } else { opts.min_version };
     let max = if opts.max_version == 0 { TLS1_3 } else { opts.max_version };
     for v in [min, max] {
@@ -261,7 +267,7 @@ fn versions(opts: &TlsOptions) -> Result<Vec<&'static SupportedProtocolVersion>,
 }
 
 /// Certificate chains with their keys, checked to match.
-fn certified_keys(opts: &TlsOptions, provider: &CryptoProvider) -> Result<Vec<Arc<CertifiedKey>>, NetError> {
+pub(super) fn certified_keys(opts: &TlsOptions, provider: &CryptoProvider) -> Result<Vec<Arc<CertifiedKey>>, NetError> {
     let keys = gather(&opts.keys, &opts.key_file, "key")?;
     let certs = gather(&opts.certs, &opts.cert_file, "cert")?;
     if keys.len() != certs.len() {
@@ -317,7 +323,7 @@ impl ResolvesServerCert for SniResolver {
 
 /// A client certificate, when the client options carry one.
 #[derive(Debug)]
-struct FixedClientCert(Arc<CertifiedKey>);
+pub(super) struct FixedClientCert(pub(super) Arc<CertifiedKey>);
 
 impl ResolvesClientCert for FixedClientCert {
     fn resolve(&self, _hints: &[&[u8]], _schemes: &[rustls::SignatureScheme]) -> Option<Arc<CertifiedKey>> {
@@ -362,40 +368,9 @@ pub fn server_config(opts: &TlsOptions) -> Result<ServerTls, NetError> {
     };
     let mut config = builder.with_cert_resolver(Arc::new(SniResolver { keys }));
     config.alpn_protocols = opts.alpn.clone();
+    super::client_cache::server_resumption(&mut config, opts)?;
+    if let Some(path) = &opts.keylog_file {
+        config.key_log = super::keylog::open(path)?;
+    }
     Ok(ServerTls { config: Arc::new(config), client_verifier })
-}
-
-/// A client connection's configuration, its server name, and its verifier (for the verdict).
-pub struct ClientTls {
-    pub config: Arc<ClientConfig>,
-    pub server_name: ServerName<'static>,
-    pub verifier: Arc<ServerVerifier>,
-}
-
-/// Builds a client's TLS configuration for one connection to `host`.
-pub fn client_config(opts: &TlsOptions, host: Option<&str>) -> Result<ClientTls, NetError> {
-    let provider = provider();
-    warm_up_rng(&provider);
-    let name = opts.server_name.as_deref().or(host).unwrap_or("localhost");
-    let unbracketed = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')).unwrap_or(name);
-    let server_name = ServerName::try_from(unbracketed.to_string())
-        .map_err(|_| NetError::new(EINVAL, format!("invalid TLS server name {name:?}")))?;
-    let roots = trust_roots(opts)?;
-    let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
-        .build()
-        .map_err(|e| tls_error(ETLS, format!("server verification: {e}")))?;
-    let verifier = Arc::new(ServerVerifier::new(inner, opts.allow_unauthorized));
-    let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&versions(opts)?)
-        .map_err(|e| tls_error(ETLS, format!("TLS versions: {e}")))?
-        .dangerous()
-        .with_custom_certificate_verifier(verifier.clone());
-    let mut keys = certified_keys(opts, &provider)?;
-    let mut config = match keys.len() {
-        0 => builder.with_no_client_auth(),
-        1 => builder.with_client_cert_resolver(Arc::new(FixedClientCert(keys.remove(0)))),
-        _ => return Err(NetError::invalid("a TLS client takes at most one certificate chain")),
-    };
-    config.alpn_protocols = opts.alpn.clone();
-    Ok(ClientTls { config: Arc::new(config), server_name, verifier })
 }

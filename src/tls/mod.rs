@@ -1,19 +1,22 @@
 //! The TLS transport on rustls. A socket's transport is plain or TLS; everything above it
-//! (handlers, queue, timers, liveness) is the same. This module holds the per-socket TLS state,
+//! (handlers, queue, timers, liveness) is the same. This module holds the per-socket TLS state
+//! (with its session queries: resumed or not, exported keying material),
 //! the configuration built from options, verification verdicts, and the ciphertext paths.
 
+mod client_cache;
 mod config;
 mod der;
+mod keylog;
 mod session;
 mod transport;
 mod verify;
 
-pub(crate) use config::{ServerTls, client_config, server_config};
+pub(crate) use client_cache::{ClientConfigCache, ClientTls};
+pub(crate) use config::{ServerTls, server_config};
 pub use config::{TLS1_2, TLS1_3, TlsOptions, provider_name};
 pub(crate) use transport::{flush_queue_tls, flush_tls, send_tls};
 
-use crate::error::{ECERT_MISSING, ETLS, ETLS_ALERT, ETLS_PROTOCOL, NetError};
-use config::ClientTls;
+use crate::error::{ECERT_MISSING, ENOTSUP, ETLS, ETLS_ALERT, ETLS_PROTOCOL, NetError};
 use rustls::{ClientConnection, Connection, ServerConnection};
 use std::sync::Arc;
 use verify::{ClientVerifier, ServerVerifier};
@@ -36,8 +39,9 @@ pub(crate) struct TlsState {
     pub conn: Connection,
     /// The handshake has not completed yet.
     pub handshaking: bool,
-    /// Client side: records the verdict in allow_unauthorized mode.
-    client_verifier: Option<Arc<ServerVerifier>>,
+    /// Client side: judges the server's chain after the handshake (allow_unauthorized), with
+    /// the name it was checked against.
+    client_verifier: Option<(Arc<ServerVerifier>, rustls::pki_types::ServerName<'static>)>,
     /// Server side with request_cert: computes the verdict after the handshake.
     server_check: Option<Arc<ClientVerifier>>,
     is_server: bool,
@@ -56,13 +60,13 @@ pub(crate) struct TlsState {
 
 impl TlsState {
     pub fn client(tls: ClientTls) -> Result<TlsState, NetError> {
-        let mut conn = ClientConnection::new(tls.config, tls.server_name)
+        let mut conn = ClientConnection::new(tls.config, tls.server_name.clone())
             .map_err(|e| NetError::new(ETLS, format!("TLS client: {e}")))?;
         conn.set_buffer_limit(Some(TLS_BUFFER_LIMIT));
         Ok(TlsState {
             conn: Connection::Client(conn),
             handshaking: true,
-            client_verifier: Some(tls.verifier),
+            client_verifier: Some((tls.verifier, tls.server_name)),
             server_check: None,
             is_server: false,
             verify_error: None,
@@ -102,9 +106,26 @@ impl TlsState {
                 self.authorized = self.verify_error.is_none();
             }
         } else {
-            self.verify_error = self.client_verifier.as_ref().and_then(|v| v.verdict());
+            self.verify_error =
+                self.client_verifier.as_ref().and_then(|(v, name)| v.verdict(self.conn.peer_certificates(), name));
             self.authorized = self.verify_error.is_none();
         }
+    }
+
+    /// The completed handshake resumed a session (a ticket or a TLS 1.2 session id).
+    pub fn session_reused(&self) -> bool {
+        !self.handshaking && self.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed)
+    }
+
+    /// RFC 5705 / RFC 8446 §7.5 keying material into `out`; ENOTSUP before the handshake.
+    pub fn export_keying_material(&self, out: &mut [u8], label: &[u8], context: Option<&[u8]>) -> Result<(), NetError> {
+        if self.handshaking {
+            return Err(NetError::new(ENOTSUP, "no keying material before the TLS handshake completed"));
+        }
+        self.conn
+            .export_keying_material(out, label, context)
+            .map(|_| ())
+            .map_err(|e| NetError::new(ETLS, format!("export_keying_material: {e}")))
     }
 
     /// "TLSv1.2" / "TLSv1.3" once negotiated.

@@ -1,6 +1,6 @@
 //! STARTTLS (upgrading an open plain socket) and the TLS queries of a socket.
 
-use super::{TlsOptions, TlsState, client_config, server_config};
+use super::{TlsOptions, TlsState, server_config};
 use crate::SocketId;
 use crate::error::NetError;
 use crate::event_loop::EventLoop;
@@ -25,7 +25,7 @@ impl EventLoop {
         let state = if is_server {
             TlsState::server(&server_config(opts)?)?
         } else {
-            TlsState::client(client_config(opts, None)?)?
+            TlsState::client(self.client_tls.borrow_mut().client_tls(opts, None)?)?
         };
         let wants_handshake = handlers.present().handshake;
         self.with_live_socket(id, |s, books| {
@@ -91,5 +91,26 @@ impl EventLoop {
     /// The peer's end-entity certificate (DER).
     pub fn peer_certificate(&self, id: SocketId) -> Result<Option<Vec<u8>>, NetError> {
         self.tls_query(id, |t| t.conn.peer_certificates().and_then(|c| c.first()).map(|c| c.to_vec()))
+    }
+
+    /// Whether the completed handshake resumed a session (false for plain sockets and during
+    /// the handshake).
+    pub fn session_reused(&self, id: SocketId) -> Result<bool, NetError> {
+        self.tls_query(id, |t| Some(t.session_reused())).map(|v| v.unwrap_or(false))
+    }
+
+    /// RFC 5705 / RFC 8446 §7.5 keying material into `out` (ENOTSUP: plain, or before the
+    /// handshake completed).
+    pub fn export_keying_material(
+        &self,
+        id: SocketId,
+        out: &mut [u8],
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<(), NetError> {
+        self.with_live_socket(id, |s, _| match s.tls.as_deref() {
+            Some(t) => t.export_keying_material(out, label, context),
+            None => Err(NetError::new(crate::error::ENOTSUP, "a plain socket has no keying material")),
+        })
     }
 }

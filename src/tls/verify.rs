@@ -11,7 +11,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Error, OtherError, SignatureScheme};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Names a verification failure as OpenSSL would.
 pub fn classify(
@@ -74,23 +74,34 @@ pub fn missing_certificate() -> NetError {
     NetError::new(ECERT_MISSING, "the peer sent no certificate")
 }
 
-/// A client's view of the server: webpki verification; with `allow`, a failure is recorded and
-/// the handshake goes on. One per connection, so the recorded verdict belongs to it.
+/// A client's view of the server, shared by every connection of one client config (so it holds
+/// no per-connection state): enforced, a bad certificate aborts the handshake; with `allow`
+/// the handshake goes on and `verdict` judges the chain once it has completed (resumed
+/// handshakes included, whose chain comes from the session).
 #[derive(Debug)]
 pub struct ServerVerifier {
     inner: Arc<rustls::client::WebPkiServerVerifier>,
     allow: bool,
-    verdict: Mutex<Option<NetError>>,
 }
 
 impl ServerVerifier {
     pub fn new(inner: Arc<rustls::client::WebPkiServerVerifier>, allow: bool) -> ServerVerifier {
-        ServerVerifier { inner, allow, verdict: Mutex::new(None) }
+        ServerVerifier { inner, allow }
     }
 
-    /// The failure recorded in `allow` mode (None = verified).
-    pub fn verdict(&self) -> Option<NetError> {
-        self.verdict.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    /// The verdict on the server's chain after a completed handshake (None = verified). In
+    /// enforce mode a completed handshake was verified (now or when its session was made).
+    pub fn verdict(&self, certs: Option<&[CertificateDer<'static>]>, server_name: &ServerName<'_>) -> Option<NetError> {
+        if !self.allow {
+            return None;
+        }
+        let Some((end_entity, intermediates)) = certs.and_then(|c| c.split_first()) else {
+            return Some(missing_certificate());
+        };
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, &[], UnixTime::now())
+            .err()
+            .map(|e| classify(&e, end_entity, intermediates, &server_name.to_str()))
     }
 }
 
@@ -103,18 +114,13 @@ impl ServerCertVerifier for ServerVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        match self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
-            Ok(v) => Ok(v),
-            Err(e) => {
-                let verdict = classify(&e, end_entity, intermediates, &server_name.to_str());
-                if self.allow {
-                    *self.verdict.lock().unwrap_or_else(|p| p.into_inner()) = Some(verdict);
-                    Ok(ServerCertVerified::assertion())
-                } else {
-                    Err(as_rustls_error(verdict))
-                }
-            }
+        if self.allow {
+            // Judged once, after the handshake (`verdict`): the connection goes on either way.
+            return Ok(ServerCertVerified::assertion());
         }
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            .map_err(|e| as_rustls_error(classify(&e, end_entity, intermediates, &server_name.to_str())))
     }
 
     fn verify_tls12_signature(

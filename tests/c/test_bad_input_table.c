@@ -1107,6 +1107,61 @@ static void probe_socket_upgrade_tls(void) {
   CASE_I("the socket stays open", bun_tcp_socket_ready_state(g_client), BUN_TCP_STATE_OPEN);
 }
 
+/* ---- issue 15 (SPEC 8.5): session_reused, export_keying_material, listener_set_tls ---------- */
+
+static void probe_socket_session_reused(void) {
+  bun_tcp_socket s;
+  FOR_BAD_SOCKETS(k, s) CASE_I(bad_names[k], bun_tcp_socket_session_reused(s), false);
+  CASE_I("a plain socket", bun_tcp_socket_session_reused(g_client), false);
+  CASE_I("a TLS socket in its handshake", bun_tcp_socket_session_reused(tls_handshaking_socket()), false);
+}
+
+static void probe_socket_export_keying_material(void) {
+  bun_tcp_socket s;
+  uint8_t out[32];
+  const uint8_t ctx[4] = {1, 2, 3, 4};
+  FOR_BAD_SOCKETS(k, s)
+    CASE_I(bad_names[k], bun_tcp_socket_export_keying_material(s, out, sizeof out, "EXPERIMENTAL", NULL, 0),
+           bad_code(k));
+  CASE_I("NULL out", bun_tcp_socket_export_keying_material(g_client, NULL, 32, "EXPERIMENTAL", NULL, 0),
+         BUN_TCP_EINVAL);
+  CASE_I("out_len 0", bun_tcp_socket_export_keying_material(g_client, out, 0, "EXPERIMENTAL", NULL, 0),
+         BUN_TCP_EINVAL);
+  CASE_I("NULL label", bun_tcp_socket_export_keying_material(g_client, out, sizeof out, NULL, NULL, 0),
+         BUN_TCP_EINVAL);
+  CASE_I("label of invalid UTF-8",
+         bun_tcp_socket_export_keying_material(g_client, out, sizeof out, "\xff\xfe", NULL, 0), BUN_TCP_EINVAL);
+  CASE_I("NULL context with context_len 4",
+         bun_tcp_socket_export_keying_material(g_client, out, sizeof out, "EXPERIMENTAL", NULL, 4), BUN_TCP_EINVAL);
+  CASE_I("context_len SIZE_MAX",
+         bun_tcp_socket_export_keying_material(g_client, out, sizeof out, "EXPERIMENTAL", ctx, SIZE_MAX),
+         BUN_TCP_EINVAL);
+  CASE_I("out_len SIZE_MAX", bun_tcp_socket_export_keying_material(g_client, out, SIZE_MAX, "EXPERIMENTAL", NULL, 0),
+         BUN_TCP_EINVAL);
+  CASE_I("a plain socket", bun_tcp_socket_export_keying_material(g_client, out, sizeof out, "EXPERIMENTAL", ctx, 4),
+         BUN_TCP_ENOTSUP);
+  CASE_I("a TLS socket in its handshake",
+         bun_tcp_socket_export_keying_material(tls_handshaking_socket(), out, sizeof out, "EXPERIMENTAL", NULL, 0),
+         BUN_TCP_ENOTSUP);
+}
+
+static void probe_listener_set_tls(void) {
+  bun_tcp_listener l;
+  bun_tcp_tls_options zero;
+  memset(&zero, 0, sizeof zero);
+  FOR_BAD_LISTENERS(k, l) CASE_I(bad_listener_names[k], bun_tcp_listener_set_tls(l, &zero), bad_code(k));
+  CASE_I("NULL tls", bun_tcp_listener_set_tls(g_listener, NULL), BUN_TCP_EINVAL);
+  CASE_I("a plain listener", bun_tcp_listener_set_tls(g_listener, &zero), BUN_TCP_ENOTSUP);
+  bad_tls_t tls[20];
+  int nt = bad_tls_list(tls, true);
+  /* options that fail while being read fail first; the rest meet the plain listener */
+  for (int i = 0; i < nt; i++)
+    CASE_I(tls[i].what, bun_tcp_listener_set_tls(g_listener, &tls[i].o),
+           tls[i].want == BUN_TCP_EINVAL && strstr(tls[i].what, "without cert") == NULL ? BUN_TCP_EINVAL
+                                                                                        : BUN_TCP_ENOTSUP);
+  CASE_TRUE("the live listener still listens", bun_tcp_listener_port(g_listener) == g_port);
+}
+
 /* ------------------------------------------------------------------------------------------------ */
 /* the table                                                                                        */
 /* ------------------------------------------------------------------------------------------------ */
@@ -1184,6 +1239,10 @@ static const row_t rows[] = {
     ROW(bun_tcp_socket_peer_certificate, probe_socket_peer_certificate),
     ROW(bun_tcp_socket_upgrade_tls, probe_socket_upgrade_tls),
     ROW(bun_tcp_tls_provider, probe_tls_provider),
+    /* issue 15 (SPEC 8.5) */
+    ROW(bun_tcp_socket_session_reused, probe_socket_session_reused),
+    ROW(bun_tcp_socket_export_keying_material, probe_socket_export_keying_material),
+    ROW(bun_tcp_listener_set_tls, probe_listener_set_tls),
 };
 #define ROW_COUNT (sizeof rows / sizeof rows[0])
 
