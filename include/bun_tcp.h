@@ -309,6 +309,23 @@ typedef struct bun_tcp_connect_options {
   const char *unix_path;
   // After the peer's FIN (with an `end` handler), keep the socket writable until `end`.
   bool allow_half_open;
+  // An IP literal ("127.0.0.1", "::1", "[::1]") to bind before connecting; NULL = any. A
+  // name ("localhost" included) is BUN_TCP_EINVALHOST at the call. Only the target addresses
+  // of its family are tried; when none is, `connect_error` fires with -EAFNOSUPPORT (syscall
+  // "bind"). A unix connect with a local address or port is BUN_TCP_EINVAL.
+  const char *local_address;
+  // The local port to bind (0 = any). A port in use: `connect_error` EADDRINUSE, syscall
+  // "bind" (no SO_REUSEADDR: a port held by any socket, one in TIME_WAIT included, is in
+  // use). With a local port the attempts to several addresses run one after the other
+  // instead of racing (two attempts cannot hold one port): the next starts when one fails.
+  uint16_t local_port;
+  // 0 = none (the kernel's limits); else milliseconds from the call until the connection is
+  // complete: resolving, every attempt and, on a TLS client without a `handshake` handler,
+  // the handshake. When it passes: `connect_error` -ETIMEDOUT (syscall "connect"); on a TLS
+  // client with a `handshake` handler, once `open` fired: handshake(false, ETIMEDOUT),
+  // error(ETIMEDOUT), close(ETIMEDOUT). Gone for good once complete (`open` on a plain
+  // socket, the handshake on TLS); independent of `bun_tcp_socket_timeout`.
+  uint32_t connect_timeout_ms;
   // The length of `unix_path` (0 = NUL-terminated), as for listen.
   size_t unix_path_len;
 } bun_tcp_connect_options;
@@ -739,6 +756,21 @@ int32_t bun_tcp_socket_set_no_delay(struct bun_tcp_socket s, bool enable);
 //   -errno of setsockopt.
 // Fires: nothing.
 int32_t bun_tcp_socket_set_keep_alive(struct bun_tcp_socket s, bool enable, uint32_t initial_delay_ms);
+
+// Sets SO_KEEPALIVE with all three times, as libuv's `uv_tcp_keepalive_ex`: TCP_KEEPIDLE =
+// idle_s (seconds of silence before the first probe), TCP_KEEPINTVL = interval_s (seconds
+// between probes), TCP_KEEPCNT = count (unanswered probes before the connection is dropped).
+//
+// Linux accepts idle_s 1..32767, interval_s 1..32767 and count 1..127; every value is checked
+// before any option is set, so a refused call changes nothing. With `enable` false, SO_KEEPALIVE
+// goes off and the three values are ignored. A no-op returning 0 on unix-domain sockets. While
+// connecting, as `bun_tcp_socket_set_no_delay`: the winning attempt has the values after `open`.
+// Returns: 0.
+// Errors: BUN_TCP_EINVAL (with `enable`: a value out of its range), -ENOTCONN (no descriptor
+//   yet: the host name is still resolving), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD, the -errno of
+//   setsockopt (then the options are put back as they were).
+// Fires: nothing.
+int32_t bun_tcp_socket_set_keep_alive_ex(struct bun_tcp_socket s, bool enable, uint32_t idle_s, uint32_t interval_s, uint32_t count);
 
 // --- Socket: queries ---
 //

@@ -13,6 +13,15 @@ fn connect_options(o: &bun_tcp_connect_options) -> Result<ConnectOptions, NetErr
         data: o.data,
         unix: input::unix_name(o.unix_path, o.unix_path_len)?,
         allow_half_open: o.allow_half_open,
+        local_address: match input::opt_host(o.local_address, "local_address")? {
+            Some(text) => Some(crate::addr::parse_ip_literal(&text, "local_address")?),
+            None => None,
+        },
+        local_port: o.local_port,
+        connect_timeout: match o.connect_timeout_ms {
+            0 => None,
+            ms => Some(std::time::Duration::from_millis(u64::from(ms))),
+        },
     })
 }
 
