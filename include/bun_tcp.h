@@ -321,6 +321,23 @@ typedef struct bun_tcp_connect_options {
   const char *unix_path;
   // After the peer's FIN (with an `end` handler), keep the socket writable until `end`.
   bool allow_half_open;
+  // An IP literal ("127.0.0.1", "::1", "[::1]") to bind before connecting; NULL = any. A
+  // name ("localhost" included) is BUN_TCP_EINVALHOST at the call. Only the target addresses
+  // of its family are tried; when none is, `connect_error` fires with -EAFNOSUPPORT (syscall
+  // "bind"). A unix connect with a local address or port is BUN_TCP_EINVAL.
+  const char *local_address;
+  // The local port to bind (0 = any). A port in use: `connect_error` EADDRINUSE, syscall
+  // "bind" (no SO_REUSEADDR: a port held by any socket, one in TIME_WAIT included, is in
+  // use). With a local port the attempts to several addresses run one after the other
+  // instead of racing (two attempts cannot hold one port): the next starts when one fails.
+  uint16_t local_port;
+  // 0 = none (the kernel's limits); else milliseconds from the call until the connection is
+  // complete: resolving, every attempt and, on a TLS client without a `handshake` handler,
+  // the handshake. When it passes: `connect_error` -ETIMEDOUT (syscall "connect"); on a TLS
+  // client with a `handshake` handler, once `open` fired: handshake(false, ETIMEDOUT),
+  // error(ETIMEDOUT), close(ETIMEDOUT). Gone for good once complete (`open` on a plain
+  // socket, the handshake on TLS); independent of `bun_tcp_socket_timeout`.
+  uint32_t connect_timeout_ms;
   // The length of `unix_path` (0 = NUL-terminated), as for listen.
   size_t unix_path_len;
 } bun_tcp_connect_options;
@@ -560,26 +577,35 @@ int32_t bun_tcp_listener_set_tls(struct bun_tcp_listener l, const struct bun_tcp
 // idle threads exit after 2 s); IP literals connect directly. A name with several addresses is
 // connected by Happy Eyeballs (RFC 8305): the families alternate (the resolver's first address
 // first); each attempt runs alone for 250 ms, then the next address starts beside it (at once if
-// the attempt fails); the first to connect wins and the others are closed. `handlers` is copied.
+// the attempt fails); the first to connect wins and the others are closed (with `local_port`
+// they run one at a time instead: the next starts when one fails). Every attempt binds
+// `local_address` / `local_port` first when given, and only the addresses of
+// `local_address`'s family are tried. `connect_timeout_ms` bounds everything from this call to
+// `open` (plain) or the end of the handshake (TLS); after that it never fires. `handlers` is copied.
 // With `tls`, writes before the handshake ends return 0 and `drain` follows.
 // Returns: 0, with the socket written to `*out`.
 // Errors (nothing is written and no handler fires): BUN_TCP_EINVAL (NULL loop, options, handlers
 //   or out; a freed loop; handlers with neither data nor drain; an empty unix path, a leading '\0'
-//   without `unix_path_len`, or another bad unix path as for listen), BUN_TCP_EINVALHOST (a
-//   hostname that is not a host name, bytes that are not UTF-8 included), -ENAMETOOLONG (unix
+//   without `unix_path_len`, or another bad unix path as for listen; `local_address` or
+//   `local_port` with a unix path), BUN_TCP_EINVALHOST (a hostname that is not a host name,
+//   bytes that are not UTF-8 included; a `local_address` that is not an IP literal, a name such
+//   as "localhost" included), -ENAMETOOLONG (unix
 //   path), -ENOMEM (the loop holds as many sockets as it can), the -errno of starting a resolver
 //   thread when none runs, BUN_TCP_ECLOSED (the loop is being freed), BUN_TCP_EWRONGTHREAD; with
 //   `tls`: the TLS option errors listed for `bun_tcp_listen`, and BUN_TCP_EINVAL for an invalid
 //   server_name (not a DNS name or IP literal, or not UTF-8).
 // Fires: nothing now. Later, from the loop, exactly one of `open` or `connect_error`:
 //   `connect_error` for a refused connect (ECONNREFUSED, syscall "connect"), an unknown host
-//   (ENOTFOUND, syscall "getaddrinfo"), a unix-domain listener whose backlog is full (EAGAIN,
-//   syscall "connect", at once and never retried, since Linux refuses such a connect instead of
-//   queueing it); with several addresses only once every one failed, with the last failure's
-//   error. With `tls`, `open` fires at TCP connect when a `handshake` handler is set (and
+//   (ENOTFOUND, syscall "getaddrinfo"), a local port in use (EADDRINUSE, syscall "bind"), a
+//   `local_address` of a family no target address has (EAFNOSUPPORT, syscall "bind"), the
+//   `connect_timeout_ms` passing (ETIMEDOUT, syscall "connect"), a unix-domain listener whose
+//   backlog is full (EAGAIN, syscall "connect", at once and never retried, since Linux refuses
+//   such a connect instead of queueing it); with several addresses only once every one failed,
+//   with the last failure's error. With `tls`, `open` fires at TCP connect when a `handshake` handler is set (and
 //   `handshake` when the handshake ends), else `open` waits for the handshake; a rejected server
 //   fires `connect_error` with the verdict (or, with a `handshake` handler: handshake(false, err),
-//   error(err), close(err)).
+//   error(err), close(err)); so does a `connect_timeout_ms` passing during the handshake, with
+//   ETIMEDOUT.
 int32_t bun_tcp_connect(struct bun_tcp_loop *loop_, const struct bun_tcp_connect_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_socket *out);
 
 // --- Socket: I/O ---
@@ -765,6 +791,21 @@ int32_t bun_tcp_socket_set_no_delay(struct bun_tcp_socket s, bool enable);
 //   -errno of setsockopt.
 // Fires: nothing.
 int32_t bun_tcp_socket_set_keep_alive(struct bun_tcp_socket s, bool enable, uint32_t initial_delay_ms);
+
+// Sets SO_KEEPALIVE with all three times, as libuv's `uv_tcp_keepalive_ex`: TCP_KEEPIDLE =
+// idle_s (seconds of silence before the first probe), TCP_KEEPINTVL = interval_s (seconds
+// between probes), TCP_KEEPCNT = count (unanswered probes before the connection is dropped).
+//
+// Linux accepts idle_s 1..32767, interval_s 1..32767 and count 1..127; every value is checked
+// before any option is set, so a refused call changes nothing. With `enable` false, SO_KEEPALIVE
+// goes off and the three values are ignored. A no-op returning 0 on unix-domain sockets. While
+// connecting, as `bun_tcp_socket_set_no_delay`: the winning attempt has the values after `open`.
+// Returns: 0.
+// Errors: BUN_TCP_EINVAL (with `enable`: a value out of its range), -ENOTCONN (no descriptor
+//   yet: the host name is still resolving), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD, the -errno of
+//   setsockopt (then the options are put back as they were).
+// Fires: nothing.
+int32_t bun_tcp_socket_set_keep_alive_ex(struct bun_tcp_socket s, bool enable, uint32_t idle_s, uint32_t interval_s, uint32_t count);
 
 // --- Socket: queries ---
 //

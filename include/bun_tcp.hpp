@@ -240,6 +240,12 @@ class Socket {
     return detail::status(
         bun_tcp_socket_set_keep_alive(handle_, enable, detail::clamp_ms(initial_delay)));
   }
+  // Idle time, probe interval (seconds) and probe count, as uv_tcp_keepalive_ex; EINVAL out of
+  // the kernel's ranges (1..32767, 1..32767, 1..127), nothing applied.
+  Error set_keep_alive_ex(bool enable, uint32_t idle_s, uint32_t interval_s, uint32_t count) const {
+    return detail::status(
+        bun_tcp_socket_set_keep_alive_ex(handle_, enable, idle_s, interval_s, count));
+  }
 
   // BUN_TCP_STATE_CONNECTING, _OPEN, _CLOSING, _WRITE_SHUT or _CLOSED.
   int32_t ready_state() const noexcept { return bun_tcp_socket_ready_state(handle_); }

@@ -94,6 +94,15 @@ pub fn parse_host(host: &str) -> Result<Host, NetError> {
     Ok(Host::Name(name.to_string()))
 }
 
+/// Parses an IP literal (brackets allowed around IPv6); anything else, a host name included,
+/// fails with EINVALHOST. `what` names the option in the message.
+pub fn parse_ip_literal(text: &str, what: &str) -> Result<IpAddr, NetError> {
+    let unbracketed = text.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(text);
+    unbracketed
+        .parse::<IpAddr>()
+        .map_err(|_| NetError::new(EINVALHOST, format!("invalid {what} {text:?}: not an IP literal")))
+}
+
 /// The address part of a socket address as text, without brackets or port.
 pub fn ip_text(addr: &SocketAddr) -> String {
     match addr.ip() {
@@ -148,6 +157,15 @@ mod tests {
         assert_eq!(UnixName::new(b"", FileSystem).unwrap_err().code, crate::error::EINVAL);
         assert_eq!(UnixName::new(b"a\0b", Abstract).unwrap_err().code, crate::error::EINVAL);
         assert_eq!(UnixName::new(b"name", Abstract).unwrap().display(), "@name");
+    }
+
+    #[test]
+    fn ip_literals_only() {
+        assert_eq!(parse_ip_literal("[::1]", "x").unwrap(), "::1".parse::<IpAddr>().unwrap());
+        assert_eq!(parse_ip_literal("127.0.0.1", "x").unwrap(), "127.0.0.1".parse::<IpAddr>().unwrap());
+        for bad in ["localhost", "", "1.2.3", "::1]"] {
+            assert_eq!(parse_ip_literal(bad, "x").unwrap_err().code, EINVALHOST, "{bad}");
+        }
     }
 
     #[test]

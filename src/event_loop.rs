@@ -130,6 +130,9 @@ pub(crate) struct Books {
     /// Accepted TLS sockets and the time by which their handshake must be complete, earliest
     /// first. An entry stays after its handshake completed and is ignored when it comes due.
     pub handshake_deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
+    /// Client sockets with a `connect_timeout_ms` and when it passes, earliest first. An entry
+    /// stays after its connection completed and is ignored when it comes due.
+    pub connect_deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
 }
 
 impl Books {
@@ -286,6 +289,7 @@ impl EventLoop {
                     stopped_listeners: Vec::new(),
                     handshakes: 0,
                     handshake_deadlines: BinaryHeap::new(),
+                    connect_deadlines: BinaryHeap::new(),
                 },
             }),
             registry,
@@ -446,6 +450,7 @@ impl EventLoop {
         self.run_again_lists();
         self.fire_timers();
         self.expire_handshakes();
+        self.expire_connects();
         self.retry_accepts();
         self.start_due_attempts();
         self.release_closed();
@@ -483,6 +488,7 @@ impl EventLoop {
             .map(|(at, _)| *at)
             .chain(st.books.next_attempts.iter().map(|(at, _)| *at))
             .chain(st.books.handshake_deadlines.peek().map(|Reverse((at, _))| *at))
+            .chain(st.books.connect_deadlines.peek().map(|Reverse((at, _))| *at))
             .min();
         let next = match (st.books.timers.next(), next_deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -816,6 +822,7 @@ impl EventLoop {
         st.books.next_attempts.clear();
         st.books.corked.clear();
         st.books.handshake_deadlines.clear();
+        st.books.connect_deadlines.clear();
         drop(st);
         self.release_closed();
     }

@@ -23,6 +23,7 @@ pub mod event_loop;
 pub mod ffi;
 pub mod handlers;
 mod listener;
+#[allow(unsafe_code)] // one setsockopt socket2 lacks (IP_BIND_ADDRESS_NO_PORT)
 mod os;
 mod slab;
 mod socket;
@@ -103,6 +104,15 @@ pub struct ConnectOptions {
     pub allow_half_open: bool,
     /// TLS: trust roots, server name, client certificate.
     pub tls: Option<TlsOptions>,
+    /// The address to bind before connecting (None = any); only target addresses of its family
+    /// are tried. Not allowed with `unix`.
+    pub local_address: Option<std::net::IpAddr>,
+    /// The port to bind before connecting (0 = any). Not allowed with `unix`. Attempts to
+    /// several addresses then run one at a time.
+    pub local_port: u16,
+    /// Time from the call until the connection is complete (resolve, attempts, and the TLS
+    /// handshake of a client without a `handshake` handler); None = no limit.
+    pub connect_timeout: Option<Duration>,
 }
 
 impl Default for ConnectOptions {
@@ -114,6 +124,9 @@ impl Default for ConnectOptions {
             unix: None,
             allow_half_open: false,
             tls: None,
+            local_address: None,
+            local_port: 0,
+            connect_timeout: None,
         }
     }
 }

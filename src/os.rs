@@ -5,7 +5,8 @@
 
 use crate::addr::UnixName;
 use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
-use socket2::{Domain, SockAddr, SockRef, Socket, TcpKeepalive, Type};
+use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, TcpKeepalive, Type};
+use std::ffi::CStr;
 use std::io::{self, IoSlice, Read};
 use std::net::{Shutdown, SocketAddr};
 use std::os::unix::ffi::OsStrExt;
@@ -70,26 +71,25 @@ impl Stream {
         }
     }
 
-    /// SO_KEEPALIVE on with TCP_KEEPIDLE (a failure leaves SO_KEEPALIVE as it was), or off. A
-    /// no-op on unix-domain sockets.
+    /// SO_KEEPALIVE on with the given times, or off. If the kernel refuses one of the options,
+    /// those set before it are put back, so a failure changes nothing. A no-op on unix-domain
+    /// sockets.
     pub fn set_keepalive(&self, setting: KeepAlive) -> io::Result<()> {
-        match self {
-            Stream::Tcp(_) => match setting {
-                KeepAlive::On(idle) => {
-                    debug_assert!(TCP_KEEPIDLE_SECS.contains(&idle.secs()));
-                    let sock = self.sock();
-                    let was_on = sock.keepalive()?;
-                    let params = TcpKeepalive::new().with_time(Duration::from_secs(u64::from(idle.secs())));
-                    // socket2 turns SO_KEEPALIVE on before setting TCP_KEEPIDLE: if the kernel
-                    // still refuses the idle time, put SO_KEEPALIVE back as it was.
-                    sock.set_tcp_keepalive(&params).inspect_err(|_| {
-                        let _ = sock.set_keepalive(was_on);
-                    })
-                }
-                KeepAlive::Off => self.sock().set_keepalive(false),
-            },
-            Stream::Unix(_) => Ok(()),
+        if let Stream::Unix(_) = self {
+            return Ok(());
         }
+        let sock = self.sock();
+        let KeepAlive::On(times) = setting else { return sock.set_keepalive(false) };
+        let before = KeepAliveSnapshot::read(&sock)?;
+        let mut params = TcpKeepalive::new().with_time(Duration::from_secs(u64::from(times.idle)));
+        if let Some(interval) = times.interval {
+            params = params.with_interval(Duration::from_secs(u64::from(interval)));
+        }
+        if let Some(count) = times.count {
+            params = params.with_retries(count);
+        }
+        // socket2 turns SO_KEEPALIVE on, then sets each time.
+        sock.set_tcp_keepalive(&params).inspect_err(|_| before.restore(&sock))
     }
 
     /// SO_LINGER 0: the next close sends RST instead of FIN.
@@ -145,32 +145,78 @@ impl Stream {
 
 /// Linux's limits for TCP_KEEPIDLE, in seconds (MAX_TCP_KEEPIDLE in include/net/tcp.h).
 pub const TCP_KEEPIDLE_SECS: std::ops::RangeInclusive<u32> = 1..=32767;
+/// Linux's limits for TCP_KEEPINTVL, in seconds (MAX_TCP_KEEPINTVL).
+pub const TCP_KEEPINTVL_SECS: std::ops::RangeInclusive<u32> = 1..=32767;
+/// Linux's limits for TCP_KEEPCNT (MAX_TCP_KEEPCNT).
+pub const TCP_KEEPCNT_PROBES: std::ops::RangeInclusive<u32> = 1..=127;
 
 /// What `Stream::set_keepalive` applies.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum KeepAlive {
     Off,
-    On(KeepAliveIdle),
+    On(KeepAliveTimes),
 }
 
-/// A keep-alive idle time the kernel accepts (built by `keepalive_idle` only).
+/// Keep-alive times the kernel accepts (built by `keepalive_idle` or `keepalive_times` only):
+/// the idle time, and the probe interval and count when given (else left as they are).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct KeepAliveIdle(u32);
-
-impl KeepAliveIdle {
-    pub fn secs(self) -> u32 {
-        self.0
-    }
+pub struct KeepAliveTimes {
+    idle: u32,
+    interval: Option<u32>,
+    count: Option<u32>,
 }
 
 /// Checks a keep-alive delay against the kernel's limits before anything is applied: it is
 /// rounded down to whole seconds (TCP_KEEPIDLE's unit) and raised to 1 s; a delay over 32767 s
 /// is refused (the kernel would refuse it after SO_KEEPALIVE was already on).
-pub fn keepalive_idle(delay: Duration) -> Result<KeepAliveIdle, u64> {
+pub fn keepalive_idle(delay: Duration) -> Result<KeepAliveTimes, u64> {
     let secs = delay.as_secs();
     match u32::try_from(secs) {
-        Ok(s) if s <= *TCP_KEEPIDLE_SECS.end() => Ok(KeepAliveIdle(s.max(*TCP_KEEPIDLE_SECS.start()))),
+        Ok(s) if s <= *TCP_KEEPIDLE_SECS.end() => {
+            Ok(KeepAliveTimes { idle: s.max(*TCP_KEEPIDLE_SECS.start()), interval: None, count: None })
+        }
         _ => Err(secs),
+    }
+}
+
+/// Checks idle time, probe interval (both in seconds) and probe count against the kernel's
+/// limits; the error names the first value out of range.
+pub fn keepalive_times(idle: u32, interval: u32, count: u32) -> Result<KeepAliveTimes, String> {
+    let check = |value: u32, range: std::ops::RangeInclusive<u32>, name: &str| {
+        if range.contains(&value) {
+            Ok(())
+        } else {
+            Err(format!("{name} is {value}; the kernel accepts {} to {}", range.start(), range.end()))
+        }
+    };
+    check(idle, TCP_KEEPIDLE_SECS, "idle_s (TCP_KEEPIDLE)")?;
+    check(interval, TCP_KEEPINTVL_SECS, "interval_s (TCP_KEEPINTVL)")?;
+    check(count, TCP_KEEPCNT_PROBES, "count (TCP_KEEPCNT)")?;
+    Ok(KeepAliveTimes { idle, interval: Some(interval), count: Some(count) })
+}
+
+/// A socket's keep-alive options as they were, to put back when applying new ones fails.
+struct KeepAliveSnapshot {
+    on: bool,
+    idle: Duration,
+    interval: Duration,
+    count: u32,
+}
+
+impl KeepAliveSnapshot {
+    fn read(sock: &SockRef<'_>) -> io::Result<KeepAliveSnapshot> {
+        Ok(KeepAliveSnapshot {
+            on: sock.keepalive()?,
+            idle: sock.tcp_keepalive_time()?,
+            interval: sock.tcp_keepalive_interval()?,
+            count: sock.tcp_keepalive_retries()?,
+        })
+    }
+
+    fn restore(&self, sock: &SockRef<'_>) {
+        let params = TcpKeepalive::new().with_time(self.idle).with_interval(self.interval).with_retries(self.count);
+        let _ = sock.set_tcp_keepalive(&params);
+        let _ = sock.set_keepalive(self.on);
     }
 }
 
@@ -258,9 +304,47 @@ pub fn listen_unix(name: &UnixName, spec: &ListenSpec) -> Result<UnixListener, (
     Ok(UnixListener::from_std(std::os::unix::net::UnixListener::from(socket)))
 }
 
-/// Starts a non-blocking TCP connect (EINPROGRESS is success here).
-pub fn connect_tcp(addr: SocketAddr) -> io::Result<Stream> {
-    TcpStream::connect(addr).map(Stream::Tcp)
+/// Starts a non-blocking TCP connect (EINPROGRESS is success here), bound first to `local` when
+/// given. Errors come back with the failing step ("socket", "bind" or "connect").
+pub fn connect_tcp(addr: SocketAddr, local: Option<SocketAddr>) -> Result<Stream, (io::Error, &'static CStr)> {
+    let Some(local) = local else {
+        return TcpStream::connect(addr).map(Stream::Tcp).map_err(|e| (e, c"connect"));
+    };
+    debug_assert_eq!(local.is_ipv6(), addr.is_ipv6(), "only targets of the local address's family are tried");
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM.nonblocking().cloexec(), Some(Protocol::TCP))
+        .map_err(|e| (e, c"socket"))?;
+    if local.port() == 0 {
+        // Bound to an address but no port: let connect pick the port for the 4-tuple, so that
+        // many connections from one source address do not run out of ephemeral ports at bind.
+        bind_address_no_port(&socket);
+    }
+    socket.bind(&local.into()).map_err(|e| (e, c"bind"))?;
+    loop {
+        match socket.connect(&addr.into()) {
+            Ok(()) => break,
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err((e, c"connect")),
+        }
+    }
+    Ok(Stream::Tcp(TcpStream::from_std(std::net::TcpStream::from(socket))))
+}
+
+/// IP_BIND_ADDRESS_NO_PORT (Linux 4.2+), best effort: without it the bind only reserves a port
+/// early, which still works.
+fn bind_address_no_port(socket: &Socket) {
+    use std::os::fd::AsRawFd;
+    let on: libc::c_int = 1;
+    // SAFETY: a valid descriptor, and a c_int option value whose size is passed with it.
+    let _ = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_BIND_ADDRESS_NO_PORT,
+            (&raw const on).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
 }
 
 /// Makes a unix-domain connection. Linux completes (or refuses) a non-blocking AF_UNIX connect

@@ -38,6 +38,7 @@ use std::time::{Duration, Instant};
 
 mod close;
 mod connect;
+mod connect_timeout;
 mod query;
 mod read;
 mod state;
@@ -119,6 +120,49 @@ pub(crate) struct Dial {
     /// and again to whichever attempt wins, at open (which otherwise turns TCP_NODELAY on).
     pub no_delay: Option<bool>,
     pub keep_alive: Option<crate::os::KeepAlive>,
+    /// `local_address` / `local_port`: what every attempt binds before connecting.
+    pub local: LocalBind,
+}
+
+/// The local end a connect asked for.
+#[derive(Default, Clone, Copy, Debug)]
+pub(crate) struct LocalBind {
+    /// Only target addresses of this address's family are tried.
+    pub address: Option<std::net::IpAddr>,
+    /// 0 = any. With a port, attempts run one at a time (two cannot hold one port).
+    pub port: u16,
+}
+
+impl LocalBind {
+    /// The address to bind for an attempt to `target`; None = no bind (the kernel picks).
+    pub fn for_target(self, target: SocketAddr) -> Option<SocketAddr> {
+        let ip = match (self.address, target) {
+            (Some(ip), _) => ip,
+            (None, _) if self.port == 0 => return None,
+            (None, SocketAddr::V4(_)) => std::net::Ipv4Addr::UNSPECIFIED.into(),
+            (None, SocketAddr::V6(_)) => std::net::Ipv6Addr::UNSPECIFIED.into(),
+        };
+        Some(SocketAddr::new(ip, self.port))
+    }
+
+    /// Whether an attempt to `target` may be made (its family matches the local address's).
+    pub fn allows(self, target: &SocketAddr) -> bool {
+        self.address.is_none_or(|ip| ip.is_ipv6() == target.is_ipv6())
+    }
+
+    /// Whether attempts race (Happy Eyeballs) or run one after the other.
+    pub fn attempts(self) -> Attempts {
+        if self.port == 0 { Attempts::Race } else { Attempts::OneAtATime }
+    }
+}
+
+/// How the attempts of a connect to several addresses run.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Attempts {
+    /// The next starts beside the one in flight after `CONNECT_ATTEMPT_DELAY`.
+    Race,
+    /// The next starts only when the one in flight failed (a fixed local port).
+    OneAtATime,
 }
 
 impl Socket {

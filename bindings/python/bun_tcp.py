@@ -75,7 +75,8 @@ class _ListenOptions(Structure):
 class _ConnectOptions(Structure):
     _fields_ = [("hostname", c_char_p), ("port", c_uint16), ("data", c_void_p),
                 ("tls", c_void_p), ("unix_path", c_char_p), ("allow_half_open", c_bool),
-                ("unix_path_len", c_size_t)]
+                ("local_address", c_char_p), ("local_port", c_uint16),
+                ("connect_timeout_ms", c_uint32), ("unix_path_len", c_size_t)]
 
 
 _SocketFn = CFUNCTYPE(None, _SocketHandle, c_void_p)
@@ -461,13 +462,18 @@ class Loop:
         return Listener(self, out.id)
 
     def connect(self, handlers=None, *, hostname=None, port=0, unix_path=None,
-                allow_half_open=False, **callbacks):
+                allow_half_open=False, local_address=None, local_port=0,
+                connect_timeout_ms=0, **callbacks):
         """Starts a connect (hostname None = "localhost") and returns its Socket at once; later
-        exactly one of on_open or on_connect_error fires."""
+        exactly one of on_open or on_connect_error fires. local_address (an IP literal) and
+        local_port are bound before connecting; connect_timeout_ms (0 = none) bounds the time
+        until open."""
         table = self._handler_table(handlers, callbacks)
         path = _encode(unix_path)
         opts = _ConnectOptions(hostname=_encode(hostname), port=port,
                                unix_path=path, allow_half_open=allow_half_open,
+                               local_address=_encode(local_address), local_port=local_port,
+                               connect_timeout_ms=connect_timeout_ms,
                                unix_path_len=_unix_path_len(path))
         out = _SocketHandle()
         _check(_lib.bun_tcp_connect(self._ptr, ctypes.byref(opts), ctypes.byref(table),

@@ -302,6 +302,30 @@ pub extern "C" fn bun_tcp_socket_set_keep_alive(s: bun_tcp_socket, enable: bool,
     status(s, |core, id| core.set_keep_alive(id, enable, Duration::from_millis(u64::from(initial_delay_ms))))
 }
 
+/// Sets SO_KEEPALIVE with all three times, as libuv's `uv_tcp_keepalive_ex`: TCP_KEEPIDLE =
+/// idle_s (seconds of silence before the first probe), TCP_KEEPINTVL = interval_s (seconds
+/// between probes), TCP_KEEPCNT = count (unanswered probes before the connection is dropped).
+///
+/// Linux accepts idle_s 1..32767, interval_s 1..32767 and count 1..127; every value is checked
+/// before any option is set, so a refused call changes nothing. With `enable` false, SO_KEEPALIVE
+/// goes off and the three values are ignored. A no-op returning 0 on unix-domain sockets. While
+/// connecting, as `bun_tcp_socket_set_no_delay`: the winning attempt has the values after `open`.
+/// Returns: 0.
+/// Errors: BUN_TCP_EINVAL (with `enable`: a value out of its range), -ENOTCONN (no descriptor
+///   yet: the host name is still resolving), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD, the -errno of
+///   setsockopt (then the options are put back as they were).
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_set_keep_alive_ex(
+    s: bun_tcp_socket,
+    enable: bool,
+    idle_s: u32,
+    interval_s: u32,
+    count: u32,
+) -> i32 {
+    status(s, |core, id| core.set_keep_alive_ex(id, enable, idle_s, interval_s, count))
+}
+
 /// --- Socket: queries ---
 ///
 /// The socket's state.

@@ -214,6 +214,23 @@ pub struct bun_tcp_connect_options {
     pub unix_path: *const c_char,
     /// After the peer's FIN (with an `end` handler), keep the socket writable until `end`.
     pub allow_half_open: bool,
+    /// An IP literal ("127.0.0.1", "::1", "[::1]") to bind before connecting; NULL = any. A
+    /// name ("localhost" included) is BUN_TCP_EINVALHOST at the call. Only the target addresses
+    /// of its family are tried; when none is, `connect_error` fires with -EAFNOSUPPORT (syscall
+    /// "bind"). A unix connect with a local address or port is BUN_TCP_EINVAL.
+    pub local_address: *const c_char,
+    /// The local port to bind (0 = any). A port in use: `connect_error` EADDRINUSE, syscall
+    /// "bind" (no SO_REUSEADDR: a port held by any socket, one in TIME_WAIT included, is in
+    /// use). With a local port the attempts to several addresses run one after the other
+    /// instead of racing (two attempts cannot hold one port): the next starts when one fails.
+    pub local_port: u16,
+    /// 0 = none (the kernel's limits); else milliseconds from the call until the connection is
+    /// complete: resolving, every attempt and, on a TLS client without a `handshake` handler,
+    /// the handshake. When it passes: `connect_error` -ETIMEDOUT (syscall "connect"); on a TLS
+    /// client with a `handshake` handler, once `open` fired: handshake(false, ETIMEDOUT),
+    /// error(ETIMEDOUT), close(ETIMEDOUT). Gone for good once complete (`open` on a plain
+    /// socket, the handshake on TLS); independent of `bun_tcp_socket_timeout`.
+    pub connect_timeout_ms: u32,
     /// The length of `unix_path` (0 = NUL-terminated), as for listen.
     pub unix_path_len: usize,
 }

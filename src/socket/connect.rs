@@ -15,6 +15,10 @@ impl EventLoop {
             Resolve(String),
         }
         let host_text = opts.hostname.clone().unwrap_or_else(|| "localhost".to_string());
+        let local = LocalBind { address: opts.local_address, port: opts.local_port };
+        if opts.unix.is_some() && (local.address.is_some() || local.port != 0) {
+            return Err(NetError::invalid("local_address and local_port apply to TCP, not to a unix connect"));
+        }
         let plan = match &opts.unix {
             Some(name) => Plan::Unix(name.clone()),
             None => match parse_host(&host_text)? {
@@ -30,6 +34,12 @@ impl EventLoop {
             };
             socket.tls = Some(Box::new(TlsState::client(self.client_tls.borrow_mut().client_tls(tls_opts, host)?)?));
         }
+        // Counted from the call: resolving is covered too.
+        let connect_deadline = opts.connect_timeout.and_then(|limit| Instant::now().checked_add(limit));
+        if let Some(tls) = socket.tls.as_mut() {
+            tls.connect_deadline = connect_deadline;
+        }
+        socket.dial().local = local;
         socket.dial().target = match &plan {
             Plan::Unix(name) => name.display(),
             _ => format!("{host_text}:{}", opts.port),
@@ -40,7 +50,10 @@ impl EventLoop {
                 Ok(stream) => socket.stream = Some(stream),
                 Err(e) => immediate_failure = Some(NetError::io(&e, c"connect", &name.display())),
             },
-            Plan::Addrs(addrs) => socket.dial().addrs = addrs.iter().copied().collect(),
+            Plan::Addrs(addrs) => match only_local_family(addrs.clone(), local) {
+                Ok(addrs) => socket.dial().addrs = addrs.into(),
+                Err(e) => immediate_failure = Some(e),
+            },
             Plan::Resolve(_) => socket.state.life = Lifecycle::Resolving,
         }
         let id = self
@@ -49,7 +62,13 @@ impl EventLoop {
             .sockets
             .insert(socket)
             .map_err(|_| NetError::new(-libc::ENOMEM, "too many sockets in this loop"))?;
-        self.st.borrow_mut().books.hold(true);
+        {
+            let mut st = self.st.borrow_mut();
+            st.books.hold(true);
+            if let Some(at) = connect_deadline {
+                st.books.connect_deadlines.push(std::cmp::Reverse((at, id)));
+            }
+        }
         match plan {
             Plan::Resolve(name) => match self.start_dns(id, name, opts.port) {
                 Ok(ticket) => {
@@ -62,11 +81,12 @@ impl EventLoop {
                     return Err(e);
                 }
             },
-            Plan::Addrs(_) => {
+            Plan::Addrs(_) if immediate_failure.is_none() => {
                 if let Err(e) = self.start_attempt(id, false) {
                     immediate_failure = Some(e);
                 }
             }
+            Plan::Addrs(_) => {}
             Plan::Unix(_) => {
                 let mut st = self.st.borrow_mut();
                 if let Some(s) = st.sockets.get_mut(id) {
@@ -103,10 +123,16 @@ impl EventLoop {
         let s = state.sockets.get_mut(id).ok_or_else(NetError::closed)?;
         let mut last = None;
         while let Some(addr) = s.dial().addrs.pop_front() {
-            let mut stream = match os::connect_tcp(addr) {
+            let local = s.dial().local;
+            let bind_to = local.for_target(addr);
+            let mut stream = match os::connect_tcp(addr, bind_to) {
                 Ok(stream) => stream,
-                Err(e) => {
-                    last = Some(NetError::io(&e, c"connect", &addr.to_string()));
+                Err((e, syscall)) => {
+                    let detail = match bind_to {
+                        Some(from) if syscall == c"bind" => from.to_string(),
+                        _ => addr.to_string(),
+                    };
+                    last = Some(NetError::io(&e, syscall, &detail));
                     continue;
                 }
             };
@@ -132,7 +158,7 @@ impl EventLoop {
             s.state.life = Lifecycle::Connecting;
             let dial = s.dial();
             dial.attempt_seq = dial.attempt_seq.wrapping_add(1);
-            if !dial.addrs.is_empty() {
+            if !dial.addrs.is_empty() && dial.local.attempts() == Attempts::Race {
                 state.books.next_attempts.push((Instant::now() + CONNECT_ATTEMPT_DELAY, (id, dial.attempt_seq)));
             }
             return Ok(());
@@ -223,7 +249,8 @@ impl EventLoop {
                 return Err(NetError::new(crate::error::ENOTFOUND, format!("no address for {target}")));
             }
             if let Some(s) = self.st.borrow_mut().sockets.get_mut(id) {
-                s.dial().addrs = interleave_families(addrs).into_iter().collect();
+                let local = s.dial().local;
+                s.dial().addrs = only_local_family(interleave_families(addrs), local)?.into();
             }
             self.start_attempt(id, false)
         });
@@ -381,4 +408,21 @@ impl EventLoop {
         };
         self.apply(id, open, None);
     }
+}
+
+/// The target addresses an attempt may be made to: with a local address, those of its family.
+/// None left: EAFNOSUPPORT (syscall "bind"), since the local address cannot reach any of them.
+fn only_local_family(addrs: Vec<SocketAddr>, local: LocalBind) -> Result<Vec<SocketAddr>, NetError> {
+    let Some(from) = local.address else { return Ok(addrs) };
+    let shown: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+    let kept: Vec<SocketAddr> = addrs.into_iter().filter(|a| local.allows(a)).collect();
+    if kept.is_empty() {
+        let family = if from.is_ipv6() { "IPv6" } else { "IPv4" };
+        return Err(NetError::sys(
+            -libc::EAFNOSUPPORT,
+            c"bind",
+            &format!("local_address {from} is {family} and no target address is ({})", shown.join(", ")),
+        ));
+    }
+    Ok(kept)
 }

@@ -145,6 +145,30 @@ impl EventLoop {
         } else {
             os::KeepAlive::Off
         };
+        self.apply_keep_alive(id, setting)
+    }
+
+    /// SO_KEEPALIVE with all three times (as libuv's `uv_tcp_keepalive_ex`), or off (the times
+    /// are then unused). Each value is checked against the kernel's limits before anything is
+    /// applied, so an error leaves the socket's options as they were.
+    pub fn set_keep_alive_ex(
+        &self,
+        id: SocketId,
+        on: bool,
+        idle_secs: u32,
+        interval_secs: u32,
+        count: u32,
+    ) -> Result<(), NetError> {
+        let setting = if on {
+            os::KeepAlive::On(os::keepalive_times(idle_secs, interval_secs, count).map_err(NetError::invalid)?)
+        } else {
+            os::KeepAlive::Off
+        };
+        self.apply_keep_alive(id, setting)
+    }
+
+    /// Applies a checked keep-alive setting; while connecting it is kept for the winning attempt.
+    fn apply_keep_alive(&self, id: SocketId, setting: os::KeepAlive) -> Result<(), NetError> {
         self.with_live_socket(id, |s, _| match s.stream.as_ref() {
             Some(stream) => {
                 stream.set_keepalive(setting).map_err(|e| NetError::io(&e, c"setsockopt", "SO_KEEPALIVE"))?;

@@ -56,6 +56,9 @@ pub(crate) struct TlsState {
     /// The peer's end of stream (FIN or close_notify) seen while paused: `end` is owed after
     /// `held_plain`, on `resume`.
     pub end_held: bool,
+    /// A client's `connect_timeout_ms` deadline, which bounds this (its first) handshake too;
+    /// None for servers, STARTTLS upgrades and connects without one.
+    pub connect_deadline: Option<std::time::Instant>,
 }
 
 impl TlsState {
@@ -74,6 +77,7 @@ impl TlsState {
             close_notify_sent: false,
             held_plain: Vec::new(),
             end_held: false,
+            connect_deadline: None,
         })
     }
 
@@ -92,6 +96,7 @@ impl TlsState {
             close_notify_sent: false,
             held_plain: Vec::new(),
             end_held: false,
+            connect_deadline: None,
         })
     }
 

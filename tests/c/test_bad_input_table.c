@@ -787,6 +787,72 @@ static void connect_case(const char *what, bun_tcp_loop *loop, const bun_tcp_con
   if (g_newer_loop) CASE_TRUE(what, bun_tcp_loop_socket_count(g_newer_loop) == newer_before);
 }
 
+/* ---- connect options local_address / local_port / connect_timeout_ms, set_keep_alive_ex ---- */
+static int tcp_opt(bun_tcp_socket s, int level, int name) {
+  int v = -1;
+  socklen_t len = sizeof v;
+  int fd = bun_tcp_socket_fd(s);
+  if (fd < 0 || getsockopt(fd, level, name, &v, &len) != 0) FAIL("getsockopt %d/%d", level, name);
+  return v;
+}
+
+static void probe_socket_set_keep_alive_ex(void) {
+  bun_tcp_socket s;
+  FOR_BAD_SOCKETS(k, s)
+    CASE_I(bad_names[k], bun_tcp_socket_set_keep_alive_ex(s, true, 30, 10, 5), bad_code(k));
+  FOR_BAD_SOCKETS(k, s)
+    CASE_I(bad_names[k], bun_tcp_socket_set_keep_alive_ex(s, false, 0, 0, 0), bad_code(k));
+  /* out of the kernel's ranges: refused before anything is applied */
+  static const struct {
+    const char *what;
+    uint32_t idle, interval, count;
+  } bad[] = {
+      {"idle_s 0", 0, 10, 5},
+      {"idle_s 32768", 32768, 10, 5},
+      {"idle_s UINT32_MAX", UINT32_MAX, 10, 5},
+      {"interval_s 0", 30, 0, 5},
+      {"interval_s 32768", 30, 32768, 5},
+      {"interval_s UINT32_MAX", 30, UINT32_MAX, 5},
+      {"count 0", 30, 10, 0},
+      {"count 128", 30, 10, 128},
+      {"count UINT32_MAX", 30, 10, UINT32_MAX},
+  };
+  int on = tcp_opt(g_client, SOL_SOCKET, SO_KEEPALIVE);
+  int idle = tcp_opt(g_client, IPPROTO_TCP, TCP_KEEPIDLE);
+  int interval = tcp_opt(g_client, IPPROTO_TCP, TCP_KEEPINTVL);
+  int count = tcp_opt(g_client, IPPROTO_TCP, TCP_KEEPCNT);
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    CASE_I(bad[i].what,
+           bun_tcp_socket_set_keep_alive_ex(g_client, true, bad[i].idle, bad[i].interval, bad[i].count),
+           BUN_TCP_EINVAL);
+    CASE_TRUE(bad[i].what, tcp_opt(g_client, SOL_SOCKET, SO_KEEPALIVE) == on &&
+                               tcp_opt(g_client, IPPROTO_TCP, TCP_KEEPIDLE) == idle &&
+                               tcp_opt(g_client, IPPROTO_TCP, TCP_KEEPINTVL) == interval &&
+                               tcp_opt(g_client, IPPROTO_TCP, TCP_KEEPCNT) == count);
+  }
+}
+
+/* bun_tcp_connect's cases for local_address / local_port (called from probe_connect) */
+static void connect_local_cases(const bun_tcp_connect_options *o, const bun_tcp_handlers *h) {
+  static const char *not_literals[] = {"localhost", "1.2.3", "", "::1]", "127.0.0.1:80"};
+  for (size_t i = 0; i < sizeof not_literals / sizeof not_literals[0]; i++) {
+    bun_tcp_connect_options b = *o;
+    b.local_address = not_literals[i];
+    connect_case("local_address not an IP literal", g_loop, &b, h, true, BUN_TCP_EINVALHOST);
+  }
+  bun_tcp_connect_options b = *o;
+  b.local_address = "\xff\xfe"; /* not UTF-8 */
+  connect_case("local_address not UTF-8", g_loop, &b, h, true, BUN_TCP_EINVALHOST);
+  b = *o;
+  b.hostname = NULL;
+  b.unix_path = "/tmp/bun_tcp_bad_input_unused.sock";
+  b.local_address = "127.0.0.1";
+  connect_case("local_address with unix_path", g_loop, &b, h, true, BUN_TCP_EINVAL);
+  b.local_address = NULL;
+  b.local_port = 1;
+  connect_case("local_port with unix_path", g_loop, &b, h, true, BUN_TCP_EINVAL);
+}
+
 static void probe_connect(void) {
   bun_tcp_connect_options o = connect_opts();
   bun_tcp_handlers h = counting_handlers();
@@ -813,6 +879,7 @@ static void probe_connect(void) {
     b.tls = &tls[i].o;
     connect_case(tls[i].what, g_loop, &b, &h, true, tls[i].want);
   }
+  connect_local_cases(&o, &h);
   long before = g_calls;
   run_for(g_loop, 20);
   CASE_TRUE("nothing fires later for a refused connect", g_calls == before);
@@ -1221,6 +1288,7 @@ static const row_t rows[] = {
     ROW(bun_tcp_socket_buffered_amount, probe_socket_buffered_amount),
     ROW(bun_tcp_socket_set_no_delay, probe_socket_set_no_delay),
     ROW(bun_tcp_socket_set_keep_alive, probe_socket_set_keep_alive),
+    ROW(bun_tcp_socket_set_keep_alive_ex, probe_socket_set_keep_alive_ex),
     ROW(bun_tcp_socket_remote_address, probe_socket_remote_address),
     ROW(bun_tcp_socket_remote_port, probe_socket_remote_port),
     ROW(bun_tcp_socket_local_address, probe_socket_local_address),

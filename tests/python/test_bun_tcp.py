@@ -81,6 +81,7 @@ class TestStructLayout(unittest.TestCase):
                                    "unix_path_len tls_handshake_timeout_ms"),
         "bun_tcp_connect_options": (bun_tcp._ConnectOptions,
                                     "hostname port data tls unix_path allow_half_open "
+                                    "local_address local_port connect_timeout_ms "
                                     "unix_path_len"),
         "bun_tcp_handlers": (bun_tcp._Handlers, "open data drain end close error timeout "
                              "connect_error handshake"),
