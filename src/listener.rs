@@ -4,12 +4,12 @@
 //! may ask for its data), then it is released, so listen/stop cycles do not grow the loop. Its
 //! handle then answers like a stale one, except that `stop` and ref/unref stay harmless no-ops.
 
-use crate::addr::{Host, UnixName, parse_host};
+use crate::addr::{Host, UnixName, family_of, ip_text, parse_host};
 use crate::dns;
 use crate::error::NetError;
 use crate::event_loop::{ACCEPT_BUDGET, EventLoop};
 use crate::handlers::{HandlerCell, Handlers, validate};
-use crate::os::{self, ListenSpec, Stream};
+use crate::os::{self, BoundName, Family, ListenFdRefusal, ListenSpec, ListenState, ListeningSocket, Stream};
 use crate::socket::CloseHow;
 use crate::tls::{ServerTls, server_config};
 use crate::{ListenOptions, ListenerId, UserData};
@@ -17,6 +17,8 @@ use mio::Interest;
 use mio::net::{TcpListener, UnixListener};
 use std::io::ErrorKind;
 use std::net::SocketAddr;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +28,34 @@ const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 
 pub(crate) enum ListenIo {
     Tcp(TcpListener),
-    Unix(UnixListener, UnixName),
+    /// The name is the path to unlink at stop: None for an inherited descriptor, whose path
+    /// belongs to whoever bound it (systemd, or the process that handed it over).
+    Unix(UnixListener, Option<UnixName>),
+}
+
+impl ListenIo {
+    fn source(&mut self) -> &mut dyn mio::event::Source {
+        match self {
+            ListenIo::Tcp(l) => l,
+            ListenIo::Unix(l, _) => l,
+        }
+    }
+
+    fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        match self {
+            ListenIo::Tcp(l) => l.as_fd(),
+            ListenIo::Unix(l, _) => l.as_fd(),
+        }
+    }
+
+    /// Gives the descriptor back (inherited descriptors on a failed `listen_fd`).
+    fn into_fd(self) -> OwnedFd {
+        match self {
+            ListenIo::Tcp(l) => l.into(),
+            ListenIo::Unix(l, _) => l.into(),
+        }
+    }
 }
 
 pub(crate) struct Listener {
@@ -36,7 +65,8 @@ pub(crate) struct Listener {
     data: UserData,
     allow_half_open: bool,
     refd: bool,
-    port: u16,
+    /// Where it listens, read back from the socket once (it stays known after stop).
+    address: Option<BoundName>,
     tls: Option<Arc<ServerTls>>,
     /// How long an accepted TLS socket may take to complete its handshake; None = no limit.
     tls_handshake_timeout: Option<Duration>,
@@ -50,7 +80,7 @@ impl Listener {
     }
 }
 
-fn bind_tcp(opts: &ListenOptions, spec: &ListenSpec) -> Result<(TcpListener, u16), NetError> {
+fn bind_tcp(opts: &ListenOptions, spec: &ListenSpec) -> Result<TcpListener, NetError> {
     let host = opts.hostname.as_deref().unwrap_or("0.0.0.0");
     let addrs = match parse_host(host)? {
         Host::Ip(ip) => vec![SocketAddr::new(ip, opts.port)],
@@ -59,10 +89,7 @@ fn bind_tcp(opts: &ListenOptions, spec: &ListenSpec) -> Result<(TcpListener, u16
     let mut last = None;
     for addr in addrs {
         match os::listen_tcp(addr, spec) {
-            Ok(listener) => {
-                let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-                return Ok((listener, port));
-            }
+            Ok(listener) => return Ok(listener),
             Err((e, step)) => {
                 let syscall = if step == "listen" { c"listen" } else { c"socket" };
                 last = Some(NetError::io(&e, syscall, &addr.to_string()));
@@ -100,20 +127,127 @@ impl EventLoop {
             None => None,
         };
         let spec = ListenSpec { reuse_port: opts.reuse_port, ipv6_only: opts.ipv6_only, backlog: opts.backlog };
-        let (io, port) = match &opts.unix {
-            Some(name) => (ListenIo::Unix(bind_unix(name, &spec)?, name.clone()), 0),
-            None => {
-                let (l, port) = bind_tcp(opts, &spec)?;
-                (ListenIo::Tcp(l), port)
+        let io = match &opts.unix {
+            Some(name) => ListenIo::Unix(bind_unix(name, &spec)?, Some(name.clone())),
+            None => ListenIo::Tcp(bind_tcp(opts, &spec)?),
+        };
+        self.install(io, opts, handlers, tls).map_err(|(err, io)| {
+            unlink(Some(io));
+            err
+        })
+    }
+
+    /// Listens on an inherited descriptor: a bound stream socket (TCP over IPv4/IPv6, or unix),
+    /// made to listen with `opts.backlog` unless it already does (then its backlog is kept).
+    /// `opts` gives data, tls, allow_half_open, backlog and the handshake timeout; hostname, port
+    /// and unix must be unset; reuse_port and ipv6_only are ignored (options of bind, which is
+    /// done). On error the descriptor comes back exactly as it was (flags, listening state); on
+    /// success the listener owns it, non-blocking and close-on-exec, and `stop` closes it without
+    /// unlinking a unix path (the path belongs to whoever bound it).
+    pub fn listen_fd(
+        &self,
+        fd: OwnedFd,
+        opts: &ListenOptions,
+        handlers: Rc<dyn Handlers>,
+    ) -> Result<ListenerId, (NetError, OwnedFd)> {
+        use std::mem::ManuallyDrop;
+        use std::os::fd::AsFd;
+        // Borrowed until the listener holds it: no error path (nor a panic) may close it.
+        let loan = ManuallyDrop::new(fd);
+        let (family, state, tls) = match self.check_listen_fd(loan.as_fd(), opts, &*handlers) {
+            Ok(checked) => checked,
+            Err(e) => return Err((e, ManuallyDrop::into_inner(loan))),
+        };
+        let io = match os::wrap_listening(ManuallyDrop::into_inner(loan), family) {
+            ListeningSocket::Tcp(l) => ListenIo::Tcp(l),
+            ListeningSocket::Unix(l) => ListenIo::Unix(l, None),
+        };
+        let id = self.install(io, opts, handlers, tls).map_err(|(e, io)| (e, io.into_fd()))?;
+        let started = {
+            let st = self.st.borrow();
+            let io = st.listeners.get(id.0).and_then(|l| l.io.as_ref());
+            debug_assert!(io.is_some(), "the listener installed above has no socket");
+            match (state, io) {
+                (ListenState::BoundOnly, Some(io)) => os::start_listening(io.fd(), opts.backlog),
+                _ => Ok(()),
             }
         };
+        if let Err(e) = started {
+            let io = self.uninstall(id);
+            let err = NetError::io(&e, c"listen", "");
+            return match io {
+                Some(io) => Err((err, io.into_fd())),
+                None => unreachable!("the listener installed above has no socket"),
+            };
+        }
+        let st = self.st.borrow();
+        if let Some(io) = st.listeners.get(id.0).and_then(|l| l.io.as_ref()) {
+            let flags = os::set_nonblocking_cloexec(io.fd());
+            // fcntl on an open socket does not fail; the listener owns it now either way.
+            debug_assert!(flags.is_ok(), "fcntl on a listening socket failed: {flags:?}");
+        }
+        Ok(id)
+    }
+
+    /// Every check of `listen_fd` that comes before touching the descriptor.
+    fn check_listen_fd(
+        &self,
+        fd: std::os::fd::BorrowedFd<'_>,
+        opts: &ListenOptions,
+        handlers: &dyn Handlers,
+    ) -> Result<(Family, ListenState, Option<Arc<ServerTls>>), NetError> {
+        self.refuse_if_shut()?;
+        validate(handlers)?;
+        if opts.hostname.is_some() || opts.port != 0 || opts.unix.is_some() {
+            return Err(NetError::invalid(
+                "hostname, port and unix_path must be unset: the descriptor is already bound",
+            ));
+        }
+        if opts.backlog < 0 {
+            return Err(NetError::invalid("backlog must not be negative"));
+        }
+        let (family, state) = os::check_listenable(fd).map_err(|refusal| match refusal {
+            ListenFdRefusal::Io(e) => NetError::io(&e, c"listen", ""),
+            ListenFdRefusal::NotStream => NetError::invalid("fd is not a stream socket (SOCK_STREAM)"),
+            ListenFdRefusal::NotTcp => NetError::invalid("fd is an IP stream socket but not TCP"),
+            ListenFdRefusal::Family => {
+                NetError::new(-libc::EAFNOSUPPORT, "fd is neither an IPv4, IPv6 nor unix-domain socket")
+            }
+            ListenFdRefusal::Unbound => NetError::invalid("fd is not bound (bind it first, or use bun_tcp_listen)"),
+        })?;
+        let tls = match &opts.tls {
+            Some(t) => Some(Arc::new(server_config(t)?)),
+            None => None,
+        };
+        Ok((family, state, tls))
+    }
+
+    /// Undoes `install` for a listener whose id was never handed out.
+    fn uninstall(&self, id: ListenerId) -> Option<ListenIo> {
+        let mut st = self.st.borrow_mut();
+        let mut io = st.listeners.remove(id.0)?.io?;
+        let _ = self.registry.deregister(io.source());
+        st.books.hold(false);
+        Some(io)
+    }
+
+    /// Makes a listener of a socket that is listening (or about to) and registers it. On error
+    /// the socket comes back unregistered, and nothing else changed.
+    fn install(
+        &self,
+        mut io: ListenIo,
+        opts: &ListenOptions,
+        handlers: Rc<dyn Handlers>,
+        tls: Option<Arc<ServerTls>>,
+    ) -> Result<ListenerId, (NetError, ListenIo)> {
+        let address = os::local_name(io.fd());
         let listener = Listener {
-            io: Some(io),
+            io: None,
             handlers: HandlerCell::new(handlers),
             data: opts.data,
             allow_half_open: opts.allow_half_open,
             refd: true,
-            port,
+            address,
             tls,
             tls_handshake_timeout: match opts.tls_handshake_timeout {
                 None => Some(crate::tls::DEFAULT_HANDSHAKE_TIMEOUT),
@@ -123,21 +257,17 @@ impl EventLoop {
             live_sockets: 0,
         };
         let mut st = self.st.borrow_mut();
-        let id = st
-            .listeners
-            .insert(listener)
-            .map_err(|_| NetError::new(-libc::ENOMEM, "too many listeners in this loop"))?;
-        let token = EventLoop::token_for_listener(id);
-        let registered = match st.listeners.get_mut(id).and_then(|l| l.io.as_mut()) {
-            Some(ListenIo::Tcp(l)) => self.registry.register(l, token, Interest::READABLE),
-            Some(ListenIo::Unix(l, _)) => self.registry.register(l, token, Interest::READABLE),
-            None => Ok(()),
+        let Ok(id) = st.listeners.insert(listener) else {
+            return Err((NetError::new(-libc::ENOMEM, "too many listeners in this loop"), io));
         };
-        if let Err(e) = registered {
-            if let Some(l) = st.listeners.remove(id) {
-                unlink(l.io);
-            }
-            return Err(NetError::io(&e, c"epoll_ctl", ""));
+        if let Err(e) = self.registry.register(io.source(), EventLoop::token_for_listener(id), Interest::READABLE) {
+            // The id was never handed out; the slot goes back with a new generation.
+            st.listeners.remove(id);
+            return Err((NetError::io(&e, c"epoll_ctl", ""), io));
+        }
+        match st.listeners.get_mut(id) {
+            Some(l) => l.io = Some(io),
+            None => debug_assert!(false, "the slot inserted above is gone"),
         }
         st.books.hold(true);
         Ok(ListenerId(id))
@@ -249,7 +379,30 @@ impl EventLoop {
 
     /// The bound port (0 for unix sockets).
     pub fn listener_port(&self, id: ListenerId) -> Result<u16, NetError> {
-        self.with_listener(id, |l| l.port)
+        self.with_listener(id, |l| match &l.address {
+            Some(BoundName::Ip(addr)) => addr.port(),
+            _ => 0,
+        })
+    }
+
+    /// Where the listener listens: its IP as text (as `ip_text` prints it), a unix path, or
+    /// `@name` for an abstract name. Known after stop too, while the handle is valid.
+    pub fn listener_address(&self, id: ListenerId) -> Result<Vec<u8>, NetError> {
+        self.with_listener(id, |l| match &l.address {
+            Some(BoundName::Ip(addr)) => Ok(ip_text(addr).into_bytes()),
+            Some(BoundName::Unix(UnixName::Path(path))) => Ok(path.as_os_str().as_bytes().to_vec()),
+            Some(BoundName::Unix(UnixName::Abstract(name))) => Ok([b"@", name.as_slice()].concat()),
+            None => Err(NetError::new(-libc::ENOTCONN, "the listening socket has no local name")),
+        })?
+    }
+
+    /// The listener's address family: AF_INET, AF_INET6 or AF_UNIX (see `addr::family_of`).
+    pub fn listener_family(&self, id: ListenerId) -> Result<i32, NetError> {
+        self.with_listener(id, |l| match &l.address {
+            Some(BoundName::Ip(addr)) => Ok(family_of(addr)),
+            Some(BoundName::Unix(_)) => Ok(libc::AF_UNIX),
+            None => Err(NetError::new(-libc::ENOTCONN, "the listening socket has no local name")),
+        })?
     }
 
     pub fn listener_data(&self, id: ListenerId) -> Result<UserData, NetError> {
@@ -281,7 +434,7 @@ impl EventLoop {
 
 /// Closes a listening socket and removes its unix path from the file system.
 fn unlink(io: Option<ListenIo>) {
-    if let Some(ListenIo::Unix(listener, UnixName::Path(path))) = io {
+    if let Some(ListenIo::Unix(listener, Some(UnixName::Path(path)))) = io {
         drop(listener);
         let _ = std::fs::remove_file(path);
     }
