@@ -22,6 +22,7 @@ pub mod event_loop;
 #[allow(unsafe_code)]
 pub mod ffi;
 pub mod handlers;
+mod listen_fd;
 mod listener;
 mod os;
 mod slab;

@@ -9,7 +9,7 @@ use crate::dns;
 use crate::error::NetError;
 use crate::event_loop::{ACCEPT_BUDGET, EventLoop};
 use crate::handlers::{HandlerCell, Handlers, validate};
-use crate::os::{self, BoundName, Family, ListenFdRefusal, ListenSpec, ListenState, ListeningSocket, Stream};
+use crate::os::{self, BoundName, ListenSpec, Stream};
 use crate::socket::CloseHow;
 use crate::tls::{ServerTls, server_config};
 use crate::{ListenOptions, ListenerId, UserData};
@@ -34,14 +34,14 @@ pub(crate) enum ListenIo {
 }
 
 impl ListenIo {
-    fn source(&mut self) -> &mut dyn mio::event::Source {
+    pub(crate) fn source(&mut self) -> &mut dyn mio::event::Source {
         match self {
             ListenIo::Tcp(l) => l,
             ListenIo::Unix(l, _) => l,
         }
     }
 
-    fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+    pub(crate) fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
         use std::os::fd::AsFd;
         match self {
             ListenIo::Tcp(l) => l.as_fd(),
@@ -50,7 +50,7 @@ impl ListenIo {
     }
 
     /// Gives the descriptor back (inherited descriptors on a failed `listen_fd`).
-    fn into_fd(self) -> OwnedFd {
+    pub(crate) fn into_fd(self) -> OwnedFd {
         match self {
             ListenIo::Tcp(l) => l.into(),
             ListenIo::Unix(l, _) => l.into(),
@@ -137,103 +137,9 @@ impl EventLoop {
         })
     }
 
-    /// Listens on an inherited descriptor: a bound stream socket (TCP over IPv4/IPv6, or unix),
-    /// made to listen with `opts.backlog` unless it already does (then its backlog is kept).
-    /// `opts` gives data, tls, allow_half_open, backlog and the handshake timeout; hostname, port
-    /// and unix must be unset; reuse_port and ipv6_only are ignored (options of bind, which is
-    /// done). On error the descriptor comes back exactly as it was (flags, listening state); on
-    /// success the listener owns it, non-blocking and close-on-exec, and `stop` closes it without
-    /// unlinking a unix path (the path belongs to whoever bound it).
-    pub fn listen_fd(
-        &self,
-        fd: OwnedFd,
-        opts: &ListenOptions,
-        handlers: Rc<dyn Handlers>,
-    ) -> Result<ListenerId, (NetError, OwnedFd)> {
-        use std::mem::ManuallyDrop;
-        use std::os::fd::AsFd;
-        // Borrowed until the listener holds it: no error path (nor a panic) may close it.
-        let loan = ManuallyDrop::new(fd);
-        let (family, state, tls) = match self.check_listen_fd(loan.as_fd(), opts, &*handlers) {
-            Ok(checked) => checked,
-            Err(e) => return Err((e, ManuallyDrop::into_inner(loan))),
-        };
-        let io = match os::wrap_listening(ManuallyDrop::into_inner(loan), family) {
-            ListeningSocket::Tcp(l) => ListenIo::Tcp(l),
-            ListeningSocket::Unix(l) => ListenIo::Unix(l, None),
-        };
-        let id = self.install(io, opts, handlers, tls).map_err(|(e, io)| (e, io.into_fd()))?;
-        let started = {
-            let st = self.st.borrow();
-            let io = st.listeners.get(id.0).and_then(|l| l.io.as_ref());
-            debug_assert!(io.is_some(), "the listener installed above has no socket");
-            match (state, io) {
-                (ListenState::BoundOnly, Some(io)) => os::start_listening(io.fd(), opts.backlog),
-                _ => Ok(()),
-            }
-        };
-        if let Err(e) = started {
-            let io = self.uninstall(id);
-            let err = NetError::io(&e, c"listen", "");
-            return match io {
-                Some(io) => Err((err, io.into_fd())),
-                None => unreachable!("the listener installed above has no socket"),
-            };
-        }
-        let st = self.st.borrow();
-        if let Some(io) = st.listeners.get(id.0).and_then(|l| l.io.as_ref()) {
-            let flags = os::set_nonblocking_cloexec(io.fd());
-            // fcntl on an open socket does not fail; the listener owns it now either way.
-            debug_assert!(flags.is_ok(), "fcntl on a listening socket failed: {flags:?}");
-        }
-        Ok(id)
-    }
-
-    /// Every check of `listen_fd` that comes before touching the descriptor.
-    fn check_listen_fd(
-        &self,
-        fd: std::os::fd::BorrowedFd<'_>,
-        opts: &ListenOptions,
-        handlers: &dyn Handlers,
-    ) -> Result<(Family, ListenState, Option<Arc<ServerTls>>), NetError> {
-        self.refuse_if_shut()?;
-        validate(handlers)?;
-        if opts.hostname.is_some() || opts.port != 0 || opts.unix.is_some() {
-            return Err(NetError::invalid(
-                "hostname, port and unix_path must be unset: the descriptor is already bound",
-            ));
-        }
-        if opts.backlog < 0 {
-            return Err(NetError::invalid("backlog must not be negative"));
-        }
-        let (family, state) = os::check_listenable(fd).map_err(|refusal| match refusal {
-            ListenFdRefusal::Io(e) => NetError::io(&e, c"listen", ""),
-            ListenFdRefusal::NotStream => NetError::invalid("fd is not a stream socket (SOCK_STREAM)"),
-            ListenFdRefusal::NotTcp => NetError::invalid("fd is an IP stream socket but not TCP"),
-            ListenFdRefusal::Family => {
-                NetError::new(-libc::EAFNOSUPPORT, "fd is neither an IPv4, IPv6 nor unix-domain socket")
-            }
-            ListenFdRefusal::Unbound => NetError::invalid("fd is not bound (bind it first, or use bun_tcp_listen)"),
-        })?;
-        let tls = match &opts.tls {
-            Some(t) => Some(Arc::new(server_config(t)?)),
-            None => None,
-        };
-        Ok((family, state, tls))
-    }
-
-    /// Undoes `install` for a listener whose id was never handed out.
-    fn uninstall(&self, id: ListenerId) -> Option<ListenIo> {
-        let mut st = self.st.borrow_mut();
-        let mut io = st.listeners.remove(id.0)?.io?;
-        let _ = self.registry.deregister(io.source());
-        st.books.hold(false);
-        Some(io)
-    }
-
     /// Makes a listener of a socket that is listening (or about to) and registers it. On error
     /// the socket comes back unregistered, and nothing else changed.
-    fn install(
+    pub(crate) fn install(
         &self,
         mut io: ListenIo,
         opts: &ListenOptions,
@@ -271,6 +177,21 @@ impl EventLoop {
         }
         st.books.hold(true);
         Ok(ListenerId(id))
+    }
+
+    /// Undoes `install` for a listener whose id was never handed out.
+    pub(crate) fn uninstall(&self, id: ListenerId) -> Option<ListenIo> {
+        let mut st = self.st.borrow_mut();
+        let mut io = st.listeners.remove(id.0)?.io?;
+        let _ = self.registry.deregister(io.source());
+        st.books.hold(false);
+        Some(io)
+    }
+
+    /// Runs `f` on the socket of a listener that is listening.
+    pub(crate) fn with_listen_io<R>(&self, id: ListenerId, f: impl FnOnce(&ListenIo) -> R) -> Option<R> {
+        let st = self.st.borrow();
+        st.listeners.get(id.0).and_then(|l| l.io.as_ref()).map(f)
     }
 
     /// Accepts pending connections (up to a budget per event, the rest next tick).
