@@ -22,20 +22,4 @@ if(BUN_TCP_BUILD_EXAMPLES)
     set_tests_properties(example_echo PROPERTIES
       TIMEOUT 30 LABELS "example" ENVIRONMENT "${BUN_TCP_TEST_ENV}")
   endif()
-  if(TARGET socket_activated)
-    # systemd socket activation through systemd-socket-activate (Debian package systemd).
-    add_test(NAME example_socket_activated
-      COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/c-examples/socket_activated_test.sh"
-              $<TARGET_FILE:socket_activated>)
-    set_tests_properties(example_socket_activated PROPERTIES
-      TIMEOUT 60 LABELS "example" ENVIRONMENT "${BUN_TCP_TEST_ENV}")
-  endif()
-  if(TARGET handover AND TARGET handover_load)
-    # Zero-downtime handover of a listening socket (SCM_RIGHTS + bun_tcp_listen_fd) under load.
-    add_test(NAME example_handover
-      COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/c-examples/handover_test.sh"
-              $<TARGET_FILE:handover> $<TARGET_FILE:handover_load>)
-    set_tests_properties(example_handover PROPERTIES
-      TIMEOUT 120 LABELS "example" ENVIRONMENT "${BUN_TCP_TEST_ENV}")
-  endif()
 endif()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ctest "example_socket_activated": systemd-socket-activate makes the listening sockets (TCP on
+# ctest "example_socket_activated" (cmake/examples.cmake): systemd-socket-activate makes the listening sockets (TCP on
 # 127.0.0.1, TCP on ::1 when the machine has IPv6, and a unix path) and starts socket_activated
 # on the first connection with LISTEN_FDS; every socket then echoes (socat is the client), and
 # SIGTERM stops the server cleanly.

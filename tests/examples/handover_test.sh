@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ctest "example_handover": a zero-downtime handover under load.
+# ctest "example_handover" (cmake/examples.cmake): a zero-downtime handover under load.
 #   1. `handover old` serves 127.0.0.1:PORT; handover_load connects continuously (4 threads of
 #      short echo connections, 2 long connections pinging every 20 ms);
 #   2. once 300 connections completed, `handover new` takes the listening socket over SCM_RIGHTS
