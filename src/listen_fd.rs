@@ -29,7 +29,7 @@ impl EventLoop {
     ) -> Result<ListenerId, (NetError, OwnedFd)> {
         use std::mem::ManuallyDrop;
         use std::os::fd::AsFd;
-        // Borrowed until the listener holds it: no error path (nor a panic) may close it.
+        // Borrowed while it is checked: a refusal hands back the very descriptor, unclosed.
         let loan = ManuallyDrop::new(fd);
         let (family, state, tls) = match self.check_listen_fd(loan.as_fd(), opts, &*handlers) {
             Ok(checked) => checked,

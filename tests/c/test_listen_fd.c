@@ -9,7 +9,9 @@
  *     and family are the socket's; the listener made it non-blocking and close-on-exec;
  *   - a bound socket listens with the options' backlog (0 = 511); a listening one keeps its own;
  *   - stop closes the descriptor (fcntl F_GETFD gives EBADF) and leaves a unix path in place;
- *   - opts NULL works (data NULL); `data` and `allow_half_open` are honoured.
+ *   - opts NULL works (data NULL); `data` and `allow_half_open` are honoured;
+ *   - from a handler: inside `data` it works; inside a `close` run by bun_tcp_loop_free it is
+ *     BUN_TCP_ECLOSED and the descriptor is untouched.
  * (TLS over an inherited descriptor: test_tls_listen_fd.c.) */
 #include "harness.h"
 #include "listen_fd_common.h"
@@ -277,6 +279,81 @@ static void half_open_honoured(void) {
   rec_free(&g_half_cli);
 }
 
+/* Calls from handlers: inside a socket's `data` handler listen_fd works (and the new listener
+ * serves at once); inside a `close` handler run by bun_tcp_loop_free it is BUN_TCP_ECLOSED and the
+ * descriptor stays the caller's, untouched. */
+static int g_inner_fd = -1;
+static bun_tcp_listener g_inner;
+static int32_t g_inner_rc = 1;
+static void inner_listen_data(bun_tcp_socket s, void *d, const uint8_t *b, size_t n) {
+  rec_on_data(s, d, b, n);
+  bun_tcp_handlers h = rec_handlers();
+  h.data = lfd_srv_data;
+  bun_tcp_listen_options o;
+  memset(&o, 0, sizeof o);
+  o.data = ((rec_t *)d)->user;
+  g_inner_rc = bun_tcp_listen_fd(g_loop, g_inner_fd, &o, &h, &g_inner);
+}
+static fd_state_t g_free_fd_was;
+static void listen_in_close(bun_tcp_socket s, void *d, const bun_tcp_error *e) {
+  bun_tcp_handlers h = {0};
+  h.data = count_data;
+  bun_tcp_listener out = OUT_SENTINEL;
+  g_free_fd_was = fd_state_of(g_inner_fd);
+  g_inner_rc = bun_tcp_listen_fd((bun_tcp_loop *)((rec_t *)d)->user, g_inner_fd, NULL, &h, &out);
+  CHECK(out.id == OUT_SENTINEL.id);
+}
+static void in_handlers(void) {
+  test_case("listen_fd inside a data handler");
+  srv_t outer, inner;
+  srv_init(&outer);
+  srv_init(&inner);
+  bun_tcp_handlers sh = rec_handlers();
+  bun_tcp_listener l = listen_srv(g_loop, &outer, &sh, false);
+  rec_t cr;
+  rec_init(&cr);
+  bun_tcp_handlers ch = rec_handlers();
+  ch.data = inner_listen_data;
+  cr.user = &inner;
+  g_inner_fd = raw_bound(RAW_V4, NULL, 0);
+  connect_rec(g_loop, bun_tcp_listener_port(l), &cr, &ch, false);
+  RUN_UNTIL(g_loop, outer.n_accepted == 1 && outer.socks[0].n_open == 1);
+  CHECK_EQ(bun_tcp_socket_write(outer.socks[0].s, (const uint8_t *)"go", 2), 2);
+  RUN_UNTIL(g_loop, g_inner_rc != 1);
+  CHECK_RC(g_inner_rc, 0);
+  inner.l = g_inner;
+  echo_round(g_loop, g_inner, &inner, RAW_V4, NULL, NULL);
+  CHECK_OK(bun_tcp_listener_stop(g_inner, true));
+  CHECK_OK(bun_tcp_socket_close(cr.s));
+  RUN_UNTIL(g_loop, outer.socks[0].n_close == 1);
+  CHECK_OK(bun_tcp_listener_stop(l, true));
+  run_for(g_loop, 10);
+  srv_free(&outer);
+  srv_free(&inner);
+  rec_free(&cr);
+
+  test_case("listen_fd inside a close handler run by loop_free: BUN_TCP_ECLOSED, fd untouched");
+  bun_tcp_loop *doomed = new_loop();
+  srv_t sv;
+  srv_init(&sv);
+  bun_tcp_listener dl = listen_srv(doomed, &sv, &sh, false);
+  rec_t victim;
+  rec_init(&victim);
+  victim.user = doomed;
+  bun_tcp_handlers vh = rec_handlers();
+  vh.close = listen_in_close;
+  connect_rec(doomed, bun_tcp_listener_port(dl), &victim, &vh, false);
+  RUN_UNTIL(doomed, victim.n_open == 1 && sv.n_accepted == 1);
+  g_inner_fd = raw_bound(RAW_V4, NULL, 0);
+  g_inner_rc = 1;
+  bun_tcp_loop_free(doomed);
+  CHECK_RC(g_inner_rc, BUN_TCP_ECLOSED);
+  CHECK(fd_state_same(g_free_fd_was, fd_state_of(g_inner_fd)));
+  CHECK(close(g_inner_fd) == 0);
+  srv_free(&sv);
+  rec_free(&victim);
+}
+
 int main(void) {
   test_init("test_listen_fd", 60);
   int fds_before = count_open_fds();
@@ -294,6 +371,7 @@ int main(void) {
   serve(RAW_UNIX, true);
   null_opts_default_backlog();
   half_open_honoured();
+  in_handlers();
   CHECK_EQ(g_calls, 0);
   bun_tcp_loop_free(g_loop);
   CHECK_EQ(count_open_fds(), fds_before);
