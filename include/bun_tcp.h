@@ -525,7 +525,8 @@ int32_t bun_tcp_listener_address(struct bun_tcp_listener l, char *buf, size_t bu
 // Fires: nothing.
 int32_t bun_tcp_listener_family(struct bun_tcp_listener l);
 
-// Stops accepting and unlinks a unix-socket path. Idempotent.
+// Stops accepting, closes the listening socket and unlinks a unix-socket path (not the path of
+// a socket given to `bun_tcp_listen_fd`: that belongs to whoever bound it). Idempotent.
 //
 // With `close_active`, also closes every socket the listener accepted; without it, they keep
 // working with the listener's handlers. The handle stays valid (data, reload) while sockets it

@@ -213,7 +213,8 @@ pub extern "C" fn bun_tcp_listener_family(l: bun_tcp_listener) -> i32 {
     ffi_call(|| with_listener(l, |c| c, |core, id| core.listener_family(id)))
 }
 
-/// Stops accepting and unlinks a unix-socket path. Idempotent.
+/// Stops accepting, closes the listening socket and unlinks a unix-socket path (not the path of
+/// a socket given to `bun_tcp_listen_fd`: that belongs to whoever bound it). Idempotent.
 ///
 /// With `close_active`, also closes every socket the listener accepted; without it, they keep
 /// working with the listener's handlers. The handle stays valid (data, reload) while sockets it
