@@ -10,7 +10,7 @@
  * completed connections after FLAG_FILE appeared (the test creates it once the handover is done).
  * It ends once AFTER connections completed after the flag and the long connections answered 10
  * times since. Prints "load: completed=N refused=R failed=F pings=P pings_after=A long=2" and exits
- * 0 only if R and F are 0. */
+ * 0 only if R and F are 0; the first refusal or failure ends the run at once. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -45,6 +45,7 @@ static int dial(void) {
     else
       atomic_fetch_add(&failed, 1);
     fprintf(stderr, "load: connect: %s\n", strerror(errno));
+    atomic_store(&done, true); /* one refusal fails the run: stop at once and report */
     close(fd);
     return -1;
   }
@@ -76,6 +77,7 @@ static void *short_connections(void *arg) {
     if (!ok) {
       atomic_fetch_add(&failed, 1);
       fprintf(stderr, "load: echo failed on \"%s\"\n", line);
+      atomic_store(&done, true);
       continue;
     }
     long n = atomic_fetch_add(&completed, 1) + 1;
@@ -100,6 +102,7 @@ static void *long_connection(void *arg) {
     if (!round_trip(fd, line)) {
       atomic_fetch_add(&failed, 1);
       fprintf(stderr, "load: the long connection %ld broke\n", (long)arg);
+      atomic_store(&done, true);
       break;
     }
     atomic_fetch_add(&pings, 1);
