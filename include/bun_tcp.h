@@ -513,7 +513,8 @@ uint16_t bun_tcp_listener_port(struct bun_tcp_listener l);
 //
 // Returns: its length (without the NUL).
 // Errors: -ENOSPC (`buf_len` too small; nothing written), BUN_TCP_EINVAL (NULL buf),
-//   BUN_TCP_ECLOSED (zero, stale or released handle), BUN_TCP_EWRONGTHREAD.
+//   BUN_TCP_ECLOSED (zero, stale or released handle), BUN_TCP_EWRONGTHREAD, -ENOTCONN (the
+//   socket reported no local name when it started listening: not seen on Linux).
 // Fires: nothing.
 int32_t bun_tcp_listener_address(struct bun_tcp_listener l, char *buf, size_t buf_len);
 
@@ -521,7 +522,8 @@ int32_t bun_tcp_listener_address(struct bun_tcp_listener l, char *buf, size_t bu
 // AF_UNIX, the values of <sys/socket.h>.
 //
 // Returns: the family (> 0).
-// Errors: BUN_TCP_ECLOSED (zero, stale or released handle), BUN_TCP_EWRONGTHREAD.
+// Errors: BUN_TCP_ECLOSED (zero, stale or released handle), BUN_TCP_EWRONGTHREAD, -ENOTCONN (as
+//   `bun_tcp_listener_address`).
 // Fires: nothing.
 int32_t bun_tcp_listener_family(struct bun_tcp_listener l);
 

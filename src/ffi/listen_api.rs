@@ -195,7 +195,8 @@ pub extern "C" fn bun_tcp_listener_port(l: bun_tcp_listener) -> u16 {
 ///
 /// Returns: its length (without the NUL).
 /// Errors: -ENOSPC (`buf_len` too small; nothing written), BUN_TCP_EINVAL (NULL buf),
-///   BUN_TCP_ECLOSED (zero, stale or released handle), BUN_TCP_EWRONGTHREAD.
+///   BUN_TCP_ECLOSED (zero, stale or released handle), BUN_TCP_EWRONGTHREAD, -ENOTCONN (the
+///   socket reported no local name when it started listening: not seen on Linux).
 /// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listener_address(l: bun_tcp_listener, buf: *mut c_char, buf_len: usize) -> i32 {
@@ -206,7 +207,8 @@ pub extern "C" fn bun_tcp_listener_address(l: bun_tcp_listener, buf: *mut c_char
 /// AF_UNIX, the values of <sys/socket.h>.
 ///
 /// Returns: the family (> 0).
-/// Errors: BUN_TCP_ECLOSED (zero, stale or released handle), BUN_TCP_EWRONGTHREAD.
+/// Errors: BUN_TCP_ECLOSED (zero, stale or released handle), BUN_TCP_EWRONGTHREAD, -ENOTCONN (as
+///   `bun_tcp_listener_address`).
 /// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_listener_family(l: bun_tcp_listener) -> i32 {
