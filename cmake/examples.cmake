@@ -38,3 +38,11 @@ bun_tcp_example_test(chat_server chat_server_test.py)
 bun_tcp_example_test(redis_server redis_server_test.py TIMEOUT 120)
 bun_tcp_example_test(http_server http_server_test.py)
 bun_tcp_example_test(tls_sni_echo tls_sni_echo_test.sh TLS)
+bun_tcp_example_test(socket_activated socket_activated_test.sh) # needs systemd-socket-activate, socat
+# The handover test drives two programs: the server (old and new) and the client load.
+if(TARGET handover AND TARGET handover_load)
+  add_test(NAME example_handover
+    COMMAND bash "${_bun_tcp_example_tests}/handover_test.sh" $<TARGET_FILE:handover> $<TARGET_FILE:handover_load>)
+  set_tests_properties(example_handover PROPERTIES
+    TIMEOUT 120 LABELS "example" ENVIRONMENT "${BUN_TCP_TEST_ENV}")
+endif()

@@ -496,6 +496,37 @@ size_t bun_tcp_loop_listener_count(const struct bun_tcp_loop *loop_);
 //   see the `handshake` handler and `tls_handshake_timeout_ms`).
 int32_t bun_tcp_listen(struct bun_tcp_loop *loop_, const struct bun_tcp_listen_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_listener *out);
 
+// Listens on an inherited descriptor (beyond Bun): systemd socket activation (`LISTEN_FDS`) or a
+// zero-downtime handover (a listening socket passed over SCM_RIGHTS).
+//
+// `fd` is a bound SOCK_STREAM socket: TCP over IPv4 or IPv6, or unix-domain (a path or an
+// abstract name). If it is not listening yet (SO_ACCEPTCONN), listen(2) is called with
+// `opts->backlog` (0 = 511); a listening socket keeps its backlog. `opts` may be NULL (all
+// defaults); it gives `data`, `tls`, `allow_half_open`, `backlog` and `tls_handshake_timeout_ms`.
+// `reuse_port` and `ipv6_only` are ignored: they are options of bind(2), which the descriptor's
+// creator already did. `bun_tcp_listener_port`, `_address` and `_family` read the socket's own
+// address. On success the listener owns the descriptor and makes it non-blocking and
+// close-on-exec; `bun_tcp_listener_stop` closes it (a unix path is never unlinked: it belongs
+// to whoever bound it). Other processes holding the same socket (the one that handed it over)
+// are unaffected.
+// Returns: 0, with the listener written to `*out`.
+// Errors (nothing is written, no handler fires, and the descriptor stays the caller's, untouched:
+//   open, not listening if it was not, its descriptor flags (FD_CLOEXEC) and status flags
+//   (O_NONBLOCK) as they were):
+//   BUN_TCP_EINVAL: NULL loop, handlers or out; a freed loop; handlers with neither `data` nor
+//     `drain`; fd < 0; `hostname`, `port`, `unix_path` or `unix_path_len` set; a negative
+//     backlog; a socket that is not SOCK_STREAM (a datagram socket); an IP stream socket that is
+//     not TCP; a socket that is not bound (bind it first: an unbound socket would listen on a
+//     random port);
+//   -ENOTSOCK: not a socket; -EBADF: not an open descriptor; -EAFNOSUPPORT: neither IPv4, IPv6
+//     nor unix-domain; another -errno of listen(2) (-EINVAL for a connected socket);
+//   -ENOMEM: the loop holds as many listeners as it can; the -errno of epoll_ctl;
+//   BUN_TCP_ECLOSED: the loop is being freed; BUN_TCP_EWRONGTHREAD;
+//   with `tls`, the TLS option errors of `bun_tcp_listen`.
+// Fires: nothing now. Later, from the loop, each accepted socket's handlers, as for
+//   `bun_tcp_listen`.
+int32_t bun_tcp_listen_fd(struct bun_tcp_loop *loop_, int fd, const struct bun_tcp_listen_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_listener *out);
+
 // The bound TCP port (useful after listening on port 0).
 //
 // Returns: the port; 0 for unix sockets, stale handles and other threads' listeners.
@@ -503,7 +534,30 @@ int32_t bun_tcp_listen(struct bun_tcp_loop *loop_, const struct bun_tcp_listen_o
 // Fires: nothing.
 uint16_t bun_tcp_listener_port(struct bun_tcp_listener l);
 
-// Stops accepting and unlinks a unix-socket path. Idempotent.
+// Writes where the listener listens, NUL-terminated, into `buf`: its IP ("127.0.0.1", "::";
+// IPv4-mapped IPv6 shows as IPv4, as in `bun_tcp_socket_remote_address`; 46 bytes always
+// suffice), or for a unix-domain listener its path, or "@" and the name for an abstract name.
+// Read from the socket itself (also for `bun_tcp_listen_fd`), and still known after stop while
+// the handle is valid.
+//
+// Returns: its length (without the NUL).
+// Errors: -ENOSPC (`buf_len` too small; nothing written), BUN_TCP_EINVAL (NULL buf),
+//   BUN_TCP_ECLOSED (zero, stale or released handle), BUN_TCP_EWRONGTHREAD, -ENOTCONN (the
+//   socket reported no local name when it started listening: not seen on Linux).
+// Fires: nothing.
+int32_t bun_tcp_listener_address(struct bun_tcp_listener l, char *buf, size_t buf_len);
+
+// The listener's address family: AF_INET, AF_INET6 (a dual-stack "::" listener included) or
+// AF_UNIX, the values of <sys/socket.h>.
+//
+// Returns: the family (> 0).
+// Errors: BUN_TCP_ECLOSED (zero, stale or released handle), BUN_TCP_EWRONGTHREAD, -ENOTCONN (as
+//   `bun_tcp_listener_address`).
+// Fires: nothing.
+int32_t bun_tcp_listener_family(struct bun_tcp_listener l);
+
+// Stops accepting, closes the listening socket and unlinks a unix-socket path (not the path of
+// a socket given to `bun_tcp_listen_fd`: that belongs to whoever bound it). Idempotent.
 //
 // With `close_active`, also closes every socket the listener accepted; without it, they keep
 // working with the listener's handlers. The handle stays valid (data, reload) while sockets it
@@ -871,6 +925,24 @@ int32_t bun_tcp_socket_local_address(struct bun_tcp_socket s, char *buf, size_t 
 //   BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
 // Fires: nothing.
 int32_t bun_tcp_socket_local_port(struct bun_tcp_socket s);
+
+// The peer's address family: AF_INET, AF_INET6 or AF_UNIX, the values of <sys/socket.h>. An
+// IPv4 peer of a dual-stack listener (an IPv4-mapped IPv6 address) is AF_INET, as
+// `bun_tcp_socket_remote_address` prints it.
+//
+// Returns: the family (> 0).
+// Errors: -ENOTCONN (not connected yet), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_remote_family(struct bun_tcp_socket s);
+
+// The local address family, as `bun_tcp_socket_remote_family` (AF_INET for the IPv4
+// connections of a dual-stack listener).
+//
+// Returns: the family (> 0).
+// Errors: -ENOTCONN (no descriptor yet: the host name is still resolving), BUN_TCP_ECLOSED,
+//   BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_local_family(struct bun_tcp_socket s);
 
 // The socket's file descriptor, for getsockopt and the like: do not close it.
 //

@@ -115,6 +115,15 @@ pub fn ip_text(addr: &SocketAddr) -> String {
     }
 }
 
+/// The address family of a socket address as the C API reports it (AF_INET or AF_INET6), by the
+/// same rule as `ip_text`: an IPv4-mapped IPv6 address counts as IPv4, since it prints as one.
+pub fn family_of(addr: &SocketAddr) -> i32 {
+    match addr.ip() {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => libc::AF_INET6,
+        _ => libc::AF_INET,
+    }
+}
+
 /// Orders a resolver's answer for Happy Eyeballs (RFC 8305 §4): the families alternate, starting
 /// with the family of the resolver's first (most preferred) address; within a family the
 /// resolver's order is kept.
@@ -172,6 +181,15 @@ mod tests {
     fn mapped_ipv4_prints_as_ipv4() {
         let a: SocketAddr = "[::ffff:127.0.0.1]:80".parse().unwrap();
         assert_eq!(ip_text(&a), "127.0.0.1");
+    }
+
+    #[test]
+    fn mapped_ipv4_counts_as_ipv4() {
+        let a = |t: &str| t.parse::<SocketAddr>().unwrap();
+        assert_eq!(family_of(&a("[::ffff:127.0.0.1]:80")), libc::AF_INET);
+        assert_eq!(family_of(&a("127.0.0.1:80")), libc::AF_INET);
+        assert_eq!(family_of(&a("[::1]:80")), libc::AF_INET6);
+        assert_eq!(family_of(&a("[::]:80")), libc::AF_INET6);
     }
 
     #[test]

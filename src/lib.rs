@@ -22,6 +22,7 @@ pub mod event_loop;
 #[allow(unsafe_code)]
 pub mod ffi;
 pub mod handlers;
+mod listen_fd;
 mod listener;
 #[allow(unsafe_code)] // one setsockopt socket2 lacks (IP_BIND_ADDRESS_NO_PORT)
 mod os;

@@ -4,12 +4,12 @@
 //! may ask for its data), then it is released, so listen/stop cycles do not grow the loop. Its
 //! handle then answers like a stale one, except that `stop` and ref/unref stay harmless no-ops.
 
-use crate::addr::{Host, UnixName, parse_host};
+use crate::addr::{Host, UnixName, family_of, ip_text, parse_host};
 use crate::dns;
 use crate::error::NetError;
 use crate::event_loop::{ACCEPT_BUDGET, EventLoop};
 use crate::handlers::{HandlerCell, Handlers, validate};
-use crate::os::{self, ListenSpec, Stream};
+use crate::os::{self, BoundName, ListenSpec, Stream};
 use crate::socket::CloseHow;
 use crate::tls::{ServerTls, server_config};
 use crate::{ListenOptions, ListenerId, UserData};
@@ -17,6 +17,8 @@ use mio::Interest;
 use mio::net::{TcpListener, UnixListener};
 use std::io::ErrorKind;
 use std::net::SocketAddr;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +28,34 @@ const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 
 pub(crate) enum ListenIo {
     Tcp(TcpListener),
-    Unix(UnixListener, UnixName),
+    /// The name is the path to unlink at stop: None for an inherited descriptor, whose path
+    /// belongs to whoever bound it (systemd, or the process that handed it over).
+    Unix(UnixListener, Option<UnixName>),
+}
+
+impl ListenIo {
+    pub(crate) fn source(&mut self) -> &mut dyn mio::event::Source {
+        match self {
+            ListenIo::Tcp(l) => l,
+            ListenIo::Unix(l, _) => l,
+        }
+    }
+
+    pub(crate) fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        match self {
+            ListenIo::Tcp(l) => l.as_fd(),
+            ListenIo::Unix(l, _) => l.as_fd(),
+        }
+    }
+
+    /// Gives the descriptor back (inherited descriptors on a failed `listen_fd`).
+    pub(crate) fn into_fd(self) -> OwnedFd {
+        match self {
+            ListenIo::Tcp(l) => l.into(),
+            ListenIo::Unix(l, _) => l.into(),
+        }
+    }
 }
 
 pub(crate) struct Listener {
@@ -36,7 +65,8 @@ pub(crate) struct Listener {
     data: UserData,
     allow_half_open: bool,
     refd: bool,
-    port: u16,
+    /// Where it listens, read back from the socket once (it stays known after stop).
+    address: Option<BoundName>,
     tls: Option<Arc<ServerTls>>,
     /// How long an accepted TLS socket may take to complete its handshake; None = no limit.
     tls_handshake_timeout: Option<Duration>,
@@ -50,7 +80,7 @@ impl Listener {
     }
 }
 
-fn bind_tcp(opts: &ListenOptions, spec: &ListenSpec) -> Result<(TcpListener, u16), NetError> {
+fn bind_tcp(opts: &ListenOptions, spec: &ListenSpec) -> Result<TcpListener, NetError> {
     let host = opts.hostname.as_deref().unwrap_or("0.0.0.0");
     let addrs = match parse_host(host)? {
         Host::Ip(ip) => vec![SocketAddr::new(ip, opts.port)],
@@ -59,10 +89,7 @@ fn bind_tcp(opts: &ListenOptions, spec: &ListenSpec) -> Result<(TcpListener, u16
     let mut last = None;
     for addr in addrs {
         match os::listen_tcp(addr, spec) {
-            Ok(listener) => {
-                let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-                return Ok((listener, port));
-            }
+            Ok(listener) => return Ok(listener),
             Err((e, step)) => {
                 let syscall = if step == "listen" { c"listen" } else { c"socket" };
                 last = Some(NetError::io(&e, syscall, &addr.to_string()));
@@ -100,20 +127,33 @@ impl EventLoop {
             None => None,
         };
         let spec = ListenSpec { reuse_port: opts.reuse_port, ipv6_only: opts.ipv6_only, backlog: opts.backlog };
-        let (io, port) = match &opts.unix {
-            Some(name) => (ListenIo::Unix(bind_unix(name, &spec)?, name.clone()), 0),
-            None => {
-                let (l, port) = bind_tcp(opts, &spec)?;
-                (ListenIo::Tcp(l), port)
-            }
+        let io = match &opts.unix {
+            Some(name) => ListenIo::Unix(bind_unix(name, &spec)?, Some(name.clone())),
+            None => ListenIo::Tcp(bind_tcp(opts, &spec)?),
         };
+        self.install(io, opts, handlers, tls).map_err(|(err, io)| {
+            unlink(Some(io));
+            err
+        })
+    }
+
+    /// Makes a listener of a socket that is listening (or about to) and registers it. On error
+    /// the socket comes back unregistered, and nothing else changed.
+    pub(crate) fn install(
+        &self,
+        mut io: ListenIo,
+        opts: &ListenOptions,
+        handlers: Rc<dyn Handlers>,
+        tls: Option<Arc<ServerTls>>,
+    ) -> Result<ListenerId, (NetError, ListenIo)> {
+        let address = os::local_name(io.fd());
         let listener = Listener {
-            io: Some(io),
+            io: None,
             handlers: HandlerCell::new(handlers),
             data: opts.data,
             allow_half_open: opts.allow_half_open,
             refd: true,
-            port,
+            address,
             tls,
             tls_handshake_timeout: match opts.tls_handshake_timeout {
                 None => Some(crate::tls::DEFAULT_HANDSHAKE_TIMEOUT),
@@ -123,24 +163,35 @@ impl EventLoop {
             live_sockets: 0,
         };
         let mut st = self.st.borrow_mut();
-        let id = st
-            .listeners
-            .insert(listener)
-            .map_err(|_| NetError::new(-libc::ENOMEM, "too many listeners in this loop"))?;
-        let token = EventLoop::token_for_listener(id);
-        let registered = match st.listeners.get_mut(id).and_then(|l| l.io.as_mut()) {
-            Some(ListenIo::Tcp(l)) => self.registry.register(l, token, Interest::READABLE),
-            Some(ListenIo::Unix(l, _)) => self.registry.register(l, token, Interest::READABLE),
-            None => Ok(()),
+        let Ok(id) = st.listeners.insert(listener) else {
+            return Err((NetError::new(-libc::ENOMEM, "too many listeners in this loop"), io));
         };
-        if let Err(e) = registered {
-            if let Some(l) = st.listeners.remove(id) {
-                unlink(l.io);
-            }
-            return Err(NetError::io(&e, c"epoll_ctl", ""));
+        if let Err(e) = self.registry.register(io.source(), EventLoop::token_for_listener(id), Interest::READABLE) {
+            // The id was never handed out; the slot goes back with a new generation.
+            st.listeners.remove(id);
+            return Err((NetError::io(&e, c"epoll_ctl", ""), io));
+        }
+        match st.listeners.get_mut(id) {
+            Some(l) => l.io = Some(io),
+            None => debug_assert!(false, "the slot inserted above is gone"),
         }
         st.books.hold(true);
         Ok(ListenerId(id))
+    }
+
+    /// Undoes `install` for a listener whose id was never handed out.
+    pub(crate) fn uninstall(&self, id: ListenerId) -> Option<ListenIo> {
+        let mut st = self.st.borrow_mut();
+        let mut io = st.listeners.remove(id.0)?.io?;
+        let _ = self.registry.deregister(io.source());
+        st.books.hold(false);
+        Some(io)
+    }
+
+    /// Runs `f` on the socket of a listener that is listening.
+    pub(crate) fn with_listen_io<R>(&self, id: ListenerId, f: impl FnOnce(&ListenIo) -> R) -> Option<R> {
+        let st = self.st.borrow();
+        st.listeners.get(id.0).and_then(|l| l.io.as_ref()).map(f)
     }
 
     /// Accepts pending connections (up to a budget per event, the rest next tick).
@@ -266,7 +317,30 @@ impl EventLoop {
 
     /// The bound port (0 for unix sockets).
     pub fn listener_port(&self, id: ListenerId) -> Result<u16, NetError> {
-        self.with_listener(id, |l| l.port)
+        self.with_listener(id, |l| match &l.address {
+            Some(BoundName::Ip(addr)) => addr.port(),
+            _ => 0,
+        })
+    }
+
+    /// Where the listener listens: its IP as text (as `ip_text` prints it), a unix path, or
+    /// `@name` for an abstract name. Known after stop too, while the handle is valid.
+    pub fn listener_address(&self, id: ListenerId) -> Result<Vec<u8>, NetError> {
+        self.with_listener(id, |l| match &l.address {
+            Some(BoundName::Ip(addr)) => Ok(ip_text(addr).into_bytes()),
+            Some(BoundName::Unix(UnixName::Path(path))) => Ok(path.as_os_str().as_bytes().to_vec()),
+            Some(BoundName::Unix(UnixName::Abstract(name))) => Ok([b"@", name.as_slice()].concat()),
+            None => Err(NetError::new(-libc::ENOTCONN, "the listening socket has no local name")),
+        })?
+    }
+
+    /// The listener's address family: AF_INET, AF_INET6 or AF_UNIX (see `addr::family_of`).
+    pub fn listener_family(&self, id: ListenerId) -> Result<i32, NetError> {
+        self.with_listener(id, |l| match &l.address {
+            Some(BoundName::Ip(addr)) => Ok(family_of(addr)),
+            Some(BoundName::Unix(_)) => Ok(libc::AF_UNIX),
+            None => Err(NetError::new(-libc::ENOTCONN, "the listening socket has no local name")),
+        })?
     }
 
     pub fn listener_data(&self, id: ListenerId) -> Result<UserData, NetError> {
@@ -298,7 +372,7 @@ impl EventLoop {
 
 /// Closes a listening socket and removes its unix path from the file system.
 fn unlink(io: Option<ListenIo>) {
-    if let Some(ListenIo::Unix(listener, UnixName::Path(path))) = io {
+    if let Some(ListenIo::Unix(listener, Some(UnixName::Path(path)))) = io {
         drop(listener);
         let _ = std::fs::remove_file(path);
     }

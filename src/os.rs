@@ -436,3 +436,105 @@ pub fn descriptor_shortage() -> Option<io::Error> {
         Err(_) => None,
     }
 }
+
+/// A listening socket: TCP or unix-domain.
+pub enum ListeningSocket {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+/// Whether an inherited socket already listens (then its backlog is kept as it is).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ListenState {
+    Listening,
+    BoundOnly,
+}
+
+/// Why an inherited descriptor cannot become a listener.
+#[derive(Debug)]
+pub enum ListenFdRefusal {
+    /// getsockopt/getsockname failed: -ENOTSOCK (not a socket), -EBADF (not open).
+    Io(io::Error),
+    /// A datagram, seqpacket or raw socket.
+    NotStream,
+    /// An IP stream socket whose protocol is not TCP (SCTP, MPTCP, ...).
+    NotTcp,
+    /// Neither IPv4, IPv6 nor unix-domain.
+    Family,
+    /// No local address: bind(2) was never called.
+    Unbound,
+}
+
+/// Checks, changing nothing (no flag, no option, no listen), that `fd` is a bound stream socket
+/// we can listen on: TCP over IPv4/IPv6, or unix-domain.
+pub fn check_listenable(fd: std::os::fd::BorrowedFd<'_>) -> Result<(Family, ListenState), ListenFdRefusal> {
+    let socket = SockRef::from(&fd);
+    if socket.r#type().map_err(ListenFdRefusal::Io)? != Type::STREAM {
+        return Err(ListenFdRefusal::NotStream);
+    }
+    let family = match socket.domain().map_err(ListenFdRefusal::Io)? {
+        Domain::UNIX => Family::Unix,
+        Domain::IPV4 | Domain::IPV6 => {
+            if socket.protocol().map_err(ListenFdRefusal::Io)? != Some(socket2::Protocol::TCP) {
+                return Err(ListenFdRefusal::NotTcp);
+            }
+            Family::Inet
+        }
+        _ => return Err(ListenFdRefusal::Family),
+    };
+    let name = socket.local_addr().map_err(ListenFdRefusal::Io)?;
+    let bound = match family {
+        // An unbound IP socket reports the wildcard address with port 0.
+        Family::Inet => name.as_socket().is_some_and(|a| a.port() != 0),
+        Family::Unix => !name.is_unnamed(),
+    };
+    if !bound {
+        return Err(ListenFdRefusal::Unbound);
+    }
+    let state = if socket.is_listener().map_err(ListenFdRefusal::Io)? {
+        ListenState::Listening
+    } else {
+        ListenState::BoundOnly
+    };
+    Ok((family, state))
+}
+
+/// listen(2) with the options' backlog (0 = the default) on a socket that is bound but not
+/// listening yet.
+pub fn start_listening(fd: std::os::fd::BorrowedFd<'_>, backlog: i32) -> io::Result<()> {
+    SockRef::from(&fd).listen(backlog_of(&ListenSpec { reuse_port: false, ipv6_only: false, backlog }))
+}
+
+/// Wraps a descriptor that `check_listenable` accepted, changing nothing about it yet.
+pub fn wrap_listening(fd: std::os::fd::OwnedFd, family: Family) -> ListeningSocket {
+    match family {
+        Family::Unix => ListeningSocket::Unix(UnixListener::from_std(std::os::unix::net::UnixListener::from(fd))),
+        Family::Inet => ListeningSocket::Tcp(TcpListener::from_std(std::net::TcpListener::from(fd))),
+    }
+}
+
+/// O_NONBLOCK and FD_CLOEXEC, as on every descriptor the library makes.
+pub fn set_nonblocking_cloexec(fd: std::os::fd::BorrowedFd<'_>) -> io::Result<()> {
+    let socket = SockRef::from(&fd);
+    socket.set_nonblocking(true)?;
+    socket.set_cloexec(true)
+}
+
+/// A socket's local name: an IP address and port, or a unix-domain name (None when unnamed).
+pub fn local_name(fd: std::os::fd::BorrowedFd<'_>) -> Option<BoundName> {
+    let name = SockRef::from(&fd).local_addr().ok()?;
+    if let Some(addr) = name.as_socket() {
+        return Some(BoundName::Ip(addr));
+    }
+    if let Some(path) = name.as_pathname() {
+        return Some(BoundName::Unix(UnixName::Path(path.to_path_buf())));
+    }
+    name.as_abstract_namespace().map(|bytes| BoundName::Unix(UnixName::Abstract(bytes.to_vec())))
+}
+
+/// The address a socket is bound to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BoundName {
+    Ip(SocketAddr),
+    Unix(UnixName),
+}

@@ -1,11 +1,12 @@
 //! Listen and listener functions.
 
+use super::socket_api::copy_out_bytes;
 use super::types::{bun_tcp_handlers, bun_tcp_listen_options, bun_tcp_listener, bun_tcp_loop};
 use super::{code_of, fail, ffi_call, input, registry};
 use crate::error::NetError;
 use crate::event_loop::EventLoop;
 use crate::{ListenOptions, ListenerId};
-use std::ffi::c_void;
+use std::ffi::{c_char, c_void};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -83,6 +84,87 @@ pub extern "C" fn bun_tcp_listen(
     })
 }
 
+/// The options `bun_tcp_listen_fd` reads: NULL = zero-filled; the fields that name an address
+/// must be unset (they are refused before any is parsed).
+fn inherited_listen_options(o: *const bun_tcp_listen_options) -> Result<ListenOptions, NetError> {
+    if o.is_null() {
+        return Ok(ListenOptions::default());
+    }
+    let o = input::options(o, "options")?;
+    if !o.hostname.is_null() || o.port != 0 || !o.unix_path.is_null() || o.unix_path_len != 0 {
+        return Err(NetError::invalid("hostname, port and unix_path must be unset: the descriptor is already bound"));
+    }
+    listen_options(o)
+}
+
+/// Listens on an inherited descriptor (beyond Bun): systemd socket activation (`LISTEN_FDS`) or a
+/// zero-downtime handover (a listening socket passed over SCM_RIGHTS).
+///
+/// `fd` is a bound SOCK_STREAM socket: TCP over IPv4 or IPv6, or unix-domain (a path or an
+/// abstract name). If it is not listening yet (SO_ACCEPTCONN), listen(2) is called with
+/// `opts->backlog` (0 = 511); a listening socket keeps its backlog. `opts` may be NULL (all
+/// defaults); it gives `data`, `tls`, `allow_half_open`, `backlog` and `tls_handshake_timeout_ms`.
+/// `reuse_port` and `ipv6_only` are ignored: they are options of bind(2), which the descriptor's
+/// creator already did. `bun_tcp_listener_port`, `_address` and `_family` read the socket's own
+/// address. On success the listener owns the descriptor and makes it non-blocking and
+/// close-on-exec; `bun_tcp_listener_stop` closes it (a unix path is never unlinked: it belongs
+/// to whoever bound it). Other processes holding the same socket (the one that handed it over)
+/// are unaffected.
+/// Returns: 0, with the listener written to `*out`.
+/// Errors (nothing is written, no handler fires, and the descriptor stays the caller's, untouched:
+///   open, not listening if it was not, its descriptor flags (FD_CLOEXEC) and status flags
+///   (O_NONBLOCK) as they were):
+///   BUN_TCP_EINVAL: NULL loop, handlers or out; a freed loop; handlers with neither `data` nor
+///     `drain`; fd < 0; `hostname`, `port`, `unix_path` or `unix_path_len` set; a negative
+///     backlog; a socket that is not SOCK_STREAM (a datagram socket); an IP stream socket that is
+///     not TCP; a socket that is not bound (bind it first: an unbound socket would listen on a
+///     random port);
+///   -ENOTSOCK: not a socket; -EBADF: not an open descriptor; -EAFNOSUPPORT: neither IPv4, IPv6
+///     nor unix-domain; another -errno of listen(2) (-EINVAL for a connected socket);
+///   -ENOMEM: the loop holds as many listeners as it can; the -errno of epoll_ctl;
+///   BUN_TCP_ECLOSED: the loop is being freed; BUN_TCP_EWRONGTHREAD;
+///   with `tls`, the TLS option errors of `bun_tcp_listen`.
+/// Fires: nothing now. Later, from the loop, each accepted socket's handlers, as for
+///   `bun_tcp_listen`.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_listen_fd(
+    loop_: *mut bun_tcp_loop,
+    fd: std::ffi::c_int,
+    opts: *const bun_tcp_listen_options,
+    handlers: *const bun_tcp_handlers,
+    out: *mut bun_tcp_listener,
+) -> i32 {
+    use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
+    ffi_call(|| {
+        let result = (|| {
+            let core = registry::by_ptr(loop_)?;
+            let opts = inherited_listen_options(opts)?;
+            let handlers = input::handlers(handlers)?;
+            if out.is_null() {
+                return Err(NetError::invalid("out is NULL"));
+            }
+            if fd < 0 {
+                return Err(NetError::invalid("fd is negative"));
+            }
+            // SAFETY: the caller hands over an open descriptor it owns; on error it is given
+            // back with into_raw_fd (never closed here).
+            let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+            match core.listen_fd(owned, &opts, handlers) {
+                Ok(id) => {
+                    // SAFETY: non-NULL output pointer from the caller, written only on success.
+                    unsafe { *out = bun_tcp_listener { id: id.0 } };
+                    Ok(())
+                }
+                Err((err, back)) => {
+                    let _ = back.into_raw_fd();
+                    Err(err)
+                }
+            }
+        })();
+        code_of(result, |()| 0)
+    })
+}
+
 /// Runs `f` on the listener's loop; errors become `on_err(code)`.
 fn with_listener<T>(
     l: bun_tcp_listener,
@@ -105,7 +187,36 @@ pub extern "C" fn bun_tcp_listener_port(l: bun_tcp_listener) -> u16 {
     ffi_call(|| with_listener(l, |_| 0, |core, id| core.listener_port(id)))
 }
 
-/// Stops accepting and unlinks a unix-socket path. Idempotent.
+/// Writes where the listener listens, NUL-terminated, into `buf`: its IP ("127.0.0.1", "::";
+/// IPv4-mapped IPv6 shows as IPv4, as in `bun_tcp_socket_remote_address`; 46 bytes always
+/// suffice), or for a unix-domain listener its path, or "@" and the name for an abstract name.
+/// Read from the socket itself (also for `bun_tcp_listen_fd`), and still known after stop while
+/// the handle is valid.
+///
+/// Returns: its length (without the NUL).
+/// Errors: -ENOSPC (`buf_len` too small; nothing written), BUN_TCP_EINVAL (NULL buf),
+///   BUN_TCP_ECLOSED (zero, stale or released handle), BUN_TCP_EWRONGTHREAD, -ENOTCONN (the
+///   socket reported no local name when it started listening: not seen on Linux).
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_listener_address(l: bun_tcp_listener, buf: *mut c_char, buf_len: usize) -> i32 {
+    ffi_call(|| with_listener(l, |c| c, |core, id| copy_out_bytes(&core.listener_address(id)?, buf, buf_len)))
+}
+
+/// The listener's address family: AF_INET, AF_INET6 (a dual-stack "::" listener included) or
+/// AF_UNIX, the values of <sys/socket.h>.
+///
+/// Returns: the family (> 0).
+/// Errors: BUN_TCP_ECLOSED (zero, stale or released handle), BUN_TCP_EWRONGTHREAD, -ENOTCONN (as
+///   `bun_tcp_listener_address`).
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_listener_family(l: bun_tcp_listener) -> i32 {
+    ffi_call(|| with_listener(l, |c| c, |core, id| core.listener_family(id)))
+}
+
+/// Stops accepting, closes the listening socket and unlinks a unix-socket path (not the path of
+/// a socket given to `bun_tcp_listen_fd`: that belongs to whoever bound it). Idempotent.
 ///
 /// With `close_active`, also closes every socket the listener accepted; without it, they keep
 /// working with the listener's handlers. The handle stays valid (data, reload) while sockets it

@@ -43,6 +43,12 @@ fn count(
 
 /// Copies `text` NUL-terminated into the caller's buffer; returns its length, or -ENOSPC.
 pub(super) fn copy_out(text: &str, buf: *mut c_char, buf_len: usize) -> Result<i32, NetError> {
+    copy_out_bytes(text.as_bytes(), buf, buf_len)
+}
+
+/// Copies `text` (bytes: a unix path need not be UTF-8) NUL-terminated into the caller's buffer;
+/// returns its length, or -ENOSPC.
+pub(super) fn copy_out_bytes(text: &[u8], buf: *mut c_char, buf_len: usize) -> Result<i32, NetError> {
     if buf.is_null() {
         return Err(NetError::invalid("buf is NULL"));
     }
@@ -413,6 +419,30 @@ pub extern "C" fn bun_tcp_socket_local_address(s: bun_tcp_socket, buf: *mut c_ch
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_local_port(s: bun_tcp_socket) -> i32 {
     ffi_call(|| with_socket(s, |c| c, |core, id| core.local_port(id).map(i32::from)))
+}
+
+/// The peer's address family: AF_INET, AF_INET6 or AF_UNIX, the values of <sys/socket.h>. An
+/// IPv4 peer of a dual-stack listener (an IPv4-mapped IPv6 address) is AF_INET, as
+/// `bun_tcp_socket_remote_address` prints it.
+///
+/// Returns: the family (> 0).
+/// Errors: -ENOTCONN (not connected yet), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_remote_family(s: bun_tcp_socket) -> i32 {
+    ffi_call(|| with_socket(s, |c| c, |core, id| core.remote_family(id)))
+}
+
+/// The local address family, as `bun_tcp_socket_remote_family` (AF_INET for the IPv4
+/// connections of a dual-stack listener).
+///
+/// Returns: the family (> 0).
+/// Errors: -ENOTCONN (no descriptor yet: the host name is still resolving), BUN_TCP_ECLOSED,
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_local_family(s: bun_tcp_socket) -> i32 {
+    ffi_call(|| with_socket(s, |c| c, |core, id| core.local_family(id)))
 }
 
 /// The socket's file descriptor, for getsockopt and the like: do not close it.

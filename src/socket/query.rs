@@ -1,6 +1,7 @@
 //! Flow control (pause, resume, ref), the idle timeout, user data, handlers and queries.
 
 use super::*;
+use crate::addr::family_of;
 
 impl EventLoop {
     /// Stops reading (no `data`, FIN deferred) until `resume`.
@@ -95,6 +96,23 @@ impl EventLoop {
 
     pub fn local_port(&self, id: SocketId) -> Result<u16, NetError> {
         self.stream_query(id, |st| st.local_addr().map(|a| a.port()))
+    }
+
+    /// The peer's address family: AF_INET, AF_INET6 (an IPv4-mapped peer counts as AF_INET, as
+    /// its address prints) or AF_UNIX.
+    pub fn remote_family(&self, id: SocketId) -> Result<i32, NetError> {
+        self.stream_query(id, |st| match st {
+            Stream::Unix(_) => st.is_connected().then_some(libc::AF_UNIX),
+            Stream::Tcp(_) => st.peer_addr().map(|a| family_of(&a)),
+        })
+    }
+
+    /// The local address family, by the same rules as `remote_family`.
+    pub fn local_family(&self, id: SocketId) -> Result<i32, NetError> {
+        self.stream_query(id, |st| match st {
+            Stream::Unix(_) => Some(libc::AF_UNIX),
+            Stream::Tcp(_) => st.local_addr().map(|a| family_of(&a)),
+        })
     }
 
     pub fn socket_fd(&self, id: SocketId) -> Result<i32, NetError> {

@@ -1230,9 +1230,119 @@ static void probe_listener_set_tls(void) {
 }
 
 /* ------------------------------------------------------------------------------------------------ */
-/* the table                                                                                        */
+/* probes: inherited listeners and address families                                                 */
 /* ------------------------------------------------------------------------------------------------ */
 
+/* One refused bun_tcp_listen_fd: its code, nothing written, no listener, the descriptor open with
+ * its flags and listening state as they were. */
+static void listen_fd_case(const char *what, bun_tcp_loop *loop, int fd, const bun_tcp_listen_options *o,
+                           const bun_tcp_handlers *h, bool pass_out, int32_t want) {
+  bun_tcp_listener out = LISTENER_SENTINEL;
+  size_t before = bun_tcp_loop_listener_count(g_loop);
+  int fd_flags = fd >= 0 ? fcntl(fd, F_GETFD) : -1, status_flags = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+  int32_t rc;
+  CASE_I(what, rc = bun_tcp_listen_fd(loop, fd, o, h, pass_out ? &out : NULL), want);
+  CASE_TRUE(what, out.id == LISTENER_SENTINEL.id);
+  if (rc == 0 && out.id != LISTENER_SENTINEL.id) bun_tcp_listener_stop(out, true); /* undo a wrong success */
+  CASE_TRUE(what, bun_tcp_loop_listener_count(g_loop) == before);
+  if (fd_flags >= 0)
+    CASE_TRUE("the descriptor's flags are unchanged",
+              fcntl(fd, F_GETFD) == fd_flags && fcntl(fd, F_GETFL) == status_flags);
+}
+
+static void probe_listen_fd(void) {
+  bun_tcp_handlers h = counting_handlers();
+  bun_tcp_handlers no_data = counting_handlers();
+  no_data.data = NULL;
+  no_data.drain = NULL;
+  bun_tcp_listen_options o;
+  memset(&o, 0, sizeof o);
+  int bound = socket(AF_INET, SOCK_STREAM, 0); /* blocking, no FD_CLOEXEC: as systemd passes it */
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  CHECK(bind(bound, (struct sockaddr *)&a, sizeof a) == 0);
+  FOR_BAD_LOOPS(k) listen_fd_case(bad_loop_names[k], bad_loop(k), bound, &o, &h, true, bad_loop_code(k));
+  listen_fd_case("NULL handlers", g_loop, bound, &o, NULL, true, BUN_TCP_EINVAL);
+  listen_fd_case("NULL out", g_loop, bound, &o, &h, false, BUN_TCP_EINVAL);
+  listen_fd_case("handlers without data and drain", g_loop, bound, &o, &no_data, true, BUN_TCP_EINVAL);
+  listen_fd_case("fd -1", g_loop, -1, &o, &h, true, BUN_TCP_EINVAL);
+  listen_fd_case("fd INT32_MIN", g_loop, INT32_MIN, &o, &h, true, BUN_TCP_EINVAL);
+  int closed_fd = dup(bound);
+  close(closed_fd);
+  listen_fd_case("fd not open", g_loop, closed_fd, &o, &h, true, -EBADF);
+  int file = open("/dev/null", O_RDONLY);
+  listen_fd_case("fd of a file", g_loop, file, &o, &h, true, -ENOTSOCK);
+  int udp = socket(AF_INET, SOCK_DGRAM, 0);
+  listen_fd_case("fd of a datagram socket", g_loop, udp, &o, &h, true, BUN_TCP_EINVAL);
+  int unbound = socket(AF_INET, SOCK_STREAM, 0);
+  listen_fd_case("fd of an unbound socket", g_loop, unbound, &o, &h, true, BUN_TCP_EINVAL);
+  bun_tcp_listen_options b = o;
+  b.hostname = "127.0.0.1";
+  listen_fd_case("hostname set", g_loop, bound, &b, &h, true, BUN_TCP_EINVAL);
+  b = o;
+  b.port = 1;
+  listen_fd_case("port set", g_loop, bound, &b, &h, true, BUN_TCP_EINVAL);
+  b = o;
+  b.unix_path = "/tmp/bun_tcp_never.sock";
+  listen_fd_case("unix_path set", g_loop, bound, &b, &h, true, BUN_TCP_EINVAL);
+  b = o;
+  b.backlog = -1;
+  listen_fd_case("backlog -1", g_loop, bound, &b, &h, true, BUN_TCP_EINVAL);
+  bad_tls_t tls[20];
+  int nt = bad_tls_list(tls, true);
+  for (int i = 0; i < nt; i++) {
+    b = o;
+    b.tls = &tls[i].o;
+    listen_fd_case(tls[i].what, g_loop, bound, &b, &h, true, tls[i].want);
+  }
+  int accept_conn = -1;
+  socklen_t len = sizeof accept_conn;
+  CHECK(getsockopt(bound, SOL_SOCKET, SO_ACCEPTCONN, &accept_conn, &len) == 0);
+  CASE_TRUE("no refusal made it listen", accept_conn == 0);
+  close(unbound);
+  close(udp);
+  close(file);
+  close(bound);
+}
+
+static void probe_listener_address(void) {
+  bun_tcp_listener l;
+  char buf[64];
+  FOR_BAD_LISTENERS(k, l) CASE_I(bad_listener_names[k], bun_tcp_listener_address(l, buf, sizeof buf), bad_code(k));
+  CASE_I("NULL buf", bun_tcp_listener_address(g_listener, NULL, sizeof buf), BUN_TCP_EINVAL);
+  CASE_I("NULL buf with buf_len 0", bun_tcp_listener_address(g_listener, NULL, 0), BUN_TCP_EINVAL);
+  memset(buf, 'Z', sizeof buf);
+  CASE_I("buf_len 0", bun_tcp_listener_address(g_listener, buf, 0), -ENOSPC);
+  CASE_I("buf_len 9 (one short of \"127.0.0.1\" + NUL)", bun_tcp_listener_address(g_listener, buf, 9), -ENOSPC);
+  CASE_TRUE("a refused call writes nothing", buf[0] == 'Z' && buf[8] == 'Z');
+  CASE_I("buf_len SIZE_MAX (only what is needed is written)", bun_tcp_listener_address(g_listener, buf, SIZE_MAX), 9);
+  CASE_TRUE("buf_len SIZE_MAX", strcmp(buf, "127.0.0.1") == 0 && buf[10] == 'Z');
+}
+
+static void probe_listener_family(void) {
+  bun_tcp_listener l;
+  FOR_BAD_LISTENERS(k, l) CASE_I(bad_listener_names[k], bun_tcp_listener_family(l), bad_code(k));
+  CASE_I("the live listener", bun_tcp_listener_family(g_listener), AF_INET);
+}
+
+static void probe_socket_remote_family(void) {
+  bun_tcp_socket s;
+  FOR_BAD_SOCKETS(k, s) CASE_I(bad_names[k], bun_tcp_socket_remote_family(s), bad_code(k));
+  CASE_I("the live socket", bun_tcp_socket_remote_family(g_client), AF_INET);
+}
+
+static void probe_socket_local_family(void) {
+  bun_tcp_socket s;
+  FOR_BAD_SOCKETS(k, s) CASE_I(bad_names[k], bun_tcp_socket_local_family(s), bad_code(k));
+  CASE_I("the live socket", bun_tcp_socket_local_family(g_client), AF_INET);
+}
+
+
+/* ------------------------------------------------------------------------------------------------ */
+/* the table                                                                                        */
+/* ------------------------------------------------------------------------------------------------ */
 typedef struct row {
   const char *name;
   void (*fn)(void); /* the function itself: a row naming no function does not compile */
@@ -1311,6 +1421,11 @@ static const row_t rows[] = {
     ROW(bun_tcp_socket_session_reused, probe_socket_session_reused),
     ROW(bun_tcp_socket_export_keying_material, probe_socket_export_keying_material),
     ROW(bun_tcp_listener_set_tls, probe_listener_set_tls),
+    ROW(bun_tcp_listen_fd, probe_listen_fd),
+    ROW(bun_tcp_listener_address, probe_listener_address),
+    ROW(bun_tcp_listener_family, probe_listener_family),
+    ROW(bun_tcp_socket_remote_family, probe_socket_remote_family),
+    ROW(bun_tcp_socket_local_family, probe_socket_local_family),
 };
 #define ROW_COUNT (sizeof rows / sizeof rows[0])
 
