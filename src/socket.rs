@@ -89,6 +89,8 @@ pub(crate) struct Socket {
     /// A failure waiting in `State::failures`.
     pub failure: Option<Box<NetError>>,
     pub queue: WriteQueue,
+    /// The most `write_all` and `end` may leave queued (the header: bun_tcp_socket_set_write_limit).
+    pub write_limit: WriteLimit,
     pub timer: IdleTimer,
     pub bytes_written: u64,
     /// The TLS transport; None = plain.
@@ -96,6 +98,32 @@ pub(crate) struct Socket {
     /// A reset found when the connect completed (SO_ERROR is cleared by reading it): reported
     /// after the bytes that arrived before it, instead of a FIN.
     pub pending_reset: Option<Box<NetError>>,
+}
+
+/// How many bytes `write_all` and `end` may leave in a socket's queue.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum WriteLimit {
+    /// No limit (the default): the queue grows as the peer lags.
+    None,
+    /// A chunk is accepted only if the queue plus the chunk stay within this many bytes.
+    AtMost(usize),
+}
+
+impl WriteLimit {
+    /// 0 means no limit (the header's convention).
+    pub fn from_max(max_buffered: usize) -> WriteLimit {
+        if max_buffered == 0 { WriteLimit::None } else { WriteLimit::AtMost(max_buffered) }
+    }
+
+    /// Whether a chunk of `len` bytes may join `queued` bytes. A zero-length chunk queues
+    /// nothing, so it is never refused (an `end` without bytes is always accepted).
+    #[inline]
+    pub fn admits(self, queued: usize, len: usize) -> bool {
+        match self {
+            WriteLimit::None => true,
+            WriteLimit::AtMost(max) => len == 0 || queued.checked_add(len).is_some_and(|total| total <= max),
+        }
+    }
 }
 
 /// The state of a connect in flight.
@@ -146,6 +174,7 @@ impl Socket {
             dial: None,
             failure: None,
             queue: WriteQueue::default(),
+            write_limit: WriteLimit::None,
             timer: IdleTimer::default(),
             bytes_written: 0,
             tls: None,

@@ -875,6 +875,16 @@ PROBE_STATUS(socket_local_port, bun_tcp_socket_local_port(s))
 PROBE_STATUS(socket_fd, bun_tcp_socket_fd(s))
 PROBE_STATUS(socket_verify_error, bun_tcp_socket_verify_error(s))
 
+/* ---- write limit (bun_tcp_socket_set_write_limit) ---- */
+static void probe_socket_set_write_limit(void) {
+  bun_tcp_socket s;
+  FOR_BAD_SOCKETS(k, s) CASE_I(bad_names[k], bun_tcp_socket_set_write_limit(s, 1), bad_code(k));
+  CASE_I("SIZE_MAX on the live socket", bun_tcp_socket_set_write_limit(g_client, SIZE_MAX), 0);
+  CASE_I("0 (no limit) after it", bun_tcp_socket_set_write_limit(g_client, 0), 0);
+  CASE_I("the live socket is still open", bun_tcp_socket_ready_state(g_client), BUN_TCP_STATE_OPEN);
+}
+/* ---- end of write limit ---- */
+
 static void probe_socket_timeout(void) {
   bun_tcp_socket s;
   FOR_BAD_SOCKETS(k, s) CASE_I(bad_names[k], bun_tcp_socket_timeout(s, 1), bad_code(k));
@@ -1166,6 +1176,7 @@ static const row_t rows[] = {
     ROW(bun_tcp_socket_buffered_amount, probe_socket_buffered_amount),
     ROW(bun_tcp_socket_set_no_delay, probe_socket_set_no_delay),
     ROW(bun_tcp_socket_set_keep_alive, probe_socket_set_keep_alive),
+    ROW(bun_tcp_socket_set_write_limit, probe_socket_set_write_limit), /* write limit */
     ROW(bun_tcp_socket_remote_address, probe_socket_remote_address),
     ROW(bun_tcp_socket_remote_port, probe_socket_remote_port),
     ROW(bun_tcp_socket_local_address, probe_socket_local_address),
