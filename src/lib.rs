@@ -23,6 +23,7 @@ pub mod event_loop;
 pub mod ffi;
 pub mod handlers;
 mod listener;
+pub mod observe;
 mod os;
 mod slab;
 mod socket;
@@ -35,6 +36,7 @@ pub use dns::Resolver;
 pub use error::NetError;
 pub use event_loop::{EventLoop, Poster, Task};
 pub use handlers::{HandlerSet, Handlers};
+pub use observe::{HandlerTiming, LoopMetrics, TraceKind, TraceRecord, TraceSink};
 pub use socket::{CONNECT_ATTEMPT_DELAY, ReadyState};
 pub use tls::TlsOptions;
 

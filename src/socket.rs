@@ -22,6 +22,7 @@ use crate::addr::{Host, UnixName, interleave_families, ip_text, parse_host};
 use crate::error::{EBUSY, EENDED, ENOTSUP, NetError};
 use crate::event_loop::{Books, EventLoop, Lease, READ_BUDGET};
 use crate::handlers::{HandlerCell, Handlers, validate};
+use crate::observe::Observed;
 use crate::os::{self, Stream};
 use crate::timers::IdleTimer;
 use crate::tls::{self, ServerTls, TlsState};
@@ -267,12 +268,14 @@ impl EventLoop {
                     self.emit(id, |h, lp, s, d| h.drain(lp, s, d));
                 }
                 Effect::FireClose => {
+                    self.st.borrow_mut().books.counters.closes += 1;
                     let err = cause.take();
                     self.emit(id, |h, lp, s, d| h.close(lp, s, d, err.as_ref()));
                 }
                 Effect::FireConnectError => {
                     debug_assert!(cause.is_some(), "connect_error always has a cause");
                     let err = cause.take().unwrap_or_else(|| NetError::sys(-libc::ECANCELED, c"connect", ""));
+                    self.st.borrow_mut().books.counters.connect_errors += 1;
                     self.emit(id, |h, lp, s, d| h.connect_error(lp, s, d, &err));
                 }
                 Effect::EndWriteSide => {

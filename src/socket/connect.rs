@@ -315,6 +315,7 @@ impl EventLoop {
             }
             let open_now = s.tls.is_none() || s.handlers.get().present().handshake;
             s.state.life = Lifecycle::connected(if open_now { Announce::Now } else { Announce::AfterHandshake });
+            st.books.counters.connects += 1;
             if open_now {
                 let now = st.books.now;
                 let state = &mut *st;
@@ -384,6 +385,7 @@ impl EventLoop {
                 return;
             }
             state.books.hold(true);
+            state.books.counters.accepts += 1;
             (id, open_now)
         };
         if open_now {
