@@ -579,6 +579,30 @@ static void probe_loop_fd(void) {
   FOR_BAD_LOOPS(k) CASE_I(bad_loop_names[k], bun_tcp_loop_fd(bad_loop(k)), bad_loop_code(k));
 }
 
+/* ---- tracing and metrics (bun_tcp_loop_set_trace, _time_handlers, _metrics) ---- */
+static void probe_trace_fn(const bun_tcp_trace_event *ev, void *data) {
+  (void)ev;
+  (void)data;
+}
+static void probe_loop_set_trace(void) {
+  FOR_BAD_LOOPS(k) CASE_I(bad_loop_names[k], bun_tcp_loop_set_trace(bad_loop(k), probe_trace_fn, NULL), bad_loop_code(k));
+  CASE_I("NULL func (off) on the live loop", bun_tcp_loop_set_trace(g_loop, NULL, NULL), 0);
+}
+static void probe_loop_time_handlers(void) {
+  FOR_BAD_LOOPS(k) CASE_I(bad_loop_names[k], bun_tcp_loop_time_handlers(bad_loop(k), true), bad_loop_code(k));
+  CASE_I("off on the live loop", bun_tcp_loop_time_handlers(g_loop, false), 0);
+}
+static void probe_loop_metrics(void) {
+  bun_tcp_metrics m, untouched;
+  memset(&untouched, 0xab, sizeof untouched);
+  m = untouched;
+  FOR_BAD_LOOPS(k) CASE_I(bad_loop_names[k], bun_tcp_loop_metrics(bad_loop(k), &m), bad_loop_code(k));
+  CASE_TRUE("out untouched by the refusals", memcmp(&m, &untouched, sizeof m) == 0);
+  CASE_I("NULL out", bun_tcp_loop_metrics(g_loop, NULL), BUN_TCP_EINVAL);
+  CASE_I("the live loop", bun_tcp_loop_metrics(g_loop, &m), 0);
+}
+/* ---- end of tracing and metrics ---- */
+
 static void probe_loop_socket_count(void) {
   FOR_BAD_LOOPS(k) CASE_I(bad_loop_names[k], bun_tcp_loop_socket_count(bad_loop(k)), 0);
 }
@@ -1150,6 +1174,9 @@ static const row_t rows[] = {
     ROW(bun_tcp_loop_post, probe_loop_post),
     ROW(bun_tcp_loop_next_timeout_ms, probe_loop_next_timeout_ms),
     ROW(bun_tcp_loop_fd, probe_loop_fd),
+    ROW(bun_tcp_loop_set_trace, probe_loop_set_trace),         /* tracing and metrics */
+    ROW(bun_tcp_loop_time_handlers, probe_loop_time_handlers), /* tracing and metrics */
+    ROW(bun_tcp_loop_metrics, probe_loop_metrics),             /* tracing and metrics */
     ROW(bun_tcp_loop_socket_count, probe_loop_socket_count),
     ROW(bun_tcp_loop_listener_count, probe_loop_listener_count),
     ROW(bun_tcp_version, probe_version),
