@@ -261,3 +261,21 @@ impl EventLoop {
         st.books.counters.bytes_read += n as u64;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trace_line_names_the_socket_the_handler_and_the_error() {
+        let err = NetError::sys(-libc::ECONNRESET, c"read", "");
+        let record = TraceRecord { loop_id: 3, socket: SocketId(0x2a), kind: TraceKind::Close, error: Some(&err) };
+        let line = record.line();
+        assert!(line.starts_with("bun_tcp loop=3 socket=0x2a close err=ECONNRESET code=-104 syscall=read "), "{line}");
+        assert!(!line.contains('\n'));
+        let data = TraceRecord { loop_id: 3, socket: SocketId(1), kind: TraceKind::Data(7), error: None };
+        assert_eq!(data.line(), "bun_tcp loop=3 socket=0x1 data len=7");
+        let hs = TraceRecord { loop_id: 1, socket: SocketId(1), kind: TraceKind::Handshake(false), error: None };
+        assert_eq!(hs.line(), "bun_tcp loop=1 socket=0x1 handshake success=false");
+    }
+}

@@ -297,3 +297,21 @@ impl EventLoop {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::WriteLimit;
+
+    #[test]
+    fn a_write_limit_admits_a_chunk_only_within_it() {
+        assert_eq!(WriteLimit::from_max(0), WriteLimit::None);
+        assert!(WriteLimit::None.admits(usize::MAX, usize::MAX));
+        let limit = WriteLimit::from_max(10);
+        assert!(limit.admits(0, 10));
+        assert!(!limit.admits(0, 11), "larger than the limit: refused even on an empty queue");
+        assert!(limit.admits(4, 6));
+        assert!(!limit.admits(4, 7));
+        assert!(limit.admits(50, 0), "a zero-length chunk queues nothing");
+        assert!(!limit.admits(usize::MAX, 1), "no overflow");
+    }
+}
