@@ -184,5 +184,9 @@ int main(void) {
   CHECK(memcmp(&probe, &untouched, sizeof probe) == 0);
   srv_free(&sv);
   rec_free(&cr);
+  rec_free(&rr);
+  rec_free(&qr);
+  rec_free(&tr);
+  rec_free(&tr2);
   return test_pass();
 }
