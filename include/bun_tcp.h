@@ -831,10 +831,10 @@ int32_t bun_tcp_socket_set_keep_alive(struct bun_tcp_socket s, bool enable, uint
 // only if buffered_amount + len <= max_buffered, else they return -ENOBUFS and send and queue
 // nothing, so a slow or hostile reader cannot grow memory without bound.
 //
-// 0 = no limit (the default). A chunk larger than the limit is refused even on an empty queue; a
-// zero-length chunk (`end` with no bytes) queues nothing and is never refused. Bytes already
-// queued stay when the limit is lowered below them: further chunks are refused until the queue
-// drains. `write` (unbuffered) is unaffected, and so is a plain `write` while corked. On a TLS
+// 0 = no limit (the default). A chunk larger than the limit is refused even on an empty queue.
+// Bytes already queued stay when the limit is lowered below them: every chunk is refused until
+// the queue drains (`end` without bytes too, as buffered_amount + 0 exceeds the limit; at or
+// under the limit it is accepted). `write` (unbuffered) is unaffected, and so is a plain `write` while corked. On a TLS
 // socket buffered_amount counts plaintext not yet handed to the TLS layer; the records the TLS
 // layer holds for the kernel add at most 256 KiB per socket, whatever the limit.
 // Returns: 0.

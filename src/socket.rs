@@ -116,13 +116,14 @@ impl WriteLimit {
         if max_buffered == 0 { WriteLimit::None } else { WriteLimit::AtMost(max_buffered) }
     }
 
-    /// Whether a chunk of `len` bytes may join `queued` bytes. A zero-length chunk queues
-    /// nothing, so it is never refused (an `end` without bytes is always accepted).
+    /// Whether a chunk of `len` bytes may join `queued` bytes: queued + len <= max, as the header
+    /// says, also for len 0 (an `end` without bytes on a queue already past a lowered limit waits
+    /// for `drain` like any other chunk).
     #[inline]
     pub fn admits(self, queued: usize, len: usize) -> bool {
         match self {
             WriteLimit::None => true,
-            WriteLimit::AtMost(max) => len == 0 || queued.checked_add(len).is_some_and(|total| total <= max),
+            WriteLimit::AtMost(max) => queued.checked_add(len).is_some_and(|total| total <= max),
         }
     }
 }
@@ -311,7 +312,8 @@ mod tests {
         assert!(!limit.admits(0, 11), "larger than the limit: refused even on an empty queue");
         assert!(limit.admits(4, 6));
         assert!(!limit.admits(4, 7));
-        assert!(limit.admits(50, 0), "a zero-length chunk queues nothing");
+        assert!(limit.admits(10, 0), "a zero-length chunk on a queue at the limit");
+        assert!(!limit.admits(11, 0), "past a lowered limit even a zero-length chunk waits");
         assert!(!limit.admits(usize::MAX, 1), "no overflow");
     }
 }

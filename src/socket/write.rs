@@ -110,10 +110,10 @@ impl EventLoop {
     pub fn write_all(&self, id: SocketId, bytes: &[u8]) -> Result<usize, NetError> {
         self.with_live_socket(id, |s, st| {
             let open = EventLoop::writable_now(s)?;
+            refuse_past_limit(s, bytes.len())?;
             if bytes.is_empty() {
                 return Ok(0);
             }
-            refuse_past_limit(s, bytes.len())?;
             if s.state.cork == Cork::On {
                 s.queue.push(bytes);
                 return Ok(bytes.len());

@@ -16,8 +16,9 @@
  *     open (ready_state 1, write still accepted: 0 while queued), `drain` fires once the queue
  *     empties and end is accepted there; the peer receives exactly the accepted bytes, then end.
  *   - "limit changed while data is queued": lowering the limit under the queue keeps the queue
- *     and refuses the next chunk; 0 lifts the limit (a chunk 100x the old limit is accepted); an
- *     end without bytes is accepted on a queue over the limit; everything arrives, then end.
+ *     and refuses the next chunk; 0 lifts the limit (a chunk 100x the old limit is accepted); on a
+ *     queue past the limit even write_all / end of 0 bytes are refused; with the limit equal to
+ *     the queue they are accepted; everything arrives, then end.
  *   - "corked": write_all while corked counts against the limit; plain write is unaffected.
  */
 #ifndef WRITE_LIMIT_COMMON_H
@@ -156,6 +157,8 @@ static void run_case(int mode, const char *name) {
     check_refused(cs, 1, false, BUN_TCP_STATE_OPEN);
     CHECK_OK(bun_tcp_socket_uncork(cs));
     CHECK_EQ((size_t)bun_tcp_socket_bytes_written(cs) + bun_tcp_socket_buffered_amount(cs), g_off);
+    if (bun_tcp_socket_buffered_amount(cs) > WL_LIMIT) check_refused(cs, 0, true, BUN_TCP_STATE_OPEN);
+    CHECK_OK(bun_tcp_socket_set_write_limit(cs, 0));
     CHECK_EQ(bun_tcp_socket_end(cs, NULL, 0), 0);
   } else {
     accept_write_all(cs, 600);
@@ -178,7 +181,11 @@ static void run_case(int mode, const char *name) {
       CHECK_OK(bun_tcp_socket_set_write_limit(cs, WL_LIMIT));
       CHECK_CMP(bun_tcp_socket_buffered_amount(cs), >, WL_LIMIT);
       check_refused(cs, 1, true, BUN_TCP_STATE_OPEN);
-      CHECK_EQ(bun_tcp_socket_end(cs, NULL, 0), 0); /* zero bytes: never refused */
+      check_refused(cs, 0, true, BUN_TCP_STATE_OPEN);  /* past the limit: even end without bytes */
+      check_refused(cs, 0, false, BUN_TCP_STATE_OPEN); /* and write_all of 0 bytes */
+      CHECK_OK(bun_tcp_socket_set_write_limit(cs, bun_tcp_socket_buffered_amount(cs))); /* at it */
+      CHECK_EQ(bun_tcp_socket_write_all(cs, next_bytes(), 0), 0);
+      CHECK_EQ(bun_tcp_socket_end(cs, NULL, 0), 0); /* buffered + 0 <= limit: accepted */
       CHECK_EQ(bun_tcp_socket_ready_state(cs), BUN_TCP_STATE_CLOSING);
     }
   }
