@@ -7,11 +7,13 @@
  * each of its lines and "* #N left". SIGINT / SIGTERM close every connection and exit 0.
  *
  * Slow readers: messages go out with write_all, which queues what a client's kernel buffer cannot
- * take, so nobody waits for the slowest reader and nothing is dropped. A client whose queue passes
- * MAX_BACKLOG is disconnected rather than allowed to grow the server without bound. A line longer
- * than MAX_LINE disconnects its sender too. */
+ * take, so nobody waits for the slowest reader and nothing is dropped. Each client's queue is
+ * bounded by a write limit of MAX_BACKLOG bytes: a message that does not fit is refused
+ * (-ENOBUFS) and that client is disconnected rather than allowed to grow the server without bound.
+ * A line longer than MAX_LINE disconnects its sender too. */
 #include "stop_on_signal.h"
 #include <bun_tcp.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,8 +50,7 @@ static void disconnect_slow_readers(void) {
 static void broadcast(const client *from, const char *text, size_t len) {
   for (client *c = clients; c; c = c->next) {
     if (c == from) continue;
-    bun_tcp_socket_write_all(c->socket, (const uint8_t *)text, len);
-    if (bun_tcp_socket_buffered_amount(c->socket) > MAX_BACKLOG) c->too_slow = true;
+    if (bun_tcp_socket_write_all(c->socket, (const uint8_t *)text, len) == -ENOBUFS) c->too_slow = true;
   }
   disconnect_slow_readers();
 }
@@ -65,6 +66,7 @@ static void on_open(bun_tcp_socket s, void *unused) {
   clients = c;
   bun_tcp_socket_set_data(s, c);
   bun_tcp_socket_timeout(s, 0); /* chat clients may stay quiet for as long as they like */
+  bun_tcp_socket_set_write_limit(s, MAX_BACKLOG); /* a reader this far behind is dropped */
   printf("joined #%d (%d online)\n", c->id, ++online);
   char text[32];
   int n = snprintf(text, sizeof text, "* you are #%d\n", c->id);

@@ -158,6 +158,80 @@
 // pointer to it is a key that is never dereferenced and never reused (see `bun_tcp_loop_new`).
 typedef struct bun_tcp_loop bun_tcp_loop;
 
+// A socket handle, passed by value. `id` packs the loop, a slot and a generation: a handle to a
+// closed socket is stale and every call on it returns an error (never undefined behaviour).
+// `id == 0` is never a valid socket.
+typedef struct bun_tcp_socket {
+  uint64_t id;
+} bun_tcp_socket;
+
+// An error as handlers see it. `name` and `syscall` are static strings; `message` is valid until
+// the handler returns.
+typedef struct bun_tcp_error {
+  // Negative errno (-ECONNREFUSED) or a negative BUN_TCP_E* library code.
+  int32_t code;
+  // "ECONNREFUSED", "ENOTFOUND", "EADDRINUSE", "ECONNRESET", ...
+  const char *name;
+  // "connect", "getaddrinfo", "read", "write", "listen", or NULL.
+  const char *syscall;
+  // Human-readable detail.
+  const char *message;
+} bun_tcp_error;
+
+// One handler call, as `bun_tcp_loop_set_trace` reports it: made right before the handler runs
+// (also when the table has no such handler). Every pointer is valid during the trace call only.
+typedef struct bun_tcp_trace_event {
+  // The socket the handler is for.
+  struct bun_tcp_socket socket;
+  // The handler's name: "open", "data", "drain", "end", "close", "error", "timeout",
+  // "connect_error" or "handshake" (static strings).
+  const char *handler;
+  // `data`: the byte count; 0 for the others.
+  size_t len;
+  // `handshake`: its `success` argument; false for the others.
+  bool success;
+  // The error the handler gets (`close` with an error, `error`, `connect_error`, a
+  // `handshake` verdict); NULL for none.
+  const struct bun_tcp_error *error;
+  // The whole event as one line of text without a newline, what `BUN_TCP_TRACE=1` prints:
+  // `bun_tcp loop=1 socket=0x100000100000 close err=ECONNRESET code=-104 syscall=read "..."`.
+  const char *line;
+} bun_tcp_trace_event;
+
+// A trace callback: `event` and what it points to are valid during the call only.
+typedef void (*bun_tcp_trace_fn)(const struct bun_tcp_trace_event *event, void *data);
+
+// What `bun_tcp_loop_metrics` writes: the loop's counters since `bun_tcp_loop_new`. Counting is
+// plain additions the loop does anyway; only `handler_ns` needs a switch (tracing, or
+// `bun_tcp_loop_time_handlers`).
+typedef struct bun_tcp_metrics {
+  // `bun_tcp_poll` calls (each iteration of `bun_tcp_run` is one).
+  uint64_t iterations;
+  // Readiness events epoll reported.
+  uint64_t events;
+  // Connections accepted by the loop's listeners.
+  uint64_t accepts;
+  // Client connects established (TCP connected; a TLS handshake may follow).
+  uint64_t connects;
+  // Client connects that ended with `connect_error`.
+  uint64_t connect_errors;
+  // Sockets that closed after `open` (each fires `close` once, set or not).
+  uint64_t closes;
+  // Handler calls: the sum of what `bun_tcp_poll` returned (posted calls included), plus calls
+  // made from API calls outside a poll (a `drain` from `bun_tcp_socket_uncork`).
+  uint64_t handler_calls;
+  // Bytes given to `data` handlers (plaintext for TLS).
+  uint64_t bytes_read;
+  // Bytes sent, as `bun_tcp_socket_bytes_written` counts them, over every socket the loop had.
+  uint64_t bytes_written;
+  // Bytes queued now: the sum of `bun_tcp_socket_buffered_amount` over the live sockets.
+  uint64_t bytes_queued;
+  // Nanoseconds spent inside socket handlers (the `bun_tcp_handlers` table), measured only
+  // while tracing (`bun_tcp_loop_set_trace`, `BUN_TCP_TRACE=1`) or handler timing is on; 0
+  // until then.
+  uint64_t handler_ns;
+} bun_tcp_metrics;
+
 // A byte string (PEM contents, for example).
 typedef struct bun_tcp_bytes {
   const uint8_t *ptr;
@@ -250,26 +324,6 @@ typedef struct bun_tcp_listen_options {
   // socket never opened and closes without a handler call.
   uint32_t tls_handshake_timeout_ms;
 } bun_tcp_listen_options;
-
-// A socket handle, passed by value. `id` packs the loop, a slot and a generation: a handle to a
-// closed socket is stale and every call on it returns an error (never undefined behaviour).
-// `id == 0` is never a valid socket.
-typedef struct bun_tcp_socket {
-  uint64_t id;
-} bun_tcp_socket;
-
-// An error as handlers see it. `name` and `syscall` are static strings; `message` is valid until
-// the handler returns.
-typedef struct bun_tcp_error {
-  // Negative errno (-ECONNREFUSED) or a negative BUN_TCP_E* library code.
-  int32_t code;
-  // "ECONNREFUSED", "ENOTFOUND", "EADDRINUSE", "ECONNRESET", ...
-  const char *name;
-  // "connect", "getaddrinfo", "read", "write", "listen", or NULL.
-  const char *syscall;
-  // Human-readable detail.
-  const char *message;
-} bun_tcp_error;
 
 // One table of handlers, shared by a listener and every socket it accepts (or owned by one
 // client socket). Copied by every function that takes it (listen, connect, adopt, reload,
@@ -462,6 +516,36 @@ size_t bun_tcp_loop_socket_count(const struct bun_tcp_loop *loop_);
 // Errors: none returned.
 // Fires: nothing.
 size_t bun_tcp_loop_listener_count(const struct bun_tcp_loop *loop_);
+
+// Traces the loop (beyond Bun): one event per handler call of its sockets, with the socket, the
+// handler's name and the error it gets, so you can see why a connection closed.
+//
+// `func(event, data)` runs on the loop's thread right before each handler (also when the table has
+// no such handler: a `close` without a `close` handler is traced too). NULL `func` turns tracing
+// off. Setting the environment variable `BUN_TCP_TRACE=1` before `bun_tcp_loop_new` traces
+// that loop to stderr instead (one `event->line` per line); this call replaces that. While
+// tracing is on, handler time is measured (`bun_tcp_metrics.handler_ns`). Off, it costs one
+// branch per handler call. The callback may call this function (to stop tracing, say) and the
+// query functions; it must not close sockets or poll.
+// Returns: 0.
+// Errors: BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD.
+// Fires: nothing now; `func` later, from the loop, before each handler call.
+int32_t bun_tcp_loop_set_trace(struct bun_tcp_loop *loop_, bun_tcp_trace_fn func, void *data);
+
+// Measures the time spent in socket handlers (`bun_tcp_metrics.handler_ns`) without tracing:
+// two clock reads per handler call while on.
+//
+// Returns: 0.
+// Errors: BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_loop_time_handlers(struct bun_tcp_loop *loop_, bool enable);
+
+// Writes a snapshot of the loop's counters (beyond Bun; see `bun_tcp_metrics`) to `*out`.
+//
+// Returns: 0, with `*out` filled.
+// Errors: BUN_TCP_EINVAL (NULL or freed loop, NULL out: `*out` untouched), BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_loop_metrics(const struct bun_tcp_loop *loop_, struct bun_tcp_metrics *out);
 
 // --- Listen ---
 //
@@ -682,7 +766,9 @@ int64_t bun_tcp_socket_write(struct bun_tcp_socket s, const uint8_t *bytes, size
 // socket's queue.
 //
 // Returns: len (0 for len 0), also while connecting or corked (the bytes wait in the queue).
-// Errors: as `bun_tcp_socket_write`.
+// Errors: as `bun_tcp_socket_write`; -ENOBUFS when the socket has a write limit
+//   (`bun_tcp_socket_set_write_limit`) and buffered_amount + len would exceed it: nothing is sent
+//   or queued (wait for `drain`).
 // Fires: nothing now. Later, from the loop: `drain` once the queue is empty again; after a failed
 //   send, as `bun_tcp_socket_write`.
 int64_t bun_tcp_socket_write_all(struct bun_tcp_socket s, const uint8_t *bytes, size_t len);
@@ -695,7 +781,8 @@ int64_t bun_tcp_socket_write_all(struct bun_tcp_socket s, const uint8_t *bytes, 
 // Returns: len.
 // Errors: BUN_TCP_EENDED (already ended, or the write side shut), BUN_TCP_EINVAL (as for
 //   `bun_tcp_socket_write`), BUN_TCP_ECLOSED, a -errno from the send (or one not reported yet),
-//   BUN_TCP_EWRONGTHREAD.
+//   BUN_TCP_EWRONGTHREAD; -ENOBUFS past the socket's write limit (as `bun_tcp_socket_write_all`):
+//   nothing is sent or queued, no FIN, the socket stays open and writable.
 // Fires: nothing now. Later, from the loop: the peer's reply as `data`, then `end`, then `close`.
 int64_t bun_tcp_socket_end(struct bun_tcp_socket s, const uint8_t *bytes, size_t len);
 
@@ -860,6 +947,22 @@ int32_t bun_tcp_socket_set_keep_alive(struct bun_tcp_socket s, bool enable, uint
 //   setsockopt (then the options are put back as they were).
 // Fires: nothing.
 int32_t bun_tcp_socket_set_keep_alive_ex(struct bun_tcp_socket s, bool enable, uint32_t idle_s, uint32_t interval_s, uint32_t count);
+
+// Bounds the bytes a socket may hold queued (beyond Bun): `write_all` and `end` accept a chunk
+// only if buffered_amount + len <= max_buffered, else they return -ENOBUFS and send and queue
+// nothing, so a slow or hostile reader cannot grow memory without bound.
+//
+// 0 = no limit (the default). A chunk larger than the limit is refused even on an empty queue.
+// Bytes already queued stay when the limit is lowered below them: every chunk is refused until
+// the queue drains (`end` without bytes too, as buffered_amount + 0 exceeds the limit; at or
+// under the limit it is accepted). `write` (unbuffered) is unaffected, and so is a plain `write` while corked. On a TLS
+// socket buffered_amount counts plaintext not yet handed to the TLS layer; the records the TLS
+// layer holds for the kernel add at most 256 KiB per socket, whatever the limit.
+// Returns: 0.
+// Errors: BUN_TCP_ECLOSED (closed, stale or zero handle), BUN_TCP_EWRONGTHREAD.
+// Fires: nothing. A refused `write_all`/`end` while bytes are queued makes `drain` fire once the
+//   queue empties.
+int32_t bun_tcp_socket_set_write_limit(struct bun_tcp_socket s, size_t max_buffered);
 
 // --- Socket: queries ---
 //

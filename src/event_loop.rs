@@ -9,6 +9,7 @@ use crate::dns::{self, Resolved};
 use crate::error::{EBUSY, ECLOSED, NetError};
 use crate::handlers::Handlers;
 use crate::listener::Listener;
+use crate::observe::{Counters, HandlerTiming, Observed, TraceSink};
 use crate::slab::{LOOP_ID_MAX, LoopIds, Slab, SlabKind};
 use crate::socket::{Lifecycle, Socket};
 use crate::timers::{Due, TimerHeap};
@@ -133,6 +134,8 @@ pub(crate) struct Books {
     /// Client sockets with a `connect_timeout_ms` and when it passes, earliest first. An entry
     /// stays after its connection completed and is ignored when it comes due.
     pub connect_deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
+    /// What `metrics` reports (src/observe.rs).
+    pub counters: Counters,
 }
 
 impl Books {
@@ -173,6 +176,11 @@ pub struct EventLoop {
     /// Tasks posted from other threads; None once the loop is dropped (posts then fail).
     posted: Arc<Mutex<Option<Vec<Task>>>>,
     pub(crate) calls: Cell<u32>,
+    /// Tracing or handler timing is on: handlers are called through `Observed` (src/observe.rs).
+    /// The one flag the handler dispatch checks.
+    pub(crate) observing: Cell<bool>,
+    pub(crate) trace_sink: RefCell<Option<TraceSink>>,
+    pub(crate) handler_timing: Cell<HandlerTiming>,
     polling: Cell<bool>,
     shut: Cell<bool>,
     closing_all: Cell<bool>,
@@ -268,6 +276,7 @@ impl EventLoop {
             .acquire()
             .ok_or_else(|| NetError::new(-libc::EMFILE, "every loop id is in use"))?;
         let (dns_tx, dns_rx) = channel();
+        let trace_sink = crate::observe::trace_env_on().then(crate::observe::stderr_sink);
         Ok(EventLoop {
             id,
             ids,
@@ -290,6 +299,7 @@ impl EventLoop {
                     handshakes: 0,
                     handshake_deadlines: BinaryHeap::new(),
                     connect_deadlines: BinaryHeap::new(),
+                    counters: Counters::default(),
                 },
             }),
             registry,
@@ -308,6 +318,9 @@ impl EventLoop {
             _resolver_pool: dns::PoolUser::new(),
             posted: Arc::new(Mutex::new(Some(Vec::new()))),
             calls: Cell::new(0),
+            observing: Cell::new(trace_sink.is_some()),
+            trace_sink: RefCell::new(trace_sink),
+            handler_timing: Cell::new(HandlerTiming::Off),
             polling: Cell::new(false),
             shut: Cell::new(false),
             closing_all: Cell::new(false),
@@ -420,7 +433,11 @@ impl EventLoop {
         match self.target(id) {
             Some((handlers, data)) => {
                 self.calls.set(self.calls.get().wrapping_add(1));
-                call(&*handlers, self, SocketId(id), data);
+                if self.observing.get() {
+                    call(&Observed { inner: &*handlers }, self, SocketId(id), data);
+                } else {
+                    call(&*handlers, self, SocketId(id), data);
+                }
                 true
             }
             None => false,
@@ -439,8 +456,12 @@ impl EventLoop {
         self.refuse_if_shut()?;
         self.polling.set(true);
         let _guard = PollingGuard(&self.polling);
-        self.calls.set(0);
-        self.st.borrow_mut().books.handshakes = 0;
+        {
+            let mut st = self.st.borrow_mut();
+            st.books.handshakes = 0;
+            st.books.counters.iterations += 1;
+            st.books.counters.handler_calls += u64::from(self.calls.replace(0));
+        }
 
         self.release_closed();
         self.after_dispatch();
@@ -517,7 +538,11 @@ impl EventLoop {
             }
             ready.extend(events.iter().map(|ev| (ev.token(), ev.clone())));
         }
-        self.st.borrow_mut().books.now = Instant::now();
+        {
+            let mut st = self.st.borrow_mut();
+            st.books.now = Instant::now();
+            st.books.counters.events += ready.len() as u64;
+        }
         for (index, (token, event)) in ready.iter().enumerate() {
             if self.shut.get() {
                 break;
@@ -751,7 +776,9 @@ impl EventLoop {
             return;
         }
         for id in state.books.released.drain(..) {
-            let Some(lid) = state.sockets.remove(id).and_then(|s| s.listener) else { continue };
+            let Some(socket) = state.sockets.remove(id) else { continue };
+            state.books.counters.bytes_written_released += socket.bytes_written;
+            let Some(lid) = socket.listener else { continue };
             if let Some(l) = state.listeners.get_mut(lid) {
                 l.live_sockets = l.live_sockets.saturating_sub(1);
                 if l.live_sockets == 0 && !l.is_listening() {

@@ -24,6 +24,7 @@ pub mod ffi;
 pub mod handlers;
 mod listen_fd;
 mod listener;
+pub mod observe;
 #[allow(unsafe_code)] // one setsockopt socket2 lacks (IP_BIND_ADDRESS_NO_PORT)
 mod os;
 mod slab;
@@ -37,6 +38,7 @@ pub use dns::Resolver;
 pub use error::NetError;
 pub use event_loop::{EventLoop, Poster, Task};
 pub use handlers::{HandlerSet, Handlers};
+pub use observe::{HandlerTiming, LoopMetrics, TraceKind, TraceRecord, TraceSink};
 pub use socket::{CONNECT_ATTEMPT_DELAY, ReadyState};
 pub use tls::TlsOptions;
 

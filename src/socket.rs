@@ -22,6 +22,7 @@ use crate::addr::{Host, UnixName, interleave_families, ip_text, parse_host};
 use crate::error::{EBUSY, EENDED, ENOTSUP, NetError};
 use crate::event_loop::{Books, EventLoop, Lease, READ_BUDGET};
 use crate::handlers::{HandlerCell, Handlers, validate};
+use crate::observe::Observed;
 use crate::os::{self, Stream};
 use crate::timers::IdleTimer;
 use crate::tls::{self, ServerTls, TlsState};
@@ -92,6 +93,8 @@ pub(crate) struct Socket {
     /// A failure waiting in `State::failures`.
     pub failure: Option<Box<NetError>>,
     pub queue: WriteQueue,
+    /// The most `write_all` and `end` may leave queued (the header: bun_tcp_socket_set_write_limit).
+    pub write_limit: WriteLimit,
     pub timer: IdleTimer,
     pub bytes_written: u64,
     /// The TLS transport; None = plain.
@@ -99,6 +102,33 @@ pub(crate) struct Socket {
     /// A reset found when the connect completed (SO_ERROR is cleared by reading it): reported
     /// after the bytes that arrived before it, instead of a FIN.
     pub pending_reset: Option<Box<NetError>>,
+}
+
+/// How many bytes `write_all` and `end` may leave in a socket's queue.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum WriteLimit {
+    /// No limit (the default): the queue grows as the peer lags.
+    None,
+    /// A chunk is accepted only if the queue plus the chunk stay within this many bytes.
+    AtMost(usize),
+}
+
+impl WriteLimit {
+    /// 0 means no limit (the header's convention).
+    pub fn from_max(max_buffered: usize) -> WriteLimit {
+        if max_buffered == 0 { WriteLimit::None } else { WriteLimit::AtMost(max_buffered) }
+    }
+
+    /// Whether a chunk of `len` bytes may join `queued` bytes: queued + len <= max, as the header
+    /// says, also for len 0 (an `end` without bytes on a queue already past a lowered limit waits
+    /// for `drain` like any other chunk).
+    #[inline]
+    pub fn admits(self, queued: usize, len: usize) -> bool {
+        match self {
+            WriteLimit::None => true,
+            WriteLimit::AtMost(max) => queued.checked_add(len).is_some_and(|total| total <= max),
+        }
+    }
 }
 
 /// The state of a connect in flight.
@@ -192,6 +222,7 @@ impl Socket {
             dial: None,
             failure: None,
             queue: WriteQueue::default(),
+            write_limit: WriteLimit::None,
             timer: IdleTimer::default(),
             bytes_written: 0,
             tls: None,
@@ -297,12 +328,14 @@ impl EventLoop {
                     self.emit(id, |h, lp, s, d| h.drain(lp, s, d));
                 }
                 Effect::FireClose => {
+                    self.st.borrow_mut().books.counters.closes += 1;
                     let err = cause.take();
                     self.emit(id, |h, lp, s, d| h.close(lp, s, d, err.as_ref()));
                 }
                 Effect::FireConnectError => {
                     debug_assert!(cause.is_some(), "connect_error always has a cause");
                     let err = cause.take().unwrap_or_else(|| NetError::sys(-libc::ECANCELED, c"connect", ""));
+                    self.st.borrow_mut().books.counters.connect_errors += 1;
                     self.emit(id, |h, lp, s, d| h.connect_error(lp, s, d, &err));
                 }
                 Effect::EndWriteSide => {
@@ -325,5 +358,24 @@ impl EventLoop {
                 Effect::HoldLoop(hold) => self.st.borrow_mut().books.hold(hold == Hold::Refd),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WriteLimit;
+
+    #[test]
+    fn a_write_limit_admits_a_chunk_only_within_it() {
+        assert_eq!(WriteLimit::from_max(0), WriteLimit::None);
+        assert!(WriteLimit::None.admits(usize::MAX, usize::MAX));
+        let limit = WriteLimit::from_max(10);
+        assert!(limit.admits(0, 10));
+        assert!(!limit.admits(0, 11), "larger than the limit: refused even on an empty queue");
+        assert!(limit.admits(4, 6));
+        assert!(!limit.admits(4, 7));
+        assert!(limit.admits(10, 0), "a zero-length chunk on a queue at the limit");
+        assert!(!limit.admits(11, 0), "past a lowered limit even a zero-length chunk waits");
+        assert!(!limit.admits(usize::MAX, 1), "no overflow");
     }
 }

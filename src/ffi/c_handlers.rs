@@ -15,7 +15,7 @@ fn sock(s: SocketId) -> bun_tcp_socket {
 }
 
 /// Calls `f` with a `bun_tcp_error *` (NULL for None) valid during the call.
-fn with_c_error(err: Option<&NetError>, f: impl FnOnce(*const bun_tcp_error)) {
+pub(super) fn with_c_error(err: Option<&NetError>, f: impl FnOnce(*const bun_tcp_error)) {
     match err {
         None => f(std::ptr::null()),
         Some(e) => {

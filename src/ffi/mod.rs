@@ -19,6 +19,8 @@ mod types;
 // sorting it).
 mod loop_api;
 
+mod observe_api;
+
 mod listen_api;
 
 mod connect_api;
@@ -35,6 +37,7 @@ pub use connect_api::*;
 pub use error_api::*;
 pub use listen_api::*;
 pub use loop_api::*;
+pub use observe_api::*;
 pub use socket_api::*;
 pub use tls_api::*;
 pub use types::*;

@@ -87,7 +87,9 @@ pub extern "C" fn bun_tcp_socket_write(s: bun_tcp_socket, bytes: *const u8, len:
 /// socket's queue.
 ///
 /// Returns: len (0 for len 0), also while connecting or corked (the bytes wait in the queue).
-/// Errors: as `bun_tcp_socket_write`.
+/// Errors: as `bun_tcp_socket_write`; -ENOBUFS when the socket has a write limit
+///   (`bun_tcp_socket_set_write_limit`) and buffered_amount + len would exceed it: nothing is sent
+///   or queued (wait for `drain`).
 /// Fires: nothing now. Later, from the loop: `drain` once the queue is empty again; after a failed
 ///   send, as `bun_tcp_socket_write`.
 #[unsafe(no_mangle)]
@@ -103,7 +105,8 @@ pub extern "C" fn bun_tcp_socket_write_all(s: bun_tcp_socket, bytes: *const u8, 
 /// Returns: len.
 /// Errors: BUN_TCP_EENDED (already ended, or the write side shut), BUN_TCP_EINVAL (as for
 ///   `bun_tcp_socket_write`), BUN_TCP_ECLOSED, a -errno from the send (or one not reported yet),
-///   BUN_TCP_EWRONGTHREAD.
+///   BUN_TCP_EWRONGTHREAD; -ENOBUFS past the socket's write limit (as `bun_tcp_socket_write_all`):
+///   nothing is sent or queued, no FIN, the socket stays open and writable.
 /// Fires: nothing now. Later, from the loop: the peer's reply as `data`, then `end`, then `close`.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_end(s: bun_tcp_socket, bytes: *const u8, len: usize) -> i64 {
@@ -330,6 +333,25 @@ pub extern "C" fn bun_tcp_socket_set_keep_alive_ex(
     count: u32,
 ) -> i32 {
     status(s, |core, id| core.set_keep_alive_ex(id, enable, idle_s, interval_s, count))
+}
+
+/// Bounds the bytes a socket may hold queued (beyond Bun): `write_all` and `end` accept a chunk
+/// only if buffered_amount + len <= max_buffered, else they return -ENOBUFS and send and queue
+/// nothing, so a slow or hostile reader cannot grow memory without bound.
+///
+/// 0 = no limit (the default). A chunk larger than the limit is refused even on an empty queue.
+/// Bytes already queued stay when the limit is lowered below them: every chunk is refused until
+/// the queue drains (`end` without bytes too, as buffered_amount + 0 exceeds the limit; at or
+/// under the limit it is accepted). `write` (unbuffered) is unaffected, and so is a plain `write` while corked. On a TLS
+/// socket buffered_amount counts plaintext not yet handed to the TLS layer; the records the TLS
+/// layer holds for the kernel add at most 256 KiB per socket, whatever the limit.
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED (closed, stale or zero handle), BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing. A refused `write_all`/`end` while bytes are queued makes `drain` fire once the
+///   queue empties.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_set_write_limit(s: bun_tcp_socket, max_buffered: usize) -> i32 {
+    status(s, |core, id| core.set_write_limit(id, max_buffered))
 }
 
 /// --- Socket: queries ---

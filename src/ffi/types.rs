@@ -234,3 +234,60 @@ pub struct bun_tcp_connect_options {
     /// The length of `unix_path` (0 = NUL-terminated), as for listen.
     pub unix_path_len: usize,
 }
+
+/// What `bun_tcp_loop_metrics` writes: the loop's counters since `bun_tcp_loop_new`. Counting is
+/// plain additions the loop does anyway; only `handler_ns` needs a switch (tracing, or
+/// `bun_tcp_loop_time_handlers`).
+#[repr(C)]
+#[derive(Copy, Clone, Debug, Default)]
+pub struct bun_tcp_metrics {
+    /// `bun_tcp_poll` calls (each iteration of `bun_tcp_run` is one).
+    pub iterations: u64,
+    /// Readiness events epoll reported.
+    pub events: u64,
+    /// Connections accepted by the loop's listeners.
+    pub accepts: u64,
+    /// Client connects established (TCP connected; a TLS handshake may follow).
+    pub connects: u64,
+    /// Client connects that ended with `connect_error`.
+    pub connect_errors: u64,
+    /// Sockets that closed after `open` (each fires `close` once, set or not).
+    pub closes: u64,
+    /// Handler calls: the sum of what `bun_tcp_poll` returned (posted calls included), plus calls
+    /// made from API calls outside a poll (a `drain` from `bun_tcp_socket_uncork`).
+    pub handler_calls: u64,
+    /// Bytes given to `data` handlers (plaintext for TLS).
+    pub bytes_read: u64,
+    /// Bytes sent, as `bun_tcp_socket_bytes_written` counts them, over every socket the loop had.
+    pub bytes_written: u64,
+    /// Bytes queued now: the sum of `bun_tcp_socket_buffered_amount` over the live sockets.
+    pub bytes_queued: u64,
+    /// Nanoseconds spent inside socket handlers (the `bun_tcp_handlers` table), measured only
+    /// while tracing (`bun_tcp_loop_set_trace`, `BUN_TCP_TRACE=1`) or handler timing is on; 0
+    /// until then.
+    pub handler_ns: u64,
+}
+
+/// One handler call, as `bun_tcp_loop_set_trace` reports it: made right before the handler runs
+/// (also when the table has no such handler). Every pointer is valid during the trace call only.
+#[repr(C)]
+pub struct bun_tcp_trace_event {
+    /// The socket the handler is for.
+    pub socket: bun_tcp_socket,
+    /// The handler's name: "open", "data", "drain", "end", "close", "error", "timeout",
+    /// "connect_error" or "handshake" (static strings).
+    pub handler: *const c_char,
+    /// `data`: the byte count; 0 for the others.
+    pub len: usize,
+    /// `handshake`: its `success` argument; false for the others.
+    pub success: bool,
+    /// The error the handler gets (`close` with an error, `error`, `connect_error`, a
+    /// `handshake` verdict); NULL for none.
+    pub error: *const bun_tcp_error,
+    /// The whole event as one line of text without a newline, what `BUN_TCP_TRACE=1` prints:
+    /// `bun_tcp loop=1 socket=0x100000100000 close err=ECONNRESET code=-104 syscall=read "..."`.
+    pub line: *const c_char,
+}
+
+/// A trace callback: `event` and what it points to are valid during the call only.
+pub type bun_tcp_trace_fn = Option<unsafe extern "C" fn(event: *const bun_tcp_trace_event, data: *mut c_void)>;

@@ -342,6 +342,7 @@ impl EventLoop {
                 }
             }
             let effects = s.state.connected(s.announce());
+            state.books.counters.connects += 1;
             if s.state.life.open_fired() {
                 s.start_idle_timer(id, &mut state.books.timers, now);
             }
@@ -404,6 +405,7 @@ impl EventLoop {
                 return;
             }
             state.books.hold(true);
+            state.books.counters.accepts += 1;
             (id, effects)
         };
         self.apply(id, open, None);

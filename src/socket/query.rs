@@ -127,6 +127,15 @@ impl EventLoop {
         self.with_socket(id, |s, _| Ok(s.queue.len()))
     }
 
+    /// Bounds what `write_all` and `end` may leave queued; 0 = no limit. Bytes already queued
+    /// stay (a lower limit only refuses the next chunks until the queue drains).
+    pub fn set_write_limit(&self, id: SocketId, max_buffered: usize) -> Result<(), NetError> {
+        self.with_live_socket(id, |s, _| {
+            s.write_limit = WriteLimit::from_max(max_buffered);
+            Ok(())
+        })
+    }
+
     /// The listener that accepted this socket (None for client sockets).
     pub fn socket_listener(&self, id: SocketId) -> Result<Option<ListenerId>, NetError> {
         self.with_socket(id, |s, _| Ok(s.listener.map(ListenerId)))

@@ -45,6 +45,7 @@ impl EventLoop {
                             Ok(0) => PlainRead::Eof,
                             Ok(n) => {
                                 s.touch(id, &mut state.books.timers, state.books.now);
+                                state.books.counters.bytes_read += n as u64;
                                 PlainRead::Bytes(n, s.handlers.get(), s.data)
                             }
                             Err(e) if would_block(&e) => PlainRead::Nothing,
@@ -64,7 +65,11 @@ impl EventLoop {
                 PlainRead::Bytes(n, handlers, data) => {
                     let short = n < buf.len();
                     self.calls.set(self.calls.get().wrapping_add(1));
-                    handlers.data(self, SocketId(id), data, &buf[..n]);
+                    if self.observing.get() {
+                        Observed { inner: &*handlers }.data(self, SocketId(id), data, &buf[..n]);
+                    } else {
+                        handlers.data(self, SocketId(id), data, &buf[..n]);
+                    }
                     drop(handlers);
                     drop(buf);
                     self.after_dispatch();

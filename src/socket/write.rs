@@ -105,10 +105,12 @@ impl EventLoop {
     }
 
     /// Accepts every byte: sends what the kernel takes and queues the rest; `drain` fires when
-    /// the queue is empty again.
+    /// the queue is empty again. With a write limit, a chunk that would take the queue past it
+    /// is refused whole (ENOBUFS): nothing is sent or queued.
     pub fn write_all(&self, id: SocketId, bytes: &[u8]) -> Result<usize, NetError> {
         self.with_live_socket(id, |s, st| {
             let open = EventLoop::writable_now(s)?;
+            refuse_past_limit(s, bytes.len())?;
             if bytes.is_empty() {
                 return Ok(0);
             }
@@ -132,9 +134,11 @@ impl EventLoop {
 
     /// Sends `bytes` then FIN: the whole chunk is accepted (the rest queued), writes are refused
     /// from now on, the socket stays readable. Returns `bytes.len()`.
+    /// With a write limit, a chunk past it is refused (ENOBUFS) and the socket stays open.
     pub fn end(&self, id: SocketId, bytes: &[u8]) -> Result<usize, NetError> {
         let open = self.with_live_socket(id, |s, st| {
             let open = EventLoop::writable_now(s)?;
+            refuse_past_limit(s, bytes.len())?;
             let mut sent = 0;
             if open && s.state.cork == Cork::Off && s.queue.is_empty() && !bytes.is_empty() {
                 sent = send_now(id.0, s, st, bytes)?;
@@ -215,6 +219,22 @@ impl EventLoop {
             }
         }
     }
+}
+
+/// ENOBUFS when `len` more bytes would take the queue past the socket's write limit. The caller
+/// waits for `drain`, so one is owed whenever bytes are queued (a refusal while corked included).
+#[inline]
+fn refuse_past_limit(s: &mut Socket, len: usize) -> Result<(), NetError> {
+    if s.write_limit.admits(s.queue.len(), len) {
+        return Ok(());
+    }
+    if !s.queue.is_empty() {
+        s.state.drain = Drain::Owed;
+    }
+    Err(NetError::new(
+        -libc::ENOBUFS,
+        format!("{len} bytes would take the write queue ({} bytes) past the write limit", s.queue.len()),
+    ))
 }
 
 /// Sends the queue (and, for TLS, rustls' records) until everything left (Ok(true)), the kernel

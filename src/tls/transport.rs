@@ -164,6 +164,7 @@ impl EventLoop {
                 }
                 Gate::Deliver => {
                     let held = self.tls_mut(id, |t| std::mem::take(&mut t.held_plain)).unwrap_or_default();
+                    self.count_read(held.len());
                     self.emit(id, |h, lp, s, d| h.data(lp, s, d, &held));
                     self.after_dispatch();
                 }
@@ -219,6 +220,7 @@ impl EventLoop {
                 // Records that decrypted before the bad one are the peer's data: delivered
                 // first, as plain TCP delivers the bytes before a reset.
                 if step.plain > 0 && self.read_gate(id) == Gate::Deliver {
+                    self.count_read(step.plain);
                     self.emit(id, |h, lp, s, d| h.data(lp, s, d, &plain[..step.plain]));
                     self.after_dispatch();
                 }
@@ -234,6 +236,7 @@ impl EventLoop {
                 let gate = if step.handshake_done { self.read_gate(id) } else { step.gate };
                 match gate {
                     Gate::Deliver => {
+                        self.count_read(step.plain);
                         self.emit(id, |h, lp, s, d| h.data(lp, s, d, &plain[..step.plain]));
                     }
                     Gate::Hold => {

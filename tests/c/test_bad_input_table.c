@@ -579,6 +579,30 @@ static void probe_loop_fd(void) {
   FOR_BAD_LOOPS(k) CASE_I(bad_loop_names[k], bun_tcp_loop_fd(bad_loop(k)), bad_loop_code(k));
 }
 
+/* ---- tracing and metrics (bun_tcp_loop_set_trace, _time_handlers, _metrics) ---- */
+static void probe_trace_fn(const bun_tcp_trace_event *ev, void *data) {
+  (void)ev;
+  (void)data;
+}
+static void probe_loop_set_trace(void) {
+  FOR_BAD_LOOPS(k) CASE_I(bad_loop_names[k], bun_tcp_loop_set_trace(bad_loop(k), probe_trace_fn, NULL), bad_loop_code(k));
+  CASE_I("NULL func (off) on the live loop", bun_tcp_loop_set_trace(g_loop, NULL, NULL), 0);
+}
+static void probe_loop_time_handlers(void) {
+  FOR_BAD_LOOPS(k) CASE_I(bad_loop_names[k], bun_tcp_loop_time_handlers(bad_loop(k), true), bad_loop_code(k));
+  CASE_I("off on the live loop", bun_tcp_loop_time_handlers(g_loop, false), 0);
+}
+static void probe_loop_metrics(void) {
+  bun_tcp_metrics m, untouched;
+  memset(&untouched, 0xab, sizeof untouched);
+  m = untouched;
+  FOR_BAD_LOOPS(k) CASE_I(bad_loop_names[k], bun_tcp_loop_metrics(bad_loop(k), &m), bad_loop_code(k));
+  CASE_TRUE("out untouched by the refusals", memcmp(&m, &untouched, sizeof m) == 0);
+  CASE_I("NULL out", bun_tcp_loop_metrics(g_loop, NULL), BUN_TCP_EINVAL);
+  CASE_I("the live loop", bun_tcp_loop_metrics(g_loop, &m), 0);
+}
+/* ---- end of tracing and metrics ---- */
+
 static void probe_loop_socket_count(void) {
   FOR_BAD_LOOPS(k) CASE_I(bad_loop_names[k], bun_tcp_loop_socket_count(bad_loop(k)), 0);
 }
@@ -941,6 +965,16 @@ PROBE_STATUS(socket_remote_port, bun_tcp_socket_remote_port(s))
 PROBE_STATUS(socket_local_port, bun_tcp_socket_local_port(s))
 PROBE_STATUS(socket_fd, bun_tcp_socket_fd(s))
 PROBE_STATUS(socket_verify_error, bun_tcp_socket_verify_error(s))
+
+/* ---- write limit (bun_tcp_socket_set_write_limit) ---- */
+static void probe_socket_set_write_limit(void) {
+  bun_tcp_socket s;
+  FOR_BAD_SOCKETS(k, s) CASE_I(bad_names[k], bun_tcp_socket_set_write_limit(s, 1), bad_code(k));
+  CASE_I("SIZE_MAX on the live socket", bun_tcp_socket_set_write_limit(g_client, SIZE_MAX), 0);
+  CASE_I("0 (no limit) after it", bun_tcp_socket_set_write_limit(g_client, 0), 0);
+  CASE_I("the live socket is still open", bun_tcp_socket_ready_state(g_client), BUN_TCP_STATE_OPEN);
+}
+/* ---- end of write limit ---- */
 
 static void probe_socket_timeout(void) {
   bun_tcp_socket s;
@@ -1372,6 +1406,9 @@ static const row_t rows[] = {
     ROW(bun_tcp_loop_post, probe_loop_post),
     ROW(bun_tcp_loop_next_timeout_ms, probe_loop_next_timeout_ms),
     ROW(bun_tcp_loop_fd, probe_loop_fd),
+    ROW(bun_tcp_loop_set_trace, probe_loop_set_trace),         /* tracing and metrics */
+    ROW(bun_tcp_loop_time_handlers, probe_loop_time_handlers), /* tracing and metrics */
+    ROW(bun_tcp_loop_metrics, probe_loop_metrics),             /* tracing and metrics */
     ROW(bun_tcp_loop_socket_count, probe_loop_socket_count),
     ROW(bun_tcp_loop_listener_count, probe_loop_listener_count),
     ROW(bun_tcp_version, probe_version),
@@ -1399,6 +1436,7 @@ static const row_t rows[] = {
     ROW(bun_tcp_socket_set_no_delay, probe_socket_set_no_delay),
     ROW(bun_tcp_socket_set_keep_alive, probe_socket_set_keep_alive),
     ROW(bun_tcp_socket_set_keep_alive_ex, probe_socket_set_keep_alive_ex),
+    ROW(bun_tcp_socket_set_write_limit, probe_socket_set_write_limit), /* write limit */
     ROW(bun_tcp_socket_remote_address, probe_socket_remote_address),
     ROW(bun_tcp_socket_remote_port, probe_socket_remote_port),
     ROW(bun_tcp_socket_local_address, probe_socket_local_address),
