@@ -26,8 +26,10 @@ mod listener;
 mod os;
 mod slab;
 mod socket;
+mod timer_dispatch;
 mod timers;
 pub mod tls;
+mod user_timers;
 mod write_queue;
 
 pub use addr::{UnixName, UnixNamespace};
@@ -37,6 +39,7 @@ pub use event_loop::{EventLoop, Poster, Task};
 pub use handlers::{HandlerSet, Handlers};
 pub use socket::{CONNECT_ATTEMPT_DELAY, ReadyState};
 pub use tls::TlsOptions;
+pub use user_timers::{Hold, TimerCallback, TimerId};
 
 use std::ffi::c_void;
 use std::time::Duration;
