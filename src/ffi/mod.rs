@@ -19,6 +19,8 @@ mod types;
 // sorting it).
 mod loop_api;
 
+mod timer_api;
+
 mod listen_api;
 
 mod connect_api;
@@ -36,6 +38,7 @@ pub use error_api::*;
 pub use listen_api::*;
 pub use loop_api::*;
 pub use socket_api::*;
+pub use timer_api::*;
 pub use tls_api::*;
 pub use types::*;
 pub use version_api::*;
