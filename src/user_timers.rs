@@ -12,7 +12,7 @@
 
 use crate::error::{ECLOSED, NetError};
 use crate::event_loop::EventLoop;
-use crate::slab::{Slab, SlabKind};
+use crate::slab::{Key, Slab, SlabKind};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::rc::Rc;
@@ -66,6 +66,8 @@ type Entry = Reverse<(Instant, u64, u64)>;
 
 /// Orphaned entries tolerated before a rebuild, however few timers are live.
 const COMPACT_FLOOR: usize = 64;
+/// `entry_order` of a slot without a heap entry.
+const NO_ENTRY: u64 = u64::MAX;
 
 /// The timers of one loop.
 pub struct UserTimers {
@@ -74,6 +76,10 @@ pub struct UserTimers {
     /// Entries in `heap` whose timer was stopped (dropped when they surface or at a rebuild).
     orphans: usize,
     started_in_poll: Vec<u64>,
+    /// By slab index: the start order of the slot's one live heap entry (NO_ENTRY if none). An
+    /// entry is live iff its order matches: a dense array, so skipping orphans and rebuilding
+    /// the heap do not touch the (larger) timers.
+    entry_order: Vec<u64>,
     /// The start order of the next entry (ties on a deadline fire in this order).
     next_order: u64,
     /// Timers with Hold::Ref that have not been stopped or (one-shot) fired.
@@ -87,6 +93,7 @@ impl UserTimers {
             heap: BinaryHeap::new(),
             orphans: 0,
             started_in_poll: Vec::new(),
+            entry_order: Vec::new(),
             next_order: 0,
             referenced: 0,
         }
@@ -148,6 +155,7 @@ impl UserTimers {
         }
         if timer.phase == Phase::InHeap {
             self.orphans += 1;
+            self.entry_order[slot_index(id.0)] = NO_ENTRY;
         }
         if self.slab.len() == 0 {
             self.clear();
@@ -155,8 +163,8 @@ impl UserTimers {
         }
         self.drop_orphans_on_top();
         if self.orphans > COMPACT_FLOOR && self.orphans > self.heap.len() / 2 {
-            let slab = &self.slab;
-            self.heap.retain(|Reverse((_, _, id))| slab.get(*id).is_some_and(|t| t.phase == Phase::InHeap));
+            let live = &self.entry_order;
+            self.heap.retain(|Reverse((_, order, id))| live[slot_index(*id)] == *order);
             self.orphans = 0;
         }
         Ok(())
@@ -182,6 +190,7 @@ impl UserTimers {
             return None;
         }
         self.heap.pop();
+        self.entry_order[slot_index(id)] = NO_ENTRY;
         let timer = self.slab.get_mut(id);
         debug_assert!(timer.as_ref().is_some_and(|t| t.phase == Phase::InHeap), "orphans never stay on top");
         let timer = timer?;
@@ -238,13 +247,20 @@ impl UserTimers {
     }
 
     fn push(&mut self, due: Instant, id: u64) {
+        let index = slot_index(id);
+        if index >= self.entry_order.len() {
+            self.entry_order.resize(index + 1, NO_ENTRY);
+        }
+        debug_assert_eq!(self.entry_order[index], NO_ENTRY, "one heap entry per timer");
+        self.entry_order[index] = self.next_order;
         self.heap.push(Reverse((due, self.next_order, id)));
         self.next_order += 1;
     }
 
     fn drop_orphans_on_top(&mut self) {
-        while let Some(&Reverse((_, _, id))) = self.heap.peek() {
-            if self.slab.get(id).is_some_and(|t| t.phase == Phase::InHeap) {
+        while let Some(&Reverse((_, order, id))) = self.heap.peek() {
+            if self.entry_order[slot_index(id)] == order {
+                debug_assert!(self.slab.get(id).is_some_and(|t| t.phase == Phase::InHeap));
                 return;
             }
             self.heap.pop();
@@ -257,6 +273,7 @@ impl UserTimers {
         debug_assert_eq!(self.slab.len(), 0);
         self.heap.clear();
         self.started_in_poll.clear();
+        self.entry_order.iter_mut().for_each(|order| *order = NO_ENTRY);
         self.orphans = 0;
     }
 
@@ -264,6 +281,11 @@ impl UserTimers {
     fn heap_len(&self) -> usize {
         self.heap.len()
     }
+}
+
+/// The slab position of a timer id (the key of `entry_order`).
+fn slot_index(id: u64) -> usize {
+    Key::unpack(id).index() as usize
 }
 
 fn stale() -> NetError {
