@@ -89,3 +89,80 @@ impl Drop for ArmOnDrop<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::error::ECLOSED;
+    use crate::event_loop::EventLoop;
+    use crate::user_timers::{Hold, TimerCallback, TimerId};
+    use std::cell::{Cell, RefCell};
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::rc::Rc;
+    use std::time::{Duration, Instant};
+
+    fn poll_until(lp: &EventLoop, done: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done() {
+            assert!(Instant::now() < deadline, "the condition was not reached");
+            lp.poll(Some(Duration::from_millis(20))).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_panicking_callback_reaches_the_caller_and_the_loop_stays_usable() {
+        let lp = EventLoop::new().unwrap();
+        let repeats = Rc::new(Cell::new(0));
+        let seen = repeats.clone();
+        let repeating: TimerCallback = Rc::new(move |_, _| {
+            seen.set(seen.get() + 1);
+            if seen.get() == 1 {
+                panic!("a Rust timer callback panicked (on purpose)");
+            }
+        });
+        let started_before_panic = Rc::new(Cell::new(None));
+        let slot = started_before_panic.clone();
+        let starter: TimerCallback = Rc::new(move |lp: &EventLoop, _| {
+            let child: TimerCallback = Rc::new(|_, _| {});
+            slot.set(Some(lp.start_timer(Duration::ZERO, None, child).unwrap()));
+        });
+        // The starter fires first (earlier deadline), then the repeat panics in the same poll.
+        let s = lp.start_timer(Duration::ZERO, None, starter).unwrap();
+        let r = lp.start_timer(Duration::ZERO, Some(Duration::from_millis(1)), repeating).unwrap();
+        assert!(catch_unwind(AssertUnwindSafe(|| lp.poll(Some(Duration::ZERO)))).is_err());
+        assert_eq!(lp.stop_timer(s).unwrap_err().code, ECLOSED, "the one-shot that fired is stale");
+        // The repeat was rescheduled despite the panic, and the child started before it is armed.
+        let child = started_before_panic.get().expect("the starter ran");
+        assert!(lp.next_timeout().is_some_and(|d| d <= Duration::from_millis(1)));
+        poll_until(&lp, || repeats.get() >= 3);
+        assert_eq!(lp.stop_timer(child).unwrap_err().code, ECLOSED, "the child fired");
+        lp.stop_timer(r).unwrap();
+        assert!(!lp.alive());
+    }
+
+    #[test]
+    fn a_callback_may_call_back_into_the_loop() {
+        let lp = EventLoop::new().unwrap();
+        let log = Rc::new(RefCell::new(Vec::<&str>::new()));
+        let victim_id = Rc::new(Cell::new(None::<TimerId>));
+        let (l2, v2) = (log.clone(), victim_id.clone());
+        let busy: TimerCallback = Rc::new(move |lp: &EventLoop, me| {
+            l2.borrow_mut().push("busy");
+            lp.stop_timer(v2.get().unwrap()).unwrap(); // another timer, due in this poll
+            lp.set_timer_hold(me, Hold::Unref).unwrap();
+            lp.set_timer_hold(me, Hold::Ref).unwrap();
+            let l3 = l2.clone();
+            let later: TimerCallback = Rc::new(move |_, _| l3.borrow_mut().push("later"));
+            lp.start_timer(Duration::ZERO, None, later).unwrap();
+            assert_eq!(lp.poll(Some(Duration::ZERO)).unwrap_err().code, crate::error::EBUSY);
+            lp.stop_timer(me).unwrap();
+        });
+        let l4 = log.clone();
+        let victim: TimerCallback = Rc::new(move |_, _| l4.borrow_mut().push("victim"));
+        lp.start_timer(Duration::ZERO, None, busy).unwrap();
+        victim_id.set(Some(lp.start_timer(Duration::ZERO, None, victim).unwrap()));
+        assert_eq!(lp.poll(Some(Duration::ZERO)).unwrap(), 1);
+        assert_eq!(*log.borrow(), ["busy"]);
+        lp.run().unwrap();
+        assert_eq!(*log.borrow(), ["busy", "later"]);
+    }
+}
