@@ -17,8 +17,9 @@
  * bun_tcp_loop_wakeup and bun_tcp_loop_post may be called from any thread; the error functions,
  * bun_tcp_version and bun_tcp_tls_provider need no loop.
  *
- * Handles: listeners and sockets are handles passed by value. A zero, stale (closed) or unknown
- * handle makes calls fail, never crash: BUN_TCP_ECLOSED, or the neutral value. A loop
+ * Handles: listeners, sockets and timers are handles passed by value. A zero, stale (closed,
+ * stopped, fired) or unknown handle makes calls fail, never crash: BUN_TCP_ECLOSED, or the
+ * neutral value. A loop
  * pointer is a key, never dereferenced: NULL or freed gives BUN_TCP_EINVAL.
  *
  * Handlers: one table per listener (shared by its sockets) or per client socket, copied at the
