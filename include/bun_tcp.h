@@ -446,8 +446,6 @@ size_t bun_tcp_loop_socket_count(const struct bun_tcp_loop *loop_);
 // Fires: nothing.
 size_t bun_tcp_loop_listener_count(const struct bun_tcp_loop *loop_);
 
-// --- Loop: timers ---
-//
 // Starts a timer that calls `fn_(timer, data)` on the loop's thread, from a `bun_tcp_poll`, once
 // `delay_ms` milliseconds have passed (counted from this call; never earlier). 0 = in the next
 // iteration, after its I/O. A timer started from inside a handler or a timer callback (even

@@ -9,8 +9,6 @@ use std::ffi::c_void;
 use std::rc::Rc;
 use std::time::Duration;
 
-/// --- Loop: timers ---
-///
 /// Starts a timer that calls `fn_(timer, data)` on the loop's thread, from a `bun_tcp_poll`, once
 /// `delay_ms` milliseconds have passed (counted from this call; never earlier). 0 = in the next
 /// iteration, after its I/O. A timer started from inside a handler or a timer callback (even
