@@ -43,3 +43,15 @@ endif()
 
 # ---- bench B (bulk / TLS / scale): its lines go below this marker -------------------------------
 # (programs that bench/run.sh needs: add_dependencies(bench_programs <target>) so build.sh builds them)
+
+# ---- bench: timers (bench/timers/timer_bench.c: start+stop with 1k / 100k / 1M pending, against
+# libuv's uv_timer_start / uv_timer_stop in the same run) ---------------------------------------
+if(BUN_TCP_BUILD_BENCH AND TARGET bench_libuv_server)
+  bun_tcp_add_program(timer_bench bun_tcp_static "${CMAKE_CURRENT_SOURCE_DIR}/bench/timers/timer_bench.c")
+  target_include_directories(timer_bench PRIVATE "${BUN_TCP_LIBUV_INCLUDE_DIR}")
+  target_link_libraries(timer_bench PRIVATE "${BUN_TCP_LIBUV_LIBRARY}")
+  add_dependencies(bench_programs timer_bench)
+  # Tiny: every code path once (the figures come from `timer_bench` with its defaults).
+  add_test(NAME bench_timers_smoke COMMAND timer_bench 2000 10 1000)
+  set_tests_properties(bench_timers_smoke PROPERTIES TIMEOUT 120 LABELS "bench")
+endif()

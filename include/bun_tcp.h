@@ -17,8 +17,9 @@
  * bun_tcp_loop_wakeup and bun_tcp_loop_post may be called from any thread; the error functions,
  * bun_tcp_version and bun_tcp_tls_provider need no loop.
  *
- * Handles: listeners and sockets are handles passed by value. A zero, stale (closed) or unknown
- * handle makes calls fail, never crash: BUN_TCP_ECLOSED, or the neutral value. A loop
+ * Handles: listeners, sockets and timers are handles passed by value. A zero, stale (closed,
+ * stopped, fired) or unknown handle makes calls fail, never crash: BUN_TCP_ECLOSED, or the
+ * neutral value. A loop
  * pointer is a key, never dereferenced: NULL or freed gives BUN_TCP_EINVAL.
  *
  * Handlers: one table per listener (shared by its sockets) or per client socket, copied at the
@@ -232,6 +233,15 @@ typedef struct bun_tcp_metrics {
   uint64_t handler_ns;
 } bun_tcp_metrics;
 
+// A timer handle, passed by value; same rules as `bun_tcp_socket`: a stopped timer, or a one-shot
+// timer that fired, is stale. `id == 0` is never a valid timer.
+typedef struct bun_tcp_timer {
+  uint64_t id;
+} bun_tcp_timer;
+
+// A timer's callback: `timer` is the handle `bun_tcp_timer_start` returned, `data` its user data.
+typedef void (*bun_tcp_timer_fn)(struct bun_tcp_timer timer, void *data);
+
 // A byte string (PEM contents, for example).
 typedef struct bun_tcp_bytes {
   const uint8_t *ptr;
@@ -419,7 +429,8 @@ extern "C" {
 //   `bun_tcp_loop_wakeup` and `bun_tcp_loop_post`.
 struct bun_tcp_loop *bun_tcp_loop_new(void);
 
-// Frees a loop: stops every listener and closes every socket still open.
+// Frees a loop: stops every listener and closes every socket still open; pending timers are
+// dropped without being called.
 //
 // Every handle of the loop becomes stale, and the pointer invalid (BUN_TCP_EINVAL). It may be
 // called from inside one of the loop's own handlers: the loop is closed and freed then, and the
@@ -444,11 +455,11 @@ void bun_tcp_loop_free(struct bun_tcp_loop *loop_);
 // Errors: BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD, BUN_TCP_EBUSY (called from
 //   inside a handler of this loop), BUN_TCP_ECLOSED (called from a handler that
 //   `bun_tcp_loop_free` runs outside a poll: the loop is being freed), the -errno of epoll_wait.
-// Fires: any handler of the loop's sockets, and posted calls, before it returns.
+// Fires: any handler of the loop's sockets, posted calls and due timers, before it returns.
 int32_t bun_tcp_poll(struct bun_tcp_loop *loop_, int32_t timeout_ms);
 
-// Polls until `bun_tcp_loop_alive` is false (every ref'd listener, socket and pending connect is
-// gone or unref'd).
+// Polls until `bun_tcp_loop_alive` is false (every ref'd listener, socket, pending connect and
+// pending timer is gone or unref'd).
 //
 // Returns: 0 (at once when the loop is not alive).
 // Errors: those of `bun_tcp_poll`: BUN_TCP_EBUSY from inside a handler of this loop and
@@ -457,7 +468,8 @@ int32_t bun_tcp_poll(struct bun_tcp_loop *loop_, int32_t timeout_ms);
 // Fires: as `bun_tcp_poll`, before it returns.
 int32_t bun_tcp_run(struct bun_tcp_loop *loop_);
 
-// Tells whether any ref'd listener, open socket or pending connect keeps the loop alive.
+// Tells whether any ref'd listener, open socket, pending connect or pending timer keeps the loop
+// alive.
 //
 // Returns: true or false; false for NULL, a freed loop or a call from another thread.
 // Errors: none returned (a refused call records its reason for `bun_tcp_last_error_message`).
@@ -488,8 +500,8 @@ int32_t bun_tcp_loop_post(struct bun_tcp_loop *loop_, void (*func)(void *arg), v
 // For a host loop that waits on `bun_tcp_loop_fd`: how long it may wait before it must call
 // `bun_tcp_poll(loop, 0)` again.
 //
-// Returns: 0 when work is pending, the milliseconds to the next timer (rounded up), or -1 when
-//   only I/O or a wakeup can bring work.
+// Returns: 0 when work is pending, the milliseconds to the next timer (rounded up; timers of
+//   `bun_tcp_timer_start` count, unref'd ones too), or -1 when only I/O or a wakeup can bring work.
 // Errors (all below -1): BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD.
 // Fires: nothing.
 int32_t bun_tcp_loop_next_timeout_ms(const struct bun_tcp_loop *loop_);
@@ -546,6 +558,47 @@ int32_t bun_tcp_loop_time_handlers(struct bun_tcp_loop *loop_, bool enable);
 // Errors: BUN_TCP_EINVAL (NULL or freed loop, NULL out: `*out` untouched), BUN_TCP_EWRONGTHREAD.
 // Fires: nothing.
 int32_t bun_tcp_loop_metrics(const struct bun_tcp_loop *loop_, struct bun_tcp_metrics *out);
+
+// Starts a timer that calls `fn_(timer, data)` on the loop's thread, from a `bun_tcp_poll`, once
+// `delay_ms` milliseconds have passed (counted from this call; never earlier). 0 = in the next
+// iteration, after its I/O. A timer started from inside a handler or a timer callback (even
+// with delay 0) fires in a later `bun_tcp_poll`, never in the one running it. `repeat_ms` > 0
+// repeats the timer every `repeat_ms` on its original schedule (delay, delay + repeat, ...): no
+// drift; periods missed while the loop was busy are skipped, never fired in a burst (a late
+// repeat fires once, then keeps its schedule). Due timers fire in deadline order, ties in start
+// order. A pending timer keeps `bun_tcp_run` going and `bun_tcp_loop_alive` true (as
+// `setTimeout` does) until it is stopped, fired (one-shot) or unref'd; it counts in
+// `bun_tcp_loop_next_timeout_ms` in every case. `bun_tcp_loop_free` drops pending timers without
+// calling them.
+// Returns: 0, with the timer written to `*out`. After a one-shot timer fired (its callback
+//   returned) its handle is stale.
+// Errors (nothing is written): BUN_TCP_EINVAL (NULL or freed loop, NULL fn_ or out),
+//   BUN_TCP_EWRONGTHREAD, BUN_TCP_ECLOSED (the loop is being freed: a call from a handler
+//   `bun_tcp_loop_free` runs), -ENOMEM (the loop holds as many timers as it can: 4 Mi).
+// Fires: nothing now. Later, from a `bun_tcp_poll`, `fn_(timer, data)`.
+int32_t bun_tcp_timer_start(struct bun_tcp_loop *loop_, uint64_t delay_ms, uint64_t repeat_ms, bun_tcp_timer_fn fn_, void *data, struct bun_tcp_timer *out);
+
+// Stops a timer: it does not fire (again), and its handle becomes stale. Works inside the timer's
+// own callback (a repeating timer then does not repeat).
+// Returns: 0.
+// Errors: BUN_TCP_ECLOSED (a zero, stopped, fired one-shot, forged or freed-loop handle),
+//   BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_timer_stop(struct bun_tcp_timer timer);
+
+// Makes a pending timer keep the loop alive again (the default after start). An idempotent flag,
+// not a counter.
+// Returns: 0.
+// Errors: as `bun_tcp_timer_stop`.
+// Fires: nothing.
+int32_t bun_tcp_timer_ref(struct bun_tcp_timer timer);
+
+// Lets the loop end (`bun_tcp_run` return, `bun_tcp_loop_alive` false) while this timer is still
+// pending; it still fires if the loop runs that long. An idempotent flag, not a counter.
+// Returns: 0.
+// Errors: as `bun_tcp_timer_stop`.
+// Fires: nothing.
+int32_t bun_tcp_timer_unref(struct bun_tcp_timer timer);
 
 // --- Listen ---
 //

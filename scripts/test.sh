@@ -30,7 +30,7 @@ command -v redis-benchmark >/dev/null || missing+=(redis-tools)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v c++ >/dev/null || missing+=(g++)                   # include/bun_tcp.hpp tests
-[ -e /usr/include/uv.h ] || missing+=(libuv1-dev)              # uv_poll host, bench libuv server
+[ -e /usr/include/uv.h ] || missing+=(libuv1-dev)              # uv_poll host, bench libuv server, timer bench
 command -v curl >/dev/null || missing+=(curl)                  # HTTP example test
 # The benchmark's smoke run (every contender, tiny sizes): servers and load generators.
 command -v redis-server >/dev/null || missing+=(redis-server)

@@ -13,6 +13,7 @@ use crate::observe::{Counters, HandlerTiming, Observed, TraceSink};
 use crate::slab::{LOOP_ID_MAX, LoopIds, Slab, SlabKind};
 use crate::socket::{Lifecycle, Socket};
 use crate::timers::{Due, TimerHeap};
+use crate::user_timers::UserTimers;
 use crate::{SocketId, UserData};
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 use std::cell::{Cell, RefCell};
@@ -88,14 +89,18 @@ impl EventLoop {
 pub(crate) struct State {
     pub sockets: Slab<Socket>,
     pub listeners: Slab<Listener>,
+    pub user_timers: UserTimers,
     pub books: Books,
 }
 
 impl State {
     /// The lowest generation no handle of this loop carries, over every slab of the loop (a slab
-    /// added later, such as timers, must be listed here too).
+    /// added later must be listed here too).
     fn generation_ceiling(&self) -> u32 {
-        self.sockets.generation_ceiling().max(self.listeners.generation_ceiling())
+        self.sockets
+            .generation_ceiling()
+            .max(self.listeners.generation_ceiling())
+            .max(self.user_timers.generation_ceiling())
     }
 }
 
@@ -283,6 +288,7 @@ impl EventLoop {
             st: RefCell::new(State {
                 sockets: Slab::new(id, first_generation, SlabKind::Sockets),
                 listeners: Slab::new(id, first_generation, SlabKind::Listeners),
+                user_timers: UserTimers::new(id, first_generation),
                 books: Books {
                     timers: TimerHeap::default(),
                     now: Instant::now(),
@@ -379,9 +385,10 @@ impl EventLoop {
         self.poll.borrow().as_raw_fd()
     }
 
-    /// Whether any ref'd listener, socket or pending connect remains.
+    /// Whether any ref'd listener, socket, pending connect or pending timer remains.
     pub fn alive(&self) -> bool {
-        !self.shut.get() && self.st.borrow().books.holds > 0
+        let st = self.st.borrow();
+        !self.shut.get() && (st.books.holds > 0 || st.user_timers.keeps_alive())
     }
 
     /// Sockets whose slots are not yet released (including connecting ones).
@@ -393,6 +400,11 @@ impl EventLoop {
     pub fn listener_count(&self) -> usize {
         let st = self.st.borrow();
         st.listeners.ids().iter().filter(|id| st.listeners.get(**id).is_some_and(|l| l.is_listening())).count()
+    }
+
+    /// Whether a poll is running (a handler of this loop runs now, or is about to).
+    pub(crate) fn is_polling(&self) -> bool {
+        self.polling.get()
     }
 
     pub(crate) fn is_shut(&self) -> bool {
@@ -474,6 +486,9 @@ impl EventLoop {
         self.expire_connects();
         self.retry_accepts();
         self.start_due_attempts();
+        // Last: a timer started by any handler of this poll is armed at its end, so the next
+        // poll's wait already counts it.
+        self.fire_user_timers();
         self.release_closed();
         Ok(self.calls.get())
     }
@@ -511,6 +526,10 @@ impl EventLoop {
             .chain(st.books.handshake_deadlines.peek().map(|Reverse((at, _))| *at))
             .chain(st.books.connect_deadlines.peek().map(|Reverse((at, _))| *at))
             .min();
+        let next_deadline = match (st.user_timers.next_due(), next_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let next = match (st.books.timers.next(), next_deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -809,6 +828,7 @@ impl EventLoop {
         for id in st.sockets.ids() {
             st.sockets.remove(id);
         }
+        st.user_timers.drop_all();
     }
 
     /// Closes everything: listeners stop, sockets close (their close or connect_error handlers
@@ -841,6 +861,8 @@ impl EventLoop {
         self.shut.set(true);
         let mut st = self.st.borrow_mut();
         st.books.timers.clear();
+        // Pending user timers are dropped without being called (the header: bun_tcp_loop_free).
+        st.user_timers.drop_all();
         st.books.read_again.clear();
         st.books.accept_again.clear();
         st.books.failures.clear();

@@ -29,8 +29,10 @@ pub mod observe;
 mod os;
 mod slab;
 mod socket;
+mod timer_dispatch;
 mod timers;
 pub mod tls;
+mod user_timers;
 mod write_queue;
 
 pub use addr::{UnixName, UnixNamespace};
@@ -41,6 +43,7 @@ pub use handlers::{HandlerSet, Handlers};
 pub use observe::{HandlerTiming, LoopMetrics, TraceKind, TraceRecord, TraceSink};
 pub use socket::{CONNECT_ATTEMPT_DELAY, ReadyState};
 pub use tls::TlsOptions;
+pub use user_timers::{Hold, TimerCallback, TimerId};
 
 use std::ffi::c_void;
 use std::time::Duration;

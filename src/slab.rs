@@ -3,13 +3,13 @@
 //! A handle id packs `[loop: 20 bits][generation: 20 bits][slot: 24 bits]`, the slot being
 //! `[kind: 2 bits][index: 22 bits]`. The loop part lets the C shell find the owning loop from a
 //! handle alone; the generation makes a handle to a released slot stale instead of pointing at
-//! whatever reuses the slot; the kind keeps a listener's id (or a later timer's) from naming a
+//! whatever reuses the slot; the kind keeps a listener's or a timer's id from naming a
 //! socket. Loop ids start at 1, so the zero id is never valid.
 //!
 //! Generations only grow, so no id is ever issued twice: a slot whose generation would wrap is
 //! retired for good, and a loop id is handed out again (see [`LoopIds`]) only with a generation
 //! floor above everything the earlier loops with that id issued. The slab is generic: sockets,
-//! listeners and (later) timers share it.
+//! listeners and timers share it.
 
 const SLOT_BITS: u32 = 24;
 const GEN_BITS: u32 = 20;
@@ -70,11 +70,12 @@ struct Entry<T> {
 
 /// What a slab stores. Part of every id it mints, so an id of one kind never names a value of
 /// another: a listener's id passed as a socket is refused, not taken for the socket in the same
-/// slot. (A timers slab takes the next value; two bits leave room for four kinds.)
+/// slot. Two bits leave room for four kinds.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum SlabKind {
     Sockets = 0,
     Listeners = 1,
+    Timers = 2,
 }
 
 /// A vector of slots; freed slots are reused with a new, higher generation.

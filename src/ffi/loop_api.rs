@@ -34,7 +34,8 @@ pub extern "C" fn bun_tcp_loop_new() -> *mut bun_tcp_loop {
     })
 }
 
-/// Frees a loop: stops every listener and closes every socket still open.
+/// Frees a loop: stops every listener and closes every socket still open; pending timers are
+/// dropped without being called.
 ///
 /// Every handle of the loop becomes stale, and the pointer invalid (BUN_TCP_EINVAL). It may be
 /// called from inside one of the loop's own handlers: the loop is closed and freed then, and the
@@ -88,7 +89,7 @@ impl Drop for ForgetOnDrop {
 /// Errors: BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD, BUN_TCP_EBUSY (called from
 ///   inside a handler of this loop), BUN_TCP_ECLOSED (called from a handler that
 ///   `bun_tcp_loop_free` runs outside a poll: the loop is being freed), the -errno of epoll_wait.
-/// Fires: any handler of the loop's sockets, and posted calls, before it returns.
+/// Fires: any handler of the loop's sockets, posted calls and due timers, before it returns.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_poll(loop_: *mut bun_tcp_loop, timeout_ms: i32) -> i32 {
     ffi_call(|| {
@@ -97,8 +98,8 @@ pub extern "C" fn bun_tcp_poll(loop_: *mut bun_tcp_loop, timeout_ms: i32) -> i32
     })
 }
 
-/// Polls until `bun_tcp_loop_alive` is false (every ref'd listener, socket and pending connect is
-/// gone or unref'd).
+/// Polls until `bun_tcp_loop_alive` is false (every ref'd listener, socket, pending connect and
+/// pending timer is gone or unref'd).
 ///
 /// Returns: 0 (at once when the loop is not alive).
 /// Errors: those of `bun_tcp_poll`: BUN_TCP_EBUSY from inside a handler of this loop and
@@ -110,7 +111,8 @@ pub extern "C" fn bun_tcp_run(loop_: *mut bun_tcp_loop) -> i32 {
     ffi_call(|| code_of(registry::by_ptr(loop_).and_then(|core| core.run()), |()| 0))
 }
 
-/// Tells whether any ref'd listener, open socket or pending connect keeps the loop alive.
+/// Tells whether any ref'd listener, open socket, pending connect or pending timer keeps the loop
+/// alive.
 ///
 /// Returns: true or false; false for NULL, a freed loop or a call from another thread.
 /// Errors: none returned (a refused call records its reason for `bun_tcp_last_error_message`).
@@ -181,8 +183,8 @@ pub extern "C" fn bun_tcp_loop_post(
 /// For a host loop that waits on `bun_tcp_loop_fd`: how long it may wait before it must call
 /// `bun_tcp_poll(loop, 0)` again.
 ///
-/// Returns: 0 when work is pending, the milliseconds to the next timer (rounded up), or -1 when
-///   only I/O or a wakeup can bring work.
+/// Returns: 0 when work is pending, the milliseconds to the next timer (rounded up; timers of
+///   `bun_tcp_timer_start` count, unref'd ones too), or -1 when only I/O or a wakeup can bring work.
 /// Errors (all below -1): BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD.
 /// Fires: nothing.
 #[unsafe(no_mangle)]

@@ -20,6 +20,7 @@ mod types;
 mod loop_api;
 
 mod observe_api;
+mod timer_api;
 
 mod listen_api;
 
@@ -39,6 +40,7 @@ pub use listen_api::*;
 pub use loop_api::*;
 pub use observe_api::*;
 pub use socket_api::*;
+pub use timer_api::*;
 pub use tls_api::*;
 pub use types::*;
 pub use version_api::*;

@@ -50,6 +50,17 @@ pub struct bun_tcp_listener {
     pub id: u64,
 }
 
+/// A timer handle, passed by value; same rules as `bun_tcp_socket`: a stopped timer, or a one-shot
+/// timer that fired, is stale. `id == 0` is never a valid timer.
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct bun_tcp_timer {
+    pub id: u64,
+}
+
+/// A timer's callback: `timer` is the handle `bun_tcp_timer_start` returned, `data` its user data.
+pub type bun_tcp_timer_fn = Option<unsafe extern "C" fn(timer: bun_tcp_timer, data: *mut c_void)>;
+
 /// An error as handlers see it. `name` and `syscall` are static strings; `message` is valid until
 /// the handler returns.
 #[repr(C)]

@@ -1375,6 +1375,209 @@ static void probe_socket_local_family(void) {
 
 
 /* ------------------------------------------------------------------------------------------------ */
+/* probes: timers (bun_tcp_timer_*)                                                                 */
+/* ------------------------------------------------------------------------------------------------ */
+/* Their own fixtures, made on first use: a live timer on g_loop (an hour away: it never fires
+ * during the run), a stopped one, a fired one-shot, timers of a freed loop and of a loop
+ * abandoned by its thread, and another thread's live timer (a thread per probe, joined in it). */
+
+static bun_tcp_timer g_timer_live, g_timer_stopped, g_timer_fired, g_timer_of_freed_loop,
+    g_timer_of_abandoned_loop;
+static bun_tcp_loop *g_timer_abandoned_loop;
+static int g_timer_fixture_fires;
+static bool g_timer_fixtures_made;
+
+static void timer_count(bun_tcp_timer t, void *d) { g_timer_fixture_fires++; }
+
+static void *timer_abandoning_thread(void *arg) {
+  g_timer_abandoned_loop = new_loop();
+  CHECK_OK(bun_tcp_timer_start(g_timer_abandoned_loop, 3600000, 0, timer_count, NULL, &g_timer_of_abandoned_loop));
+  return NULL; /* exits with its loop alive: abandoned */
+}
+
+static void timer_fixtures(void) {
+  if (g_timer_fixtures_made) return;
+  g_timer_fixtures_made = true;
+  CHECK_OK(bun_tcp_timer_start(g_loop, 3600000, 0, timer_count, NULL, &g_timer_live));
+  CHECK_OK(bun_tcp_timer_start(g_loop, 3600000, 0, timer_count, NULL, &g_timer_stopped));
+  CHECK_OK(bun_tcp_timer_stop(g_timer_stopped));
+  CHECK_OK(bun_tcp_timer_start(g_loop, 0, 0, timer_count, NULL, &g_timer_fired));
+  RUN_UNTIL(g_loop, g_timer_fixture_fires == 1);
+  bun_tcp_loop *doomed = new_loop();
+  CHECK_OK(bun_tcp_timer_start(doomed, 0, 1, timer_count, NULL, &g_timer_of_freed_loop));
+  bun_tcp_loop_free(doomed);
+  pthread_t th;
+  CHECK(pthread_create(&th, NULL, timer_abandoning_thread, NULL) == 0);
+  CHECK(pthread_join(th, NULL) == 0);
+}
+
+/* Another thread's loop with a live timer: it waits while this thread probes, then checks that the
+ * timer is still pending and ref'd (the loop alive), and stops it. */
+static struct {
+  int ready[2], done[2];
+  bun_tcp_timer timer;
+  bool alive_after;
+  int32_t stop_after;
+} tf;
+
+static void *timer_foreign_thread(void *arg) {
+  bun_tcp_loop *loop = new_loop();
+  CHECK_OK(bun_tcp_timer_start(loop, 3600000, 0, timer_count, NULL, &tf.timer));
+  char byte = 'r';
+  CHECK(write(tf.ready[1], &byte, 1) == 1);
+  CHECK(read(tf.done[0], &byte, 1) == 1);
+  tf.alive_after = bun_tcp_loop_alive(loop);
+  tf.stop_after = bun_tcp_timer_stop(tf.timer);
+  bun_tcp_loop_free(loop);
+  return NULL;
+}
+
+enum bad_timer {
+  BT_ZERO, BT_GENERATION, BT_SLOT, BT_LOOP, BT_ALL_ONES, BT_SOCKET, BT_LISTENER, BT_STOPPED,
+  BT_FIRED, BT_FREED_LOOP, BT_FOREIGN, BT_ABANDONED, BT_COUNT
+};
+static const char *const bad_timer_names[BT_COUNT] = {
+    "zero handle", "forged: generation never issued", "forged: slot never existed",
+    "forged: loop bits of no loop", "forged: all bits set", "forged: a live socket's id",
+    "forged: a live listener's id", "stale: stopped timer", "stale: fired one-shot",
+    "handle of a freed loop", "handle of another thread's loop",
+    "handle of a loop abandoned by its exited thread"};
+
+static bun_tcp_timer bad_timer(int k) {
+  bun_tcp_timer t = {0};
+  switch (k) {
+  case BT_ZERO: break;
+  case BT_GENERATION: t.id = forge_generation(g_timer_live.id); break;
+  case BT_SLOT: t.id = forge_slot(g_timer_live.id); break;
+  case BT_LOOP: t.id = forge_loop(g_timer_live.id); break;
+  case BT_ALL_ONES: t.id = UINT64_MAX; break;
+  case BT_SOCKET: t.id = g_client.id; break;
+  case BT_LISTENER: t.id = g_listener.id; break;
+  case BT_STOPPED: t = g_timer_stopped; break;
+  case BT_FIRED: t = g_timer_fired; break;
+  case BT_FREED_LOOP: t = g_timer_of_freed_loop; break;
+  case BT_FOREIGN: t = tf.timer; break;
+  case BT_ABANDONED: t = g_timer_of_abandoned_loop; break;
+  }
+  return t;
+}
+
+/* Every bad handle, with another thread's loop alive for the BT_FOREIGN case; afterwards the live
+ * objects the forgeries named are untouched and nothing fired. */
+static void probe_timer_handle(const char *fn_name, int32_t (*fn)(bun_tcp_timer)) {
+  timer_fixtures();
+  CHECK(pipe(tf.ready) == 0 && pipe(tf.done) == 0);
+  pthread_t th;
+  CHECK(pthread_create(&th, NULL, timer_foreign_thread, NULL) == 0);
+  char byte;
+  CHECK(read(tf.ready[0], &byte, 1) == 1);
+  for (int k = 0; k < BT_COUNT; k++)
+    CASE_I(bad_timer_names[k], fn(bad_timer(k)), k == BT_FOREIGN ? BUN_TCP_EWRONGTHREAD : BUN_TCP_ECLOSED);
+  byte = 'd';
+  CHECK(write(tf.done[1], &byte, 1) == 1);
+  CHECK(pthread_join(th, NULL) == 0);
+  for (int i = 0; i < 2; i++) close(tf.ready[i]), close(tf.done[i]);
+  CASE_I("another thread's timer: still pending and ref'd", tf.alive_after, true);
+  CASE_I("another thread's timer: its owner stops it", tf.stop_after, 0);
+  CASE_I("the live socket a forgery named is open", bun_tcp_socket_ready_state(g_client), BUN_TCP_STATE_OPEN);
+  CASE_I("the live listener a forgery named listens", bun_tcp_listener_port(g_listener), g_port);
+  CASE_I("no fixture timer fired again", g_timer_fixture_fires, 1);
+  (void)fn_name;
+}
+
+/* In a timer's own callback: stop / ref / unref on itself work; a timer started there fires later. */
+static int32_t g_in_cb_unref, g_in_cb_ref, g_in_cb_stop, g_in_cb_start;
+static int g_in_cb_runs, g_in_cb_child_runs;
+static bun_tcp_loop *g_in_cb_loop;
+static void timer_child(bun_tcp_timer t, void *d) { g_in_cb_child_runs++; }
+static void timer_calls_itself(bun_tcp_timer t, void *d) {
+  g_in_cb_runs++;
+  g_in_cb_unref = bun_tcp_timer_unref(t);
+  g_in_cb_ref = bun_tcp_timer_ref(t);
+  g_in_cb_stop = bun_tcp_timer_stop(t);
+  bun_tcp_timer child;
+  g_in_cb_start = bun_tcp_timer_start(g_in_cb_loop, 0, 0, timer_child, NULL, &child);
+}
+
+static void run_in_callback_fixture(void) {
+  if (g_in_cb_loop) return;
+  g_in_cb_loop = new_loop();
+  bun_tcp_timer t;
+  CHECK_OK(bun_tcp_timer_start(g_in_cb_loop, 0, 5, timer_calls_itself, NULL, &t));
+  CHECK_OK(bun_tcp_run(g_in_cb_loop)); /* the callback stops the repeat; its child fires next */
+  bun_tcp_loop_free(g_in_cb_loop);
+}
+
+/* bun_tcp_timer_start from a close handler that bun_tcp_loop_free runs: the loop is being freed. */
+static bun_tcp_loop *g_freeing_loop;
+static bun_tcp_timer g_freeing_timer;
+static int32_t g_start_while_freeing = 1, g_stop_while_freeing = 1;
+static void freeing_close(bun_tcp_socket s, void *d, const bun_tcp_error *e) {
+  if (g_start_while_freeing != 1) return; /* the first close only */
+  bun_tcp_timer out;
+  g_start_while_freeing = bun_tcp_timer_start(g_freeing_loop, 0, 0, timer_count, NULL, &out);
+  g_stop_while_freeing = bun_tcp_timer_stop(g_freeing_timer);
+}
+
+static void probe_timer_start(void) {
+  timer_fixtures();
+  int32_t want;
+  bun_tcp_timer out = {0x5e5e5e5e5e5e5e5eull};
+  FOR_BAD_LOOPS(k) {
+    want = bad_loop_code(k);
+    CASE_I(bad_loop_names[k], bun_tcp_timer_start(bad_loop(k), 0, 0, timer_count, NULL, &out), want);
+  }
+  bun_tcp_loop *fresh = new_loop();
+  CASE_I("NULL fn", bun_tcp_timer_start(fresh, 0, 0, NULL, NULL, &out), BUN_TCP_EINVAL);
+  CASE_I("NULL out", bun_tcp_timer_start(fresh, 0, 0, timer_count, NULL, NULL), BUN_TCP_EINVAL);
+  CASE_TRUE("out untouched by every failure", out.id == 0x5e5e5e5e5e5e5e5eull);
+  CASE_I("nothing started: the loop is not alive", bun_tcp_loop_alive(fresh), false);
+  CASE_I("nothing started: no timeout", bun_tcp_loop_next_timeout_ms(fresh), -1);
+  CASE_I("huge delay and repeat (UINT64_MAX ms)",
+         bun_tcp_timer_start(fresh, UINT64_MAX, UINT64_MAX, timer_count, NULL, &out), 0);
+  CASE_I("huge delay: next_timeout_ms saturates", bun_tcp_loop_next_timeout_ms(fresh), INT32_MAX);
+  CASE_I("huge delay: stop", bun_tcp_timer_stop(out), 0);
+  bun_tcp_loop_free(fresh);
+  CASE_I("no fixture timer fired (the foreign-thread loop got none)", g_timer_fixture_fires, 1);
+
+  run_in_callback_fixture();
+  CASE_I("in its own callback: unref", g_in_cb_unref, 0);
+  CASE_I("in its own callback: ref", g_in_cb_ref, 0);
+  CASE_I("in its own callback: stop", g_in_cb_stop, 0);
+  CASE_I("in its own callback: start", g_in_cb_start, 0);
+  CASE_I("the stopped repeat ran once", g_in_cb_runs, 1);
+  CASE_I("the timer started in the callback ran, once", g_in_cb_child_runs, 1);
+
+  g_freeing_loop = new_loop();
+  bun_tcp_handlers h = quiet_handlers();
+  h.close = freeing_close;
+  bun_tcp_listen_options lo = listen_opts();
+  lo.data = NULL;
+  bun_tcp_listener l;
+  CHECK_OK(bun_tcp_listen(g_freeing_loop, &lo, &h, &l));
+  bun_tcp_connect_options co = connect_opts();
+  co.port = bun_tcp_listener_port(l);
+  co.data = NULL;
+  bun_tcp_socket s;
+  CHECK_OK(bun_tcp_connect(g_freeing_loop, &co, &h, &s));
+  RUN_UNTIL(g_freeing_loop, bun_tcp_socket_ready_state(s) == BUN_TCP_STATE_OPEN &&
+                                bun_tcp_loop_socket_count(g_freeing_loop) == 2);
+  CHECK_OK(bun_tcp_timer_start(g_freeing_loop, 0, 0, timer_count, NULL, &g_freeing_timer));
+  bun_tcp_loop_free(g_freeing_loop);
+  CASE_I("start from a close handler loop_free runs", g_start_while_freeing, BUN_TCP_ECLOSED);
+  CASE_I("stop from a close handler loop_free runs (the timer is not dropped yet)", g_stop_while_freeing, 0);
+  CASE_I("loop_free called no pending timer", g_timer_fixture_fires, 1);
+}
+
+static void probe_timer_stop(void) { probe_timer_handle("stop", bun_tcp_timer_stop); }
+static void probe_timer_ref(void) { probe_timer_handle("ref", bun_tcp_timer_ref); }
+static void probe_timer_unref(void) {
+  probe_timer_handle("unref", bun_tcp_timer_unref);
+  CASE_I("the live timer still keeps its loop alive (after every bad unref)", bun_tcp_loop_alive(g_loop), true);
+  CASE_I("the live timer is still pending", bun_tcp_timer_ref(g_timer_live), 0);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
 /* the table                                                                                        */
 /* ------------------------------------------------------------------------------------------------ */
 typedef struct row {
@@ -1411,6 +1614,10 @@ static const row_t rows[] = {
     ROW(bun_tcp_loop_metrics, probe_loop_metrics),             /* tracing and metrics */
     ROW(bun_tcp_loop_socket_count, probe_loop_socket_count),
     ROW(bun_tcp_loop_listener_count, probe_loop_listener_count),
+    ROW(bun_tcp_timer_start, probe_timer_start),
+    ROW(bun_tcp_timer_stop, probe_timer_stop),
+    ROW(bun_tcp_timer_ref, probe_timer_ref),
+    ROW(bun_tcp_timer_unref, probe_timer_unref),
     ROW(bun_tcp_version, probe_version),
     ROW(bun_tcp_connect, probe_connect),
     ROW(bun_tcp_socket_write, probe_socket_write),
