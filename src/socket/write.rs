@@ -8,145 +8,31 @@ impl EventLoop {
     pub(crate) fn on_writable(&self, id: u64) {
         let effects = {
             let mut st = self.st.borrow_mut();
-            let now = st.books.now;
             let state = &mut *st;
             let Some(s) = state.sockets.get_mut(id) else { return };
-            if !s.state.life.is_connected() || s.state.cork == Cork::On {
-                return;
-            }
-            // Most writable edges find nothing to send, no FIN to send and no drain owed.
-            if !s.has_write_work() {
-                return;
-            }
-            let before = s.bytes_written;
-            match flush_queue(s) {
-                Ok(true) => {}
-                Ok(false) => {
-                    if s.bytes_written != before {
-                        s.touch(id, &mut state.books.timers, now);
-                    }
-                    return;
-                }
-                Err(e) => {
-                    let err = NetError::io(&e, c"write", "");
-                    if s.failure.is_none() {
-                        s.failure = Some(Box::new(err));
-                        state.books.failures.push(id);
-                    }
-                    return;
-                }
-            }
-            if s.bytes_written != before {
-                s.touch(id, &mut state.books.timers, now);
-            }
-            if s.handshaking() {
-                return;
-            }
-            if s.state.write.fin_owed() {
-                if let (Some(stream), Some(tls)) = (s.stream.as_ref(), s.tls.as_mut()) {
-                    if !tls.close_notify_sent {
-                        tls.conn.send_close_notify();
-                        tls.close_notify_sent = true;
-                    }
-                    match tls::flush_tls(stream, tls) {
-                        Ok(true) => {}
-                        Ok(false) => return,
-                        Err(e) => {
-                            if s.failure.is_none() {
-                                s.failure = Some(Box::new(NetError::io(&e, c"write", "")));
-                                state.books.failures.push(id);
-                            }
-                            return;
-                        }
-                    }
-                }
-                if let Some(stream) = s.stream.as_ref() {
-                    let _ = stream.shutdown(Shutdown::Write);
-                }
-                s.state.write = s.state.write.fin_sent();
-            }
-            s.state.flushed()
+            s.flush_writes(id, &mut state.books)
         };
         self.apply(id, effects, None);
-    }
-
-    /// Checks that a socket can take writes; Ok(false) = not yet (connecting).
-    pub(super) fn writable_now(s: &Socket) -> Result<bool, NetError> {
-        if let Some(f) = &s.failure {
-            return Err((**f).clone());
-        }
-        if s.state.write.is_ended() {
-            return Err(NetError::new(EENDED, "write after end or shutdown"));
-        }
-        Ok(s.state.life.is_connected() && !s.handshaking())
     }
 
     /// One non-blocking send (Bun's unbuffered contract): returns the bytes accepted, 0..len.
     /// While bytes are queued it returns 0 rather than jump the queue; while corked it queues all.
     pub fn write(&self, id: SocketId, bytes: &[u8]) -> Result<usize, NetError> {
-        self.with_live_socket(id, |s, st| {
-            if !EventLoop::writable_now(s)? {
-                s.state.drain = Drain::Owed;
-                return Ok(0);
-            }
-            if bytes.is_empty() {
-                return Ok(0);
-            }
-            if s.state.cork == Cork::On {
-                s.queue.push(bytes);
-                return Ok(bytes.len());
-            }
-            if !s.queue.is_empty() {
-                s.state.drain = Drain::Owed;
-                return Ok(0);
-            }
-            send_now(id.0, s, st, bytes)
-        })
+        self.with_live_socket(id, |s, books| s.write_once(id.0, books, bytes))
     }
 
     /// Accepts every byte: sends what the kernel takes and queues the rest; `drain` fires when
     /// the queue is empty again. With a write limit, a chunk that would take the queue past it
     /// is refused whole (ENOBUFS): nothing is sent or queued.
     pub fn write_all(&self, id: SocketId, bytes: &[u8]) -> Result<usize, NetError> {
-        self.with_live_socket(id, |s, st| {
-            let open = EventLoop::writable_now(s)?;
-            refuse_past_limit(s, bytes.len())?;
-            if bytes.is_empty() {
-                return Ok(0);
-            }
-            if s.state.cork == Cork::On {
-                s.queue.push(bytes);
-                return Ok(bytes.len());
-            }
-            if !open || !s.queue.is_empty() {
-                s.queue.push(bytes);
-                s.state.drain = Drain::Owed;
-                return Ok(bytes.len());
-            }
-            let sent = send_now(id.0, s, st, bytes)?;
-            if sent < bytes.len() {
-                s.queue.push(&bytes[sent..]);
-                s.state.drain = Drain::Owed;
-            }
-            Ok(bytes.len())
-        })
+        self.with_live_socket(id, |s, books| s.write_whole(id.0, books, bytes))
     }
 
     /// Sends `bytes` then FIN: the whole chunk is accepted (the rest queued), writes are refused
     /// from now on, the socket stays readable. Returns `bytes.len()`.
     /// With a write limit, a chunk past it is refused (ENOBUFS) and the socket stays open.
     pub fn end(&self, id: SocketId, bytes: &[u8]) -> Result<usize, NetError> {
-        let open = self.with_live_socket(id, |s, st| {
-            let open = EventLoop::writable_now(s)?;
-            refuse_past_limit(s, bytes.len())?;
-            let mut sent = 0;
-            if open && s.state.cork == Cork::Off && s.queue.is_empty() && !bytes.is_empty() {
-                sent = send_now(id.0, s, st, bytes)?;
-            }
-            s.queue.push(&bytes[sent..]);
-            s.state.write = s.state.write.end().0;
-            Ok(open)
-        })?;
+        let open = self.with_live_socket(id, |s, books| s.end_with(id.0, books, bytes))?;
         if open {
             self.on_writable(id.0);
         }
@@ -156,26 +42,7 @@ impl EventLoop {
     /// shutdown(2): the read side stops delivery; the write side sends FIN now (queued bytes are
     /// dropped; use `end` to flush first). ENOTCONN while connecting or in the TLS handshake.
     pub fn shutdown_socket(&self, id: SocketId, read_side: bool) -> Result<(), NetError> {
-        let effects = self.with_live_socket(id, |s, _| {
-            if !s.state.life.is_connected() {
-                return Err(NetError::new(-libc::ENOTCONN, "shutdown on a socket that is not connected"));
-            }
-            // Either side shut mid-handshake leaves a handshake that can never finish (no more
-            // records read, or no Finished sent): refused like a connect in flight.
-            if s.handshaking() {
-                return Err(NetError::new(-libc::ENOTCONN, "shutdown during the TLS handshake"));
-            }
-            let how = if read_side { Shutdown::Read } else { Shutdown::Write };
-            if let Some(stream) = s.stream.as_ref() {
-                let _ = stream.shutdown(how);
-            }
-            if read_side {
-                Ok(s.state.shutdown(Side::Read))
-            } else {
-                s.queue.clear();
-                Ok(s.state.shutdown(Side::Write))
-            }
-        })?;
+        let effects = self.with_live_socket(id, |s, _| s.shut(read_side))?;
         self.apply(id.0, effects, None);
         Ok(())
     }
@@ -221,80 +88,236 @@ impl EventLoop {
     }
 }
 
-/// ENOBUFS when `len` more bytes would take the queue past the socket's write limit. The caller
-/// waits for `drain`, so one is owed whenever bytes are queued (a refusal while corked included).
-#[inline]
-fn refuse_past_limit(s: &mut Socket, len: usize) -> Result<(), NetError> {
-    if s.write_limit.admits(s.queue.len(), len) {
-        return Ok(());
-    }
-    if !s.queue.is_empty() {
-        s.state.drain = Drain::Owed;
-    }
-    Err(NetError::new(
-        -libc::ENOBUFS,
-        format!("{len} bytes would take the write queue ({} bytes) past the write limit", s.queue.len()),
-    ))
-}
-
-/// Sends the queue (and, for TLS, rustls' records) until everything left (Ok(true)), the kernel
-/// is full (Ok(false)) or an error.
-fn flush_queue(s: &mut Socket) -> io::Result<bool> {
-    let Some(stream) = s.stream.as_ref() else { return Ok(false) };
-    if let Some(tls) = s.tls.as_mut() {
-        return tls::flush_queue_tls(stream, tls, &mut s.queue, &mut s.bytes_written);
-    }
-    while !s.queue.is_empty() {
-        match stream.send_vectored(&s.queue.slices()) {
-            Ok(n) => {
-                s.queue.consume(n);
-                s.bytes_written += n as u64;
+/// The write path on the socket record itself: no handler runs here; what must follow (a
+/// `drain`, a close) comes back as `Effects`, failures wait in `Books::failures`.
+impl Socket {
+    /// The writable edge: flush the queue, send an owed FIN, and say what follows.
+    #[inline]
+    fn flush_writes(&mut self, id: u64, books: &mut Books) -> Effects {
+        let none = Effects::default();
+        if !self.state.life.is_connected() || self.state.cork == Cork::On {
+            return none;
+        }
+        // Most writable edges find nothing to send, no FIN to send and no drain owed.
+        if !self.has_write_work() {
+            return none;
+        }
+        let before = self.bytes_written;
+        match self.flush_queue() {
+            Ok(all_sent) => {
+                if self.bytes_written != before {
+                    self.touch(id, &mut books.timers, books.now);
+                }
+                if !all_sent {
+                    return none;
+                }
             }
-            Err(e) if would_block(&e) => return Ok(false),
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+            Err(e) => {
+                self.record_failure(id, books, NetError::io(&e, c"write", ""));
+                return none;
+            }
+        }
+        if self.handshaking() {
+            return none;
+        }
+        if self.state.write.fin_owed() {
+            if let (Some(stream), Some(tls)) = (self.stream.as_ref(), self.tls.as_mut()) {
+                if !tls.close_notify_sent {
+                    tls.conn.send_close_notify();
+                    tls.close_notify_sent = true;
+                }
+                match tls::flush_tls(stream, tls) {
+                    Ok(true) => {}
+                    Ok(false) => return none,
+                    Err(e) => {
+                        self.record_failure(id, books, NetError::io(&e, c"write", ""));
+                        return none;
+                    }
+                }
+            }
+            if let Some(stream) = self.stream.as_ref() {
+                let _ = stream.shutdown(Shutdown::Write);
+            }
+            self.state.write = self.state.write.fin_sent();
+        }
+        self.state.flushed()
+    }
+
+    /// Whether the socket takes writes; Ok(false) = not yet (connecting, TLS handshake).
+    #[inline]
+    fn writable_now(&self) -> Result<bool, NetError> {
+        if let Some(f) = &self.failure {
+            return Err((**f).clone());
+        }
+        if self.state.write.is_ended() {
+            return Err(NetError::new(EENDED, "write after end or shutdown"));
+        }
+        Ok(self.state.life.is_connected() && !self.handshaking())
+    }
+
+    /// `write`: one send, or nothing while bytes wait (no queue jumping); all queued while corked.
+    #[inline]
+    fn write_once(&mut self, id: u64, books: &mut Books, bytes: &[u8]) -> Result<usize, NetError> {
+        if !self.writable_now()? {
+            self.state.drain = Drain::Owed;
+            return Ok(0);
+        }
+        if bytes.is_empty() {
+            return Ok(0);
+        }
+        if self.state.cork == Cork::On {
+            self.queue.push(bytes);
+            return Ok(bytes.len());
+        }
+        if !self.queue.is_empty() {
+            self.state.drain = Drain::Owed;
+            return Ok(0);
+        }
+        self.send_now(id, books, bytes)
+    }
+
+    /// `write_all`: sends what the kernel takes and queues the rest.
+    #[inline]
+    fn write_whole(&mut self, id: u64, books: &mut Books, bytes: &[u8]) -> Result<usize, NetError> {
+        let open = self.writable_now()?;
+        self.refuse_past_limit(bytes.len())?;
+        if bytes.is_empty() {
+            return Ok(0);
+        }
+        if self.state.cork == Cork::On {
+            self.queue.push(bytes);
+            return Ok(bytes.len());
+        }
+        if !open || !self.queue.is_empty() {
+            self.queue.push(bytes);
+            self.state.drain = Drain::Owed;
+            return Ok(bytes.len());
+        }
+        let sent = self.send_now(id, books, bytes)?;
+        if sent < bytes.len() {
+            self.queue.push(&bytes[sent..]);
+            self.state.drain = Drain::Owed;
+        }
+        Ok(bytes.len())
+    }
+
+    /// `end`: the chunk is sent or queued and the write side ends; returns whether the socket
+    /// is open (then the write path runs at once to send the FIN after the queue).
+    fn end_with(&mut self, id: u64, books: &mut Books, bytes: &[u8]) -> Result<bool, NetError> {
+        let open = self.writable_now()?;
+        self.refuse_past_limit(bytes.len())?;
+        let mut sent = 0;
+        if open && self.state.cork == Cork::Off && self.queue.is_empty() && !bytes.is_empty() {
+            sent = self.send_now(id, books, bytes)?;
+        }
+        self.queue.push(&bytes[sent..]);
+        self.state.write = self.state.write.end().0;
+        Ok(open)
+    }
+
+    /// shutdown(2) of one side of a connected socket whose handshake is over.
+    fn shut(&mut self, read_side: bool) -> Result<Effects, NetError> {
+        if !self.state.life.is_connected() {
+            return Err(NetError::new(-libc::ENOTCONN, "shutdown on a socket that is not connected"));
+        }
+        // Either side shut mid-handshake leaves a handshake that can never finish (no more
+        // records read, or no Finished sent): refused like a connect in flight.
+        if self.handshaking() {
+            return Err(NetError::new(-libc::ENOTCONN, "shutdown during the TLS handshake"));
+        }
+        let how = if read_side { Shutdown::Read } else { Shutdown::Write };
+        if let Some(stream) = self.stream.as_ref() {
+            let _ = stream.shutdown(how);
+        }
+        if read_side {
+            Ok(self.state.shutdown(Side::Read))
+        } else {
+            self.queue.clear();
+            Ok(self.state.shutdown(Side::Write))
         }
     }
-    Ok(true)
-}
 
-/// One send on an open socket with an empty queue; records failures for later reporting.
-fn send_now(id: u64, s: &mut Socket, st: &mut Books, bytes: &[u8]) -> Result<usize, NetError> {
-    let Some(stream) = s.stream.as_ref() else { return Ok(0) };
-    let sent = match s.tls.as_mut() {
-        Some(tls) => tls::send_tls(stream, tls, bytes),
-        // EINTR is retried here: treated as "try later", it would wait for a writable edge that an
-        // already writable socket never raises again, and `drain` would never fire.
-        None => loop {
-            match stream.send(bytes) {
+    /// ENOBUFS when `len` more bytes would take the queue past the socket's write limit. The
+    /// caller waits for `drain`, so one is owed whenever bytes are queued (a refusal while corked
+    /// included).
+    #[inline]
+    fn refuse_past_limit(&mut self, len: usize) -> Result<(), NetError> {
+        if self.write_limit.admits(self.queue.len(), len) {
+            return Ok(());
+        }
+        if !self.queue.is_empty() {
+            self.state.drain = Drain::Owed;
+        }
+        Err(NetError::new(
+            -libc::ENOBUFS,
+            format!("{len} bytes would take the write queue ({} bytes) past the write limit", self.queue.len()),
+        ))
+    }
+
+    /// Sends the queue (and, for TLS, rustls' records) until everything left (Ok(true)), the
+    /// kernel is full (Ok(false)) or an error.
+    fn flush_queue(&mut self) -> io::Result<bool> {
+        let Some(stream) = self.stream.as_ref() else { return Ok(false) };
+        if let Some(tls) = self.tls.as_mut() {
+            return tls::flush_queue_tls(stream, tls, &mut self.queue, &mut self.bytes_written);
+        }
+        while !self.queue.is_empty() {
+            match stream.send_vectored(&self.queue.slices()) {
+                Ok(n) => {
+                    self.queue.consume(n);
+                    self.bytes_written += n as u64;
+                }
+                Err(e) if would_block(&e) => return Ok(false),
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                other => break other,
+                Err(e) => return Err(e),
             }
-        },
-    };
-    match sent {
-        Ok(n) => {
-            s.bytes_written += n as u64;
-            if n > 0 {
-                let now = st.now;
-                s.touch(id, &mut st.timers, now);
-            }
-            if n < bytes.len() {
-                s.state.drain = Drain::Owed;
-            }
-            Ok(n)
         }
-        Err(e) if would_block(&e) || e.kind() == ErrorKind::Interrupted => {
-            s.state.drain = Drain::Owed;
-            Ok(0)
-        }
-        Err(e) => {
-            let err = NetError::io(&e, c"write", "");
-            if s.failure.is_none() {
-                s.failure = Some(Box::new(err.clone()));
-                st.failures.push(id);
+        Ok(true)
+    }
+
+    /// One send on an open socket with an empty queue; records failures for later reporting.
+    #[inline]
+    fn send_now(&mut self, id: u64, books: &mut Books, bytes: &[u8]) -> Result<usize, NetError> {
+        let Some(stream) = self.stream.as_ref() else { return Ok(0) };
+        let sent = match self.tls.as_mut() {
+            Some(tls) => tls::send_tls(stream, tls, bytes),
+            // EINTR is retried here: treated as "try later", it would wait for a writable edge
+            // that an already writable socket never raises again, and `drain` would never fire.
+            None => loop {
+                match stream.send(bytes) {
+                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                    other => break other,
+                }
+            },
+        };
+        match sent {
+            Ok(n) => {
+                self.bytes_written += n as u64;
+                if n > 0 {
+                    self.touch(id, &mut books.timers, books.now);
+                }
+                if n < bytes.len() {
+                    self.state.drain = Drain::Owed;
+                }
+                Ok(n)
             }
-            Err(err)
+            Err(e) if would_block(&e) || e.kind() == ErrorKind::Interrupted => {
+                self.state.drain = Drain::Owed;
+                Ok(0)
+            }
+            Err(e) => {
+                let err = NetError::io(&e, c"write", "");
+                self.record_failure(id, books, err.clone());
+                Err(err)
+            }
+        }
+    }
+
+    /// Keeps the first failure; the loop reports it once the current handler returned.
+    fn record_failure(&mut self, id: u64, books: &mut Books, err: NetError) {
+        if self.failure.is_none() {
+            self.failure = Some(Box::new(err));
+            books.failures.push(id);
         }
     }
 }
