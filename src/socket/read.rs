@@ -38,23 +38,8 @@ impl EventLoop {
                         drop(buf);
                         return self.on_readable_tls(id, edge);
                     }
-                    // A socket whose send failed is reported by report_failure, not read: after
-                    // a reset the read would return 0 and look like a FIN.
-                    Some(s) if s.state.reads_now(s.failure.is_some()) => match s.stream.as_ref() {
-                        Some(stream) => match stream.read(&mut buf) {
-                            Ok(0) => PlainRead::Eof,
-                            Ok(n) => {
-                                s.touch(id, &mut state.books.timers, state.books.now);
-                                state.books.counters.bytes_read += n as u64;
-                                PlainRead::Bytes(n, s.handlers.get(), s.data)
-                            }
-                            Err(e) if would_block(&e) => PlainRead::Nothing,
-                            Err(e) if e.kind() == ErrorKind::Interrupted => PlainRead::Interrupted,
-                            Err(e) => PlainRead::Failed(e),
-                        },
-                        None => PlainRead::Nothing,
-                    },
-                    _ => PlainRead::Nothing,
+                    Some(s) => s.read_plain(id, &mut state.books, &mut buf),
+                    None => PlainRead::Nothing,
                 }
             };
             match found {
@@ -103,13 +88,7 @@ impl EventLoop {
     /// Records a reset; true when the socket has nothing left to do but learn the error: it no
     /// longer reads (peer FIN seen, SHUT_RD) and has no queued tail to report it through.
     pub(crate) fn mark_reset(&self, id: u64) -> bool {
-        match self.st.borrow_mut().sockets.get_mut(id) {
-            Some(s) => {
-                s.state.reset = Reset::Seen;
-                s.state.read.is_done() && s.queue.is_empty()
-            }
-            None => false,
-        }
+        self.st.borrow_mut().sockets.get_mut(id).is_some_and(Socket::reset_seen)
     }
 
     /// Closes an open socket that no longer reads with its pending SO_ERROR, if it has one and
@@ -175,5 +154,39 @@ impl EventLoop {
         if self.both_sides_done(id) {
             let _ = self.close_socket(id, None, CloseHow::Fin);
         }
+    }
+}
+
+/// The plain read on the socket record itself: no handler runs here.
+impl Socket {
+    /// One read into `buf`, with its bookkeeping (idle timer, counters) and, for bytes, the
+    /// handler table and user data to deliver them to.
+    #[inline]
+    fn read_plain(&mut self, id: u64, books: &mut Books, buf: &mut [u8]) -> PlainRead {
+        // A socket whose send failed is reported by report_failure, not read: after a reset the
+        // read would return 0 and look like a FIN.
+        if !self.state.reads_now(self.failure.is_some()) {
+            return PlainRead::Nothing;
+        }
+        let Some(stream) = self.stream.as_ref() else { return PlainRead::Nothing };
+        match stream.read(buf) {
+            Ok(0) => PlainRead::Eof,
+            Ok(n) => {
+                self.touch(id, &mut books.timers, books.now);
+                books.counters.bytes_read += n as u64;
+                PlainRead::Bytes(n, self.handlers.get(), self.data)
+            }
+            Err(e) if would_block(&e) => PlainRead::Nothing,
+            Err(e) if e.kind() == ErrorKind::Interrupted => PlainRead::Interrupted,
+            Err(e) => PlainRead::Failed(e),
+        }
+    }
+
+    /// Records a reset; true when the socket has nothing left to do but learn the error: it no
+    /// longer reads (peer FIN seen, SHUT_RD) and has no queued tail to report it through.
+    #[inline]
+    fn reset_seen(&mut self) -> bool {
+        self.state.reset = Reset::Seen;
+        self.state.read.is_done() && self.queue.is_empty()
     }
 }
