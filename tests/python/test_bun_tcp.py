@@ -19,8 +19,8 @@ import tempfile
 import unittest
 
 SOURCE_DIR = os.environ.get("BUN_TCP_SOURCE_DIR") or os.path.join(os.path.dirname(__file__), "..", "..")
-BINDING_DIR = os.path.join(SOURCE_DIR, "bindings", "python")
-sys.path.insert(0, BINDING_DIR)
+BINDING_DIR = os.path.join(SOURCE_DIR, "bindings", "python")  # echo_server.py; the package in src/
+sys.path.insert(0, os.path.join(BINDING_DIR, "src"))
 
 import bun_tcp  # noqa: E402
 
@@ -293,8 +293,10 @@ class TestErrors(LoopTestCase):
 
 class TestEchoServerExample(LoopTestCase):
     def test_example_echoes_and_stops_on_sigterm(self):
+        # the example imports the installed package; here, the one in the source tree
+        env = dict(os.environ, PYTHONPATH=os.path.join(BINDING_DIR, "src"))
         server = subprocess.Popen([sys.executable, os.path.join(BINDING_DIR, "echo_server.py")],
-                                  stdout=subprocess.PIPE, text=True)
+                                  stdout=subprocess.PIPE, text=True, env=env)
         try:
             ready, _, _ = select.select([server.stdout], [], [], 10)
             self.assertTrue(ready, "echo_server.py printed nothing within 10 s")
