@@ -11,3 +11,14 @@ add_test(NAME python_host
 set_tests_properties(python_host PROPERTIES
   TIMEOUT 120 LABELS "hosts"
   ENVIRONMENT "${BUN_TCP_TEST_ENV};BUN_TCP_LIB=${BUN_TCP_BUILD_LIB_DIR}/libbun_tcp.so.${BUN_TCP_SOVERSION}")
+
+# The pip package (bindings/python/pyproject.toml): a fresh venv in the build tree, `pip
+# install` (cargo builds the library into the wheel), then a TLS echo, timers and a
+# call_soon_threadsafe from a directory outside the checkout, and the README's Python example.
+if(BUN_TCP_BUILD_TESTS)
+  add_test(NAME python_package
+    COMMAND "${Python3_EXECUTABLE}" "${CMAKE_CURRENT_SOURCE_DIR}/tests/python/package_test.py")
+  set_tests_properties(python_package PROPERTIES
+    TIMEOUT 600 LABELS "hosts;python" FIXTURES_REQUIRED bun_tcp_tls_fixtures
+    ENVIRONMENT "${BUN_TCP_TLS_TEST_ENV};CARGO=${CARGO_EXECUTABLE};CARGO_TARGET_DIR=${BUN_TCP_CARGO_TARGET_DIR}")
+endif()
