@@ -22,3 +22,10 @@ if(BUN_TCP_BUILD_TESTS)
     TIMEOUT 600 LABELS "hosts;python" FIXTURES_REQUIRED bun_tcp_tls_fixtures
     ENVIRONMENT "${BUN_TCP_TLS_TEST_ENV};CARGO=${CARGO_EXECUTABLE};CARGO_TARGET_DIR=${BUN_TCP_CARGO_TARGET_DIR}")
 endif()
+
+# No silent drift: every function of bun_tcp.h has a counterpart in bun_tcp.hpp, the Python
+# package and docs/migration.md, or a `name: reason` line in tests/drift/exclude-*.txt.
+add_test(NAME api_drift
+  COMMAND "${Python3_EXECUTABLE}" "${CMAKE_CURRENT_SOURCE_DIR}/tests/drift/check_drift.py"
+          "${CMAKE_CURRENT_SOURCE_DIR}")
+set_tests_properties(api_drift PROPERTIES TIMEOUT 60 LABELS "hosts;docs")
