@@ -39,6 +39,12 @@ with tempfile.TemporaryDirectory(prefix="bun_tcp_py_") as outside:
     run([python, os.path.join(source, "tests", "python", "package_scenario.py"), fixtures],
         cwd=outside, env=clean_env)
 
+    # The guide's Python examples (docs/examples/*.py).
+    examples = os.path.join(source, "docs", "examples")
+    for name in sorted(os.listdir(examples)):
+        if name.endswith(".py"):
+            run([python, os.path.join(examples, name)], cwd=outside, env=clean_env, timeout=60)
+
     # The README's Python example, exactly as shown there.
     with open(os.path.join(source, "README.md")) as f:
         readme = f.read()
