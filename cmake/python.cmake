@@ -1,4 +1,4 @@
-# The Python host (bindings/python/bun_tcp.py, ctypes): its unittest suite runs against the
+# The Python host (the package in bindings/python/src/bun_tcp, ctypes): its unittest suite runs against the
 # build tree's shared library (lib/libbun_tcp.so.0, the SONAME a program would load).
 find_package(Python3 3.11 COMPONENTS Interpreter)   # the binding uses add_note (3.11)
 if(NOT Python3_Interpreter_FOUND)
@@ -11,6 +11,16 @@ add_test(NAME python_host
 set_tests_properties(python_host PROPERTIES
   TIMEOUT 120 LABELS "hosts"
   ENVIRONMENT "${BUN_TCP_TEST_ENV};BUN_TCP_LIB=${BUN_TCP_BUILD_LIB_DIR}/libbun_tcp.so.${BUN_TCP_SOVERSION}")
+
+# The rest of the Python API (TLS, timers, call_soon_threadsafe, listen_fd, adopt/detach, ...) and
+# its error paths, against the source tree's package and the build tree's library.
+if(BUN_TCP_BUILD_TESTS)
+  add_test(NAME python_features
+    COMMAND "${Python3_EXECUTABLE}" "${CMAKE_CURRENT_SOURCE_DIR}/tests/python/test_features.py")
+  set_tests_properties(python_features PROPERTIES
+    TIMEOUT 120 LABELS "hosts;python" FIXTURES_REQUIRED bun_tcp_tls_fixtures
+    ENVIRONMENT "${BUN_TCP_TLS_TEST_ENV};BUN_TCP_LIB=${BUN_TCP_BUILD_LIB_DIR}/libbun_tcp.so.${BUN_TCP_SOVERSION}")
+endif()
 
 # The pip package (bindings/python/pyproject.toml): a fresh venv in the build tree, `pip
 # install` (cargo builds the library into the wheel), then a TLS echo, timers and a

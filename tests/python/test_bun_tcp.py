@@ -88,6 +88,16 @@ class TestStructLayout(unittest.TestCase):
         "bun_tcp_error": (bun_tcp._CError, "code name syscall message"),
         "bun_tcp_socket": (bun_tcp._SocketHandle, "id"),
         "bun_tcp_listener": (bun_tcp._ListenerHandle, "id"),
+        "bun_tcp_timer": (bun_tcp._TimerHandle, "id"),
+        "bun_tcp_bytes": (bun_tcp._Bytes, "ptr len"),
+        "bun_tcp_tls_options": (bun_tcp._TLSOptions, "key key_count cert cert_count ca ca_count "
+                                "server_name allow_unauthorized request_cert key_file "
+                                "cert_file ca_file passphrase alpn alpn_count min_version "
+                                "max_version keylog_file disable_session_resumption"),
+        "bun_tcp_metrics": (bun_tcp._Metrics, "iterations events accepts connects "
+                            "connect_errors closes handler_calls bytes_read bytes_written "
+                            "bytes_queued handler_ns"),
+        "bun_tcp_trace_event": (bun_tcp._TraceEvent, "socket handler len success error line"),
     }
 
     def test_offsets_and_sizes_match_the_header(self):

@@ -39,8 +39,9 @@ from other threads.
 """
 
 from ._errors import Error
-from ._ffi import (_CError, _ConnectOptions, _Handlers, _ListenerHandle,  # noqa: F401 (tests)
-                   _ListenOptions, _SocketHandle, _TLSOptions, lib as _lib)
+from ._ffi import (_Bytes, _CError, _ConnectOptions, _Handlers,  # noqa: F401 (layout tests)
+                   _ListenerHandle, _ListenOptions, _Metrics, _SocketHandle, _TimerHandle,
+                   _TLSOptions, _TraceEvent, lib as _lib)
 from ._loop import Loop, Metrics, TimerHandle
 from ._socket import (STATE_CLOSED, STATE_CLOSING, STATE_CONNECTING, STATE_OPEN,
                       STATE_WRITE_SHUT, Listener, Socket)
