@@ -47,7 +47,7 @@ foreach(src IN LISTS BUN_TCP_DOCS_PY_EXAMPLES)
   get_filename_component(name "${src}" NAME_WE)
   add_test(NAME docs_${name} COMMAND "${Python3_EXECUTABLE}" "${src}")
   set_tests_properties(docs_${name} PROPERTIES
-    TIMEOUT 60 LABELS "example;python" SKIP_RETURN_CODE 77
+    TIMEOUT 60 LABELS "hosts;python" SKIP_RETURN_CODE 77
     FIXTURES_REQUIRED bun_tcp_tls_fixtures
     ENVIRONMENT "${BUN_TCP_TLS_TEST_ENV};PYTHONPATH=${CMAKE_CURRENT_SOURCE_DIR}/bindings/python/src;BUN_TCP_LIB=${BUN_TCP_BUILD_LIB_DIR}/libbun_tcp.so.${BUN_TCP_SOVERSION}")
 endforeach()

@@ -238,6 +238,27 @@ class TestTimersAndThreads(LoopTestCase):
         self.loop.run()
         self.assertEqual(fired, ["after"])
 
+    def test_exception_handler_gets_every_exception_in_order(self):
+        def fail(text):
+            raise ValueError(text)
+        received = []
+        self.loop.exception_handler = received.append
+        self.loop.call_later(0, fail, "a")
+        self.loop.call_later(0, fail, "b")
+        self.loop.call_soon_threadsafe(fail, "posted")
+        self.loop.run_until(lambda: len(received) == 3)
+        texts = [str(e) for e in received]
+        self.assertEqual(sorted(texts), ["a", "b", "posted"])
+        self.assertLess(texts.index("a"), texts.index("b"))  # due timers: ties in start order
+        self.loop.call_later(0, fail, "x")
+
+        def interrupt():
+            raise KeyboardInterrupt
+        self.loop.call_later(0, interrupt)
+        with self.assertRaises(KeyboardInterrupt):  # not an Exception: raised all the same
+            self.loop.run()
+        self.assertEqual(str(received[-1]), "x")
+
     def test_call_soon_threadsafe_runs_on_the_loop_thread_in_order(self):
         ran = []
         owner = threading.get_ident()

@@ -103,9 +103,11 @@ class Loop:
 
     An exception raised in a handler, a call_later or a call_soon_threadsafe callback never
     unwinds through the C library: it is caught (a socket whose handler raised is closed) and
-    raised again from the poll / run / run_until / close call that was dispatching. Set
-    `exception_handler` (a callable taking the exception) to receive them instead; the first of
-    several in one poll is raised, the later ones are printed to stderr."""
+    raised again from the poll / run / run_until / close call that was dispatching, once the
+    library's poll has returned; the first of several in one poll is raised, the later ones are
+    printed to stderr. Set `exception_handler` (a callable taking the exception) to receive every
+    Exception instead, in order, after the poll; a BaseException that is not an Exception
+    (KeyboardInterrupt, SystemExit) is raised all the same."""
 
     def __init__(self) -> None:
         ptr = lib.bun_tcp_loop_new()
@@ -118,7 +120,7 @@ class Loop:
         # Sockets whose last handler ran: dropped after the C call that ran it has returned
         # (a callback must not be freed while it is still executing).
         self._retired: List[Any] = []
-        self._handler_exception: Optional[BaseException] = None
+        self._handler_exceptions: List[BaseException] = []  # raised in this poll, in order
         self.exception_handler: Optional[Callable[[BaseException], None]] = None
         # Timers and posted calls: one C callback each for the loop, the key in `data`.
         self._keys = itertools.count(1)
@@ -214,6 +216,7 @@ class Loop:
         prints; None turns tracing off. The callback must not close sockets or poll."""
         if callback is None:
             check(lib.bun_tcp_loop_set_trace(self._ptr, _TraceFn(), None))
+            self._retired.append(self._trace_fn)  # it may be the callback running now
             self._trace_fn = None
             return
 
@@ -225,6 +228,7 @@ class Loop:
 
         fn = _TraceFn(trace)
         check(lib.bun_tcp_loop_set_trace(self._ptr, fn, None))
+        self._retired.append(self._trace_fn)
         self._trace_fn = fn
 
     # -- timers and other threads ---------------------------------------------------------------
@@ -413,16 +417,18 @@ class Loop:
             lib.bun_tcp_socket_close(sock._handle)
 
     def _record_exception(self, exc: BaseException) -> None:
-        if self._handler_exception is None:
-            self._handler_exception = exc
-        else:
-            traceback.print_exception(exc, file=sys.stderr)
+        self._handler_exceptions.append(exc)
 
     def _raise_handler_exception(self) -> None:
-        exc, self._handler_exception = self._handler_exception, None
-        if exc is None:
-            return
-        if self.exception_handler is not None and isinstance(exc, Exception):
-            self.exception_handler(exc)
-            return
-        raise exc
+        """After a poll (never inside one): hands over what the handlers raised."""
+        pending, self._handler_exceptions = self._handler_exceptions, []
+        to_raise: Optional[BaseException] = None
+        for exc in pending:
+            if self.exception_handler is not None and isinstance(exc, Exception):
+                self.exception_handler(exc)
+            elif to_raise is None:
+                to_raise = exc
+            else:
+                traceback.print_exception(exc, file=sys.stderr)
+        if to_raise is not None:
+            raise to_raise
