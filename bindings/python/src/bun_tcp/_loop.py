@@ -37,7 +37,7 @@ def _unix_path_len(path: Optional[bytes]) -> int:
     return len(path) if path else 0
 
 
-def _take_fd(fd: FileDescriptor) -> "tuple[int, Callable[[], None]]":
+def _take_fd(fd: FileDescriptor) -> "tuple[int, Callable[[], object]]":
     """The number of `fd`, and what to call once the library owns it (a socket.socket must not
     close it again when collected)."""
     if isinstance(fd, _socket_module.socket):
@@ -124,9 +124,9 @@ class Loop:
         self.exception_handler: Optional[Callable[[BaseException], None]] = None
         # Timers and posted calls: one C callback each for the loop, the key in `data`.
         self._keys = itertools.count(1)
-        self._timers: Dict[int, "tuple[Callable[..., Any], tuple]"] = {}
+        self._timers: Dict[int, "tuple[Callable[..., Any], tuple[Any, ...]]"] = {}
         self._timer_fn = _TimerFn(self._on_timer)
-        self._posted: Dict[int, "tuple[Callable[..., Any], tuple]"] = {}
+        self._posted: Dict[int, "tuple[Callable[..., Any], tuple[Any, ...]]"] = {}
         self._posted_lock = threading.Lock()
         self._post_fn = _PostFn(self._on_posted)
         self._trace_fn: Optional[Any] = None
@@ -205,7 +205,7 @@ class Loop:
     def metrics(self) -> Metrics:
         out = _Metrics()
         check(lib.bun_tcp_loop_metrics(self._ptr, ctypes.byref(out)))
-        return Metrics(**{name: getattr(out, name) for name, _ in _Metrics._fields_})
+        return Metrics(**{field[0]: getattr(out, field[0]) for field in _Metrics._fields_})
 
     def time_handlers(self, enable: bool = True) -> None:
         """Measures handler time (Metrics.handler_ns) without tracing."""
@@ -272,7 +272,7 @@ class Loop:
         if entry is not None:
             self._run_callback(*entry)
 
-    def _run_callback(self, callback: Callable[..., Any], args: tuple) -> None:
+    def _run_callback(self, callback: Callable[..., Any], args: "tuple[Any, ...]") -> None:
         try:
             callback(*args)
         except BaseException as exc:  # even KeyboardInterrupt: nothing may unwind through C
@@ -399,7 +399,7 @@ class Loop:
         return _SocketFn(lambda s, _d: self._dispatch(s.id, func, tuple))
 
     def _dispatch(self, socket_id: int, func: Callable[..., Any],
-                  make_args: Callable[[], tuple], last: bool = False) -> None:
+                  make_args: Callable[[], "tuple[Any, ...]"], last: bool = False) -> None:
         sock = self._socket(socket_id)
         try:
             func(sock, *make_args())
