@@ -1,4 +1,4 @@
-"""ctest "python_host": the ctypes binding (bindings/python/bun_tcp.py) against libbun_tcp.so, with
+"""ctest "python_host": the ctypes binding (bindings/python/src/bun_tcp) against libbun_tcp.so, with
 server and client in one loop on loopback. Plain unittest:
 
     BUN_TCP_LIB=target/release/libbun_tcp.so python3 tests/python/test_bun_tcp.py -v

@@ -359,6 +359,19 @@ class TestSockets(LoopTestCase):
         self.assertEqual(got, [b"abc", b"adopted"])
         self.assertEqual(again.ready_state, bun_tcp.STATE_OPEN)
 
+    def test_detach_inside_its_own_handler(self):
+        listener = self.echo_server()
+        fds, got = [], []
+        self.loop.connect(hostname="127.0.0.1", port=listener.port,
+                          on_open=lambda s: s.write(b"one"),
+                          on_data=lambda s, d: fds.append(s.detach()))
+        self.loop.run_until(lambda: fds)
+        gc.collect()  # the detached socket's tables go once the poll returned, not before
+        self.loop.adopt(fds[0], on_open=lambda s: s.write(b"two"),
+                        on_data=lambda s, d: (got.append(d), s.close()))
+        self.loop.run_until(lambda: got)
+        self.assertEqual(got, [b"two"])
+
     def test_detach_with_queued_bytes_is_ebusy(self):
         _listener, accepted, client = self.open_pair()
         accepted.pause()

@@ -131,7 +131,9 @@ class Socket:
         descriptor, which is the caller's from then on (see Loop.adopt)."""
         fd = ctypes.c_int32(-1)
         check(lib.bun_tcp_socket_detach(self._handle, ctypes.byref(fd)))
-        self.loop._sockets.pop(self.id, None)
+        # No handler of this socket runs again; one may be running now (detach from inside a
+        # handler), so its tables are dropped only once the poll has returned.
+        self.loop._retired.append(self.loop._sockets.pop(self.id, None))
         return fd.value
 
     # -- options --------------------------------------------------------------------------------
