@@ -2,6 +2,9 @@
 
     python3 echo_server.py [port] [host]        (defaults: 0 = any free port, 127.0.0.1)
 
+with the package installed (pip install ./bindings/python), or from the checkout with
+PYTHONPATH=bindings/python/src and BUN_TCP_LIB=target/release/libbun_tcp.so.
+
 Prints "listening on HOST:PORT" once ready, then echoes every byte back to its sender until
 Ctrl-C or SIGTERM, which close every connection and end the program cleanly. write_all never drops bytes (the library queues what the kernel
 did not take); a peer that lets more than HIGH_WATER pile up is paused until on_drain.

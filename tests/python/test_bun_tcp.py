@@ -1,4 +1,4 @@
-"""ctest "python_host": the ctypes binding (bindings/python/bun_tcp.py) against libbun_tcp.so, with
+"""ctest "python_host": the ctypes binding (bindings/python/src/bun_tcp) against libbun_tcp.so, with
 server and client in one loop on loopback. Plain unittest:
 
     BUN_TCP_LIB=target/release/libbun_tcp.so python3 tests/python/test_bun_tcp.py -v
@@ -19,8 +19,8 @@ import tempfile
 import unittest
 
 SOURCE_DIR = os.environ.get("BUN_TCP_SOURCE_DIR") or os.path.join(os.path.dirname(__file__), "..", "..")
-BINDING_DIR = os.path.join(SOURCE_DIR, "bindings", "python")
-sys.path.insert(0, BINDING_DIR)
+BINDING_DIR = os.path.join(SOURCE_DIR, "bindings", "python")  # echo_server.py; the package in src/
+sys.path.insert(0, os.path.join(BINDING_DIR, "src"))
 
 import bun_tcp  # noqa: E402
 
@@ -88,6 +88,16 @@ class TestStructLayout(unittest.TestCase):
         "bun_tcp_error": (bun_tcp._CError, "code name syscall message"),
         "bun_tcp_socket": (bun_tcp._SocketHandle, "id"),
         "bun_tcp_listener": (bun_tcp._ListenerHandle, "id"),
+        "bun_tcp_timer": (bun_tcp._TimerHandle, "id"),
+        "bun_tcp_bytes": (bun_tcp._Bytes, "ptr len"),
+        "bun_tcp_tls_options": (bun_tcp._TLSOptions, "key key_count cert cert_count ca ca_count "
+                                "server_name allow_unauthorized request_cert key_file "
+                                "cert_file ca_file passphrase alpn alpn_count min_version "
+                                "max_version keylog_file disable_session_resumption"),
+        "bun_tcp_metrics": (bun_tcp._Metrics, "iterations events accepts connects "
+                            "connect_errors closes handler_calls bytes_read bytes_written "
+                            "bytes_queued handler_ns"),
+        "bun_tcp_trace_event": (bun_tcp._TraceEvent, "socket handler len success error line"),
     }
 
     def test_offsets_and_sizes_match_the_header(self):
@@ -293,8 +303,10 @@ class TestErrors(LoopTestCase):
 
 class TestEchoServerExample(LoopTestCase):
     def test_example_echoes_and_stops_on_sigterm(self):
+        # the example imports the installed package; here, the one in the source tree
+        env = dict(os.environ, PYTHONPATH=os.path.join(BINDING_DIR, "src"))
         server = subprocess.Popen([sys.executable, os.path.join(BINDING_DIR, "echo_server.py")],
-                                  stdout=subprocess.PIPE, text=True)
+                                  stdout=subprocess.PIPE, text=True, env=env)
         try:
             ready, _, _ = select.select([server.stdout], [], [], 10)
             self.assertTrue(ready, "echo_server.py printed nothing within 10 s")
