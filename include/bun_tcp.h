@@ -944,6 +944,17 @@ const char *bun_tcp_socket_cipher(struct bun_tcp_socket s);
 // Fires: nothing.
 int32_t bun_tcp_socket_peer_certificate(struct bun_tcp_socket s, uint8_t *buf, size_t buf_len);
 
+// Copies certificate `index` of the chain the peer sent (DER) into `buf`: 0 is its end-entity
+// certificate (as `bun_tcp_socket_peer_certificate`), 1 the certificate that signed it, and so
+// on, in the order the peer sent them. With `buf` NULL and `buf_len` 0, only measures it; a loop
+// from index 0 up to the first 0 returned walks the whole chain.
+//
+// Returns: its length (0: `index` is past the end of the chain, no certificate, or plain TCP).
+// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf with `buf_len` > 0),
+//   BUN_TCP_ECLOSED (stale handle), BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_peer_certificate_at(struct bun_tcp_socket s, size_t index, uint8_t *buf, size_t buf_len);
+
 // Tells whether the socket's TLS handshake resumed an earlier session (a TLS 1.3 ticket or a
 // TLS 1.2 session), on the client and on the server. Resumption is on by default (see
 // `disable_session_resumption` in `bun_tcp_tls_options`).
