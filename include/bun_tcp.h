@@ -212,6 +212,17 @@ typedef struct bun_tcp_tls_options {
   // the same server resumes (see `bun_tcp_socket_session_reused`). true turns it off for
   // this end.
   bool disable_session_resumption;
+  // Cipher suites this end may negotiate, by IANA name ("TLS_AES_128_GCM_SHA256",
+  // "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"; case-insensitive), most preferred first;
+  // `cipher_suites_count` 0 = the defaults. An unknown or repeated name fails listen / connect /
+  // upgrade_tls / listener_set_tls with BUN_TCP_EINVAL, the message naming the entry.
+  const char *const *cipher_suites;
+  size_t cipher_suites_count;
+  // Key-exchange groups this end may use, by IANA name ("x25519", "secp256r1", "secp384r1",
+  // "X25519MLKEM768"; case-insensitive), most preferred first; `groups_count` 0 = the
+  // defaults. Unknown or repeated names: as `cipher_suites`.
+  const char *const *groups;
+  size_t groups_count;
 } bun_tcp_tls_options;
 
 // Options of `bun_tcp_listen`. A zero-filled struct means Bun's defaults.

@@ -8,7 +8,7 @@
 //! it is given per connection, and rustls keys its sessions by server name.
 
 use super::config::{
-    FixedClientCert, TlsOptions, certified_keys, provider, read_file, tls_error, trust_roots, versions, warm_up_rng,
+    FixedClientCert, TlsOptions, certified_keys, read_file, tls_error, trust_roots, versions, warm_up_rng,
 };
 use super::verify::ServerVerifier;
 use crate::error::{EINVAL, ETLS, NetError};
@@ -97,7 +97,7 @@ fn cache_key(opts: &TlsOptions) -> Result<CacheKey, NetError> {
 }
 
 fn build_client(opts: &TlsOptions) -> Result<Shared, NetError> {
-    let provider = provider();
+    let provider = super::suites::provider_for(opts)?;
     warm_up_rng(&provider);
     let roots = trust_roots(opts)?;
     let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider.clone())

@@ -52,6 +52,10 @@ pub struct TlsOptions {
     pub keylog_file: Option<PathBuf>,
     /// No session resumption for this end: no tickets, no session cache.
     pub disable_session_resumption: bool,
+    /// IANA cipher suite names, most preferred first; empty = the provider's defaults.
+    pub cipher_suites: Vec<String>,
+    /// IANA key-exchange group names, most preferred first; empty = the provider's defaults.
+    pub groups: Vec<String>,
 }
 
 /// The crypto provider this build uses (a cargo feature: aws-lc-rs by default, or ring).
@@ -343,7 +347,7 @@ pub struct ServerTls {
 
 /// Builds a listener's TLS configuration.
 pub fn server_config(opts: &TlsOptions) -> Result<ServerTls, NetError> {
-    let provider = provider();
+    let provider = super::suites::provider_for(opts)?;
     warm_up_rng(&provider);
     let keys = certified_keys(opts, &provider)?;
     if keys.is_empty() {
