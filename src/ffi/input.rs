@@ -235,5 +235,7 @@ pub fn tls_options(p: *const bun_tcp_tls_options) -> Result<Option<TlsOptions>, 
         disable_session_resumption: o.disable_session_resumption,
         cipher_suites: name_list(o.cipher_suites, o.cipher_suites_count, "cipher_suites")?,
         groups: name_list(o.groups, o.groups_count, "groups")?,
+        crls: byte_list(o.crl, o.crl_count, "crl")?,
+        crl_file: opt_path(o.crl_file, "crl_file")?,
     }))
 }

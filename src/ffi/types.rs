@@ -168,6 +168,16 @@ pub struct bun_tcp_tls_options {
     /// defaults. Unknown or repeated names: as `cipher_suites`.
     pub groups: *const *const c_char,
     pub groups_count: usize,
+    /// PEM certificate revocation lists ("X509 CRL" blocks) the peer's certificate is checked
+    /// against: a client checks the server's, a server with `request_cert` the client's. A revoked
+    /// certificate gets the BUN_TCP_ECERT_REVOKED verdict (the handshake fails unless
+    /// `allow_unauthorized`). Only the end-entity certificate is checked; a certificate whose
+    /// issuer has no CRL here passes. Not PEM: BUN_TCP_ETLS_BAD_PEM; PEM but not a valid CRL:
+    /// BUN_TCP_ETLS.
+    pub crl: *const bun_tcp_bytes,
+    pub crl_count: usize,
+    /// PEM file with CRLs (added after `crl`).
+    pub crl_file: *const c_char,
 }
 
 /// Options of `bun_tcp_listen`. A zero-filled struct means Bun's defaults.

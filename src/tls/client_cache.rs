@@ -37,8 +37,8 @@ pub struct ClientTls {
 struct CacheKey {
     /// The options with `server_name` cleared.
     opts: TlsOptions,
-    /// The content of key_file, cert_file, ca_file (empty for an unset one).
-    files: [Vec<u8>; 3],
+    /// The content of key_file, cert_file, ca_file, crl_file (empty for an unset one).
+    files: [Vec<u8>; 4],
 }
 
 #[derive(Clone)]
@@ -92,6 +92,7 @@ fn cache_key(opts: &TlsOptions) -> Result<CacheKey, NetError> {
         content(&opts.key_file, "key_file")?,
         content(&opts.cert_file, "cert_file")?,
         content(&opts.ca_file, "ca_file")?,
+        content(&opts.crl_file, "crl_file")?,
     ];
     Ok(CacheKey { opts: TlsOptions { server_name: None, ..opts.clone() }, files })
 }
@@ -100,9 +101,13 @@ fn build_client(opts: &TlsOptions) -> Result<Shared, NetError> {
     let provider = super::suites::provider_for(opts)?;
     warm_up_rng(&provider);
     let roots = trust_roots(opts)?;
-    let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
-        .build()
-        .map_err(|e| tls_error(ETLS, format!("server verification: {e}")))?;
+    let crls = super::crl::revocation_lists(opts)?;
+    let inner = super::crl::server_verifier_builder(
+        rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider.clone()),
+        crls,
+    )
+    .build()
+    .map_err(|e| tls_error(ETLS, format!("server verification: {e}")))?;
     let verifier = Arc::new(ServerVerifier::new(inner, opts.allow_unauthorized));
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&versions(opts)?)

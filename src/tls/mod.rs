@@ -5,6 +5,7 @@
 
 mod client_cache;
 mod config;
+mod crl;
 mod der;
 mod keylog;
 mod session;
