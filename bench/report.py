@@ -17,7 +17,7 @@ import sys
 from collections import defaultdict
 
 WORKLOADS = ["PING -P1", "PING -P16", "HTTP", "bulk 4GiB", "TLS PING -P1", "TLS PING -P16",
-             "TLS bulk 1GiB", "TLS handshakes", "idle 10k", "churn"]
+             "TLS bulk 1GiB", "TLS handshakes", "idle 10k", "idle tls 5k", "churn"]
 METRICS = ["req/s", "bytes/s", "hs/s", "conn/s", "cpu_us/req", "cpu_us/MiB", "Ir/req", "KiB/conn"]
 LOWER_IS_BETTER = {"cpu_us/req", "Ir/req", "KiB/conn", "cpu_us/MiB"}
 CONTENDERS = ["bun_tcp", "bun", "redis", "nginx", "libuv", "epoll", "iperf3"]

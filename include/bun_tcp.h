@@ -296,6 +296,27 @@ typedef struct bun_tcp_tls_options {
   // the same server resumes (see `bun_tcp_socket_session_reused`). true turns it off for
   // this end.
   bool disable_session_resumption;
+  // Cipher suites this end may negotiate, by IANA name ("TLS_AES_128_GCM_SHA256",
+  // "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"; case-insensitive), most preferred first;
+  // `cipher_suites_count` 0 = the defaults. An unknown or repeated name fails listen / connect /
+  // upgrade_tls / listener_set_tls with BUN_TCP_EINVAL, the message naming the entry.
+  const char *const *cipher_suites;
+  size_t cipher_suites_count;
+  // Key-exchange groups this end may use, by IANA name ("x25519", "secp256r1", "secp384r1",
+  // "X25519MLKEM768"; case-insensitive), most preferred first; `groups_count` 0 = the
+  // defaults. Unknown or repeated names: as `cipher_suites`.
+  const char *const *groups;
+  size_t groups_count;
+  // PEM certificate revocation lists ("X509 CRL" blocks) the peer's certificate is checked
+  // against: a client checks the server's, a server with `request_cert` the client's. A revoked
+  // certificate gets the BUN_TCP_ECERT_REVOKED verdict (the handshake fails unless
+  // `allow_unauthorized`). Only the end-entity certificate is checked; a certificate whose
+  // issuer has no CRL here passes. Not PEM: BUN_TCP_ETLS_BAD_PEM; PEM but not a valid CRL:
+  // BUN_TCP_ETLS.
+  const struct bun_tcp_bytes *crl;
+  size_t crl_count;
+  // PEM file with CRLs (added after `crl`).
+  const char *crl_file;
 } bun_tcp_tls_options;
 
 // Options of `bun_tcp_listen`. A zero-filled struct means Bun's defaults.
@@ -1212,6 +1233,17 @@ const char *bun_tcp_socket_cipher(struct bun_tcp_socket s);
 //   BUN_TCP_ECLOSED (stale handle), BUN_TCP_EWRONGTHREAD.
 // Fires: nothing.
 int32_t bun_tcp_socket_peer_certificate(struct bun_tcp_socket s, uint8_t *buf, size_t buf_len);
+
+// Copies certificate `index` of the chain the peer sent (DER) into `buf`: 0 is its end-entity
+// certificate (as `bun_tcp_socket_peer_certificate`), 1 the certificate that signed it, and so
+// on, in the order the peer sent them. With `buf` NULL and `buf_len` 0, only measures it; a loop
+// from index 0 up to the first 0 returned walks the whole chain.
+//
+// Returns: its length (0: `index` is past the end of the chain, no certificate, or plain TCP).
+// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf with `buf_len` > 0),
+//   BUN_TCP_ECLOSED (stale handle), BUN_TCP_EWRONGTHREAD.
+// Fires: nothing.
+int32_t bun_tcp_socket_peer_certificate_at(struct bun_tcp_socket s, size_t index, uint8_t *buf, size_t buf_len);
 
 // Tells whether the socket's TLS handshake resumed an earlier session (a TLS 1.3 ticket or a
 // TLS 1.2 session), on the client and on the server. Resumption is on by default (see

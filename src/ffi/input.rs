@@ -169,6 +169,29 @@ fn opt_path(p: *const c_char, what: &str) -> Result<Option<std::path::PathBuf>, 
     Ok(Some(std::path::PathBuf::from(std::ffi::OsStr::from_bytes(raw))))
 }
 
+/// Copies `count` NUL-terminated names at `list` (empty for count 0); a NULL array with a count,
+/// a NULL or empty entry is BUN_TCP_EINVAL.
+fn name_list(list: *const *const c_char, count: usize, field: &str) -> Result<Vec<String>, NetError> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    if list.is_null() {
+        return Err(NetError::invalid(format!("{field} is NULL but {field}_count is {count}")));
+    }
+    check_span(list, count, &format!("{field}_count"))?;
+    // SAFETY: `count` C strings at `list` (the header's contract).
+    let names = unsafe { std::slice::from_raw_parts(list, count) };
+    let mut out = Vec::with_capacity(count);
+    for (i, name) in names.iter().enumerate() {
+        match opt_str(*name, field)? {
+            Some(s) if !s.is_empty() => out.push(s),
+            Some(_) => return Err(NetError::invalid(format!("{field}[{i}] is empty"))),
+            None => return Err(NetError::invalid(format!("{field}[{i}] is NULL"))),
+        }
+    }
+    Ok(out)
+}
+
 /// Copies a `bun_tcp_tls_options` (None for NULL).
 pub fn tls_options(p: *const bun_tcp_tls_options) -> Result<Option<TlsOptions>, NetError> {
     if p.is_null() {
@@ -210,5 +233,9 @@ pub fn tls_options(p: *const bun_tcp_tls_options) -> Result<Option<TlsOptions>, 
         max_version: o.max_version,
         keylog_file: opt_path(o.keylog_file, "keylog_file")?,
         disable_session_resumption: o.disable_session_resumption,
+        cipher_suites: name_list(o.cipher_suites, o.cipher_suites_count, "cipher_suites")?,
+        groups: name_list(o.groups, o.groups_count, "groups")?,
+        crls: byte_list(o.crl, o.crl_count, "crl")?,
+        crl_file: opt_path(o.crl_file, "crl_file")?,
     }))
 }

@@ -105,27 +105,43 @@ pub extern "C" fn bun_tcp_socket_cipher(s: bun_tcp_socket) -> *const c_char {
 /// Fires: nothing.
 #[unsafe(no_mangle)]
 pub extern "C" fn bun_tcp_socket_peer_certificate(s: bun_tcp_socket, buf: *mut u8, buf_len: usize) -> i32 {
-    ffi_call(|| {
-        with_socket(
-            s,
-            |c| c,
-            |core, id| {
-                let der = core.peer_certificate(id)?.unwrap_or_default();
-                if buf.is_null() && buf_len == 0 {
-                    return Ok(der.len() as i32);
-                }
-                if buf.is_null() {
-                    return Err(NetError::invalid("buf is NULL"));
-                }
-                if der.len() > buf_len {
-                    return Err(NetError::new(-libc::ENOSPC, format!("the certificate needs {} bytes", der.len())));
-                }
-                // SAFETY: `buf` has `buf_len` writable bytes (the header's contract); der.len() fits.
-                unsafe { std::ptr::copy_nonoverlapping(der.as_ptr(), buf, der.len()) };
-                Ok(der.len() as i32)
-            },
-        )
-    })
+    ffi_call(|| with_socket(s, |c| c, |core, id| copy_der(core.peer_certificate(id)?, buf, buf_len)))
+}
+
+/// Copies certificate `index` of the chain the peer sent (DER) into `buf`: 0 is its end-entity
+/// certificate (as `bun_tcp_socket_peer_certificate`), 1 the certificate that signed it, and so
+/// on, in the order the peer sent them. With `buf` NULL and `buf_len` 0, only measures it; a loop
+/// from index 0 up to the first 0 returned walks the whole chain.
+///
+/// Returns: its length (0: `index` is past the end of the chain, no certificate, or plain TCP).
+/// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf with `buf_len` > 0),
+///   BUN_TCP_ECLOSED (stale handle), BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn bun_tcp_socket_peer_certificate_at(
+    s: bun_tcp_socket,
+    index: usize,
+    buf: *mut u8,
+    buf_len: usize,
+) -> i32 {
+    ffi_call(|| with_socket(s, |c| c, |core, id| copy_der(core.peer_certificate_at(id, index)?, buf, buf_len)))
+}
+
+/// The peer-certificate queries' copy: measure (NULL, 0), or copy into `buf`, or say why not.
+fn copy_der(der: Option<Vec<u8>>, buf: *mut u8, buf_len: usize) -> Result<i32, NetError> {
+    let der = der.unwrap_or_default();
+    if buf.is_null() && buf_len == 0 {
+        return Ok(der.len() as i32);
+    }
+    if buf.is_null() {
+        return Err(NetError::invalid("buf is NULL"));
+    }
+    if der.len() > buf_len {
+        return Err(NetError::new(-libc::ENOSPC, format!("the certificate needs {} bytes", der.len())));
+    }
+    // SAFETY: `buf` has `buf_len` writable bytes (the header's contract); der.len() fits.
+    unsafe { std::ptr::copy_nonoverlapping(der.as_ptr(), buf, der.len()) };
+    Ok(der.len() as i32)
 }
 
 /// Tells whether the socket's TLS handshake resumed an earlier session (a TLS 1.3 ticket or a

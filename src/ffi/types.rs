@@ -168,6 +168,27 @@ pub struct bun_tcp_tls_options {
     /// the same server resumes (see `bun_tcp_socket_session_reused`). true turns it off for
     /// this end.
     pub disable_session_resumption: bool,
+    /// Cipher suites this end may negotiate, by IANA name ("TLS_AES_128_GCM_SHA256",
+    /// "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"; case-insensitive), most preferred first;
+    /// `cipher_suites_count` 0 = the defaults. An unknown or repeated name fails listen / connect /
+    /// upgrade_tls / listener_set_tls with BUN_TCP_EINVAL, the message naming the entry.
+    pub cipher_suites: *const *const c_char,
+    pub cipher_suites_count: usize,
+    /// Key-exchange groups this end may use, by IANA name ("x25519", "secp256r1", "secp384r1",
+    /// "X25519MLKEM768"; case-insensitive), most preferred first; `groups_count` 0 = the
+    /// defaults. Unknown or repeated names: as `cipher_suites`.
+    pub groups: *const *const c_char,
+    pub groups_count: usize,
+    /// PEM certificate revocation lists ("X509 CRL" blocks) the peer's certificate is checked
+    /// against: a client checks the server's, a server with `request_cert` the client's. A revoked
+    /// certificate gets the BUN_TCP_ECERT_REVOKED verdict (the handshake fails unless
+    /// `allow_unauthorized`). Only the end-entity certificate is checked; a certificate whose
+    /// issuer has no CRL here passes. Not PEM: BUN_TCP_ETLS_BAD_PEM; PEM but not a valid CRL:
+    /// BUN_TCP_ETLS.
+    pub crl: *const bun_tcp_bytes,
+    pub crl_count: usize,
+    /// PEM file with CRLs (added after `crl`).
+    pub crl_file: *const c_char,
 }
 
 /// Options of `bun_tcp_listen`. A zero-filled struct means Bun's defaults.

@@ -8,7 +8,7 @@
 //! it is given per connection, and rustls keys its sessions by server name.
 
 use super::config::{
-    FixedClientCert, TlsOptions, certified_keys, provider, read_file, tls_error, trust_roots, versions, warm_up_rng,
+    FixedClientCert, TlsOptions, certified_keys, read_file, tls_error, trust_roots, versions, warm_up_rng,
 };
 use super::verify::ServerVerifier;
 use crate::error::{EINVAL, ETLS, NetError};
@@ -37,8 +37,8 @@ pub struct ClientTls {
 struct CacheKey {
     /// The options with `server_name` cleared.
     opts: TlsOptions,
-    /// The content of key_file, cert_file, ca_file (empty for an unset one).
-    files: [Vec<u8>; 3],
+    /// The content of key_file, cert_file, ca_file, crl_file (empty for an unset one).
+    files: [Vec<u8>; 4],
 }
 
 #[derive(Clone)]
@@ -92,17 +92,22 @@ fn cache_key(opts: &TlsOptions) -> Result<CacheKey, NetError> {
         content(&opts.key_file, "key_file")?,
         content(&opts.cert_file, "cert_file")?,
         content(&opts.ca_file, "ca_file")?,
+        content(&opts.crl_file, "crl_file")?,
     ];
     Ok(CacheKey { opts: TlsOptions { server_name: None, ..opts.clone() }, files })
 }
 
 fn build_client(opts: &TlsOptions) -> Result<Shared, NetError> {
-    let provider = provider();
+    let provider = super::suites::provider_for(opts)?;
     warm_up_rng(&provider);
     let roots = trust_roots(opts)?;
-    let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
-        .build()
-        .map_err(|e| tls_error(ETLS, format!("server verification: {e}")))?;
+    let crls = super::crl::revocation_lists(opts)?;
+    let inner = super::crl::server_verifier_builder(
+        rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider.clone()),
+        crls,
+    )
+    .build()
+    .map_err(|e| tls_error(ETLS, format!("server verification: {e}")))?;
     let verifier = Arc::new(ServerVerifier::new(inner, opts.allow_unauthorized));
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&versions(opts)?)

@@ -52,6 +52,13 @@ pub struct TlsOptions {
     pub keylog_file: Option<PathBuf>,
     /// No session resumption for this end: no tickets, no session cache.
     pub disable_session_resumption: bool,
+    /// IANA cipher suite names, most preferred first; empty = the provider's defaults.
+    pub cipher_suites: Vec<String>,
+    /// IANA key-exchange group names, most preferred first; empty = the provider's defaults.
+    pub groups: Vec<String>,
+    /// PEM certificate revocation lists ("X509 CRL" blocks) checked against the peer's certificate.
+    pub crls: Vec<Vec<u8>>,
+    pub crl_file: Option<PathBuf>,
 }
 
 /// The crypto provider this build uses (a cargo feature: aws-lc-rs by default, or ring).
@@ -111,7 +118,11 @@ pub(super) fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, NetError> {
 }
 
 /// The PEM inputs of one kind: contents first, then the file.
-fn gather(contents: &[Vec<u8>], file: &Option<PathBuf>, what: &str) -> Result<Vec<(String, Vec<u8>)>, NetError> {
+pub(super) fn gather(
+    contents: &[Vec<u8>],
+    file: &Option<PathBuf>,
+    what: &str,
+) -> Result<Vec<(String, Vec<u8>)>, NetError> {
     let mut all: Vec<(String, Vec<u8>)> =
         contents.iter().enumerate().map(|(i, c)| (format!("{what}[{i}]"), c.clone())).collect();
     if let Some(path) = file {
@@ -343,7 +354,7 @@ pub struct ServerTls {
 
 /// Builds a listener's TLS configuration.
 pub fn server_config(opts: &TlsOptions) -> Result<ServerTls, NetError> {
-    let provider = provider();
+    let provider = super::suites::provider_for(opts)?;
     warm_up_rng(&provider);
     let keys = certified_keys(opts, &provider)?;
     if keys.is_empty() {
@@ -357,10 +368,14 @@ pub fn server_config(opts: &TlsOptions) -> Result<ServerTls, NetError> {
         .map_err(|e| tls_error(ETLS, format!("TLS versions: {e}")))?;
     let (builder, client_verifier) = if opts.request_cert {
         let roots = trust_roots(opts)?;
-        let inner = WebPkiClientVerifier::builder_with_provider(roots, provider.clone())
-            .allow_unauthenticated()
-            .build()
-            .map_err(|e| tls_error(ETLS, format!("client verification: {e}")))?;
+        let crls = super::crl::revocation_lists(opts)?;
+        let inner = super::crl::client_verifier_builder(
+            WebPkiClientVerifier::builder_with_provider(roots, provider.clone()),
+            crls,
+        )
+        .allow_unauthenticated()
+        .build()
+        .map_err(|e| tls_error(ETLS, format!("client verification: {e}")))?;
         let verifier = Arc::new(ClientVerifier::new(inner, !opts.allow_unauthorized));
         (builder.with_client_cert_verifier(verifier.clone()), Some(verifier))
     } else {

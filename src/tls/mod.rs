@@ -5,9 +5,11 @@
 
 mod client_cache;
 mod config;
+mod crl;
 mod der;
 mod keylog;
 mod session;
+mod suites;
 mod transport;
 mod verify;
 
@@ -144,14 +146,7 @@ impl TlsState {
 
     /// The IANA name of the negotiated cipher suite ("TLS_AES_128_GCM_SHA256").
     pub fn cipher(&self) -> Option<&'static str> {
-        let name = self.conn.negotiated_cipher_suite()?.suite().as_str()?;
-        // rustls prefixes TLS 1.3 suites with "TLS13_"; their IANA (and OpenSSL) names start "TLS_".
-        Some(match name {
-            "TLS13_AES_128_GCM_SHA256" => "TLS_AES_128_GCM_SHA256",
-            "TLS13_AES_256_GCM_SHA384" => "TLS_AES_256_GCM_SHA384",
-            "TLS13_CHACHA20_POLY1305_SHA256" => "TLS_CHACHA20_POLY1305_SHA256",
-            other => other,
-        })
+        suites::iana_suite_name(self.conn.negotiated_cipher_suite()?.suite())
     }
 }
 

@@ -90,7 +90,13 @@ impl EventLoop {
 
     /// The peer's end-entity certificate (DER).
     pub fn peer_certificate(&self, id: SocketId) -> Result<Option<Vec<u8>>, NetError> {
-        self.tls_query(id, |t| t.conn.peer_certificates().and_then(|c| c.first()).map(|c| c.to_vec()))
+        self.peer_certificate_at(id, 0)
+    }
+
+    /// Certificate `index` of the chain the peer sent (DER; 0 is its end-entity certificate),
+    /// None past the end of the chain.
+    pub fn peer_certificate_at(&self, id: SocketId, index: usize) -> Result<Option<Vec<u8>>, NetError> {
+        self.tls_query(id, |t| t.conn.peer_certificates().and_then(|c| c.get(index)).map(|c| c.to_vec()))
     }
 
     /// Whether the completed handshake resumed a session (false for plain sockets and during

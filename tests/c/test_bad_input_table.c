@@ -1178,6 +1178,20 @@ static void probe_socket_peer_certificate(void) {
   CASE_I("buf_len SIZE_MAX (plain: 0)", bun_tcp_socket_peer_certificate(g_client, buf, SIZE_MAX), 0);
 }
 
+static void probe_socket_peer_certificate_at(void) {
+  bun_tcp_socket s;
+  uint8_t buf[16];
+  FOR_BAD_SOCKETS(k, s)
+    CASE_I(bad_names[k], bun_tcp_socket_peer_certificate_at(s, 0, buf, sizeof buf), bad_code(k));
+  CASE_I("NULL buf with buf_len 0: the length (plain: 0)",
+         bun_tcp_socket_peer_certificate_at(g_client, 0, NULL, 0), 0);
+  CASE_I("NULL buf with buf_len 16", bun_tcp_socket_peer_certificate_at(g_client, 0, NULL, sizeof buf),
+         BUN_TCP_EINVAL);
+  CASE_I("buf_len SIZE_MAX (plain: 0)", bun_tcp_socket_peer_certificate_at(g_client, 0, buf, SIZE_MAX), 0);
+  CASE_I("index SIZE_MAX (past the chain: 0)",
+         bun_tcp_socket_peer_certificate_at(g_client, SIZE_MAX, buf, sizeof buf), 0);
+}
+
 static void probe_socket_upgrade_tls(void) {
   bun_tcp_socket s;
   bun_tcp_handlers h = counting_handlers();
@@ -1660,6 +1674,7 @@ static const row_t rows[] = {
     ROW(bun_tcp_socket_tls_version, probe_socket_tls_version),
     ROW(bun_tcp_socket_cipher, probe_socket_cipher),
     ROW(bun_tcp_socket_peer_certificate, probe_socket_peer_certificate),
+    ROW(bun_tcp_socket_peer_certificate_at, probe_socket_peer_certificate_at),
     ROW(bun_tcp_socket_upgrade_tls, probe_socket_upgrade_tls),
     ROW(bun_tcp_tls_provider, probe_tls_provider),
     /* issue 15 (SPEC 8.5) */

@@ -14,11 +14,14 @@
 #   rogue-client.crt / .key         client certificate signed by rogue-ca
 #   encrypted.key                   server.key encrypted with the passphrase "secret"
 #   garbage.pem                     not PEM at all
+#   revoked.crt / revoked.key       leaf for localhost, 127.0.0.1 and ::1, signed by ca, revoked
+#   revoked-client.crt / .key       client certificate signed by ca, revoked
+#   ca.crl                          ca's CRL (PEM) listing revoked.crt and revoked-client.crt
 set -euo pipefail
 OUT=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/target/tls-fixtures}
 mkdir -p "$OUT"
 cd "$OUT"
-[ -f .complete ] && exit 0
+[ -f .complete ] && [ -f ca.crl ] && exit 0 # ca.crl: a set made before the CRL fixtures is redone
 
 command -v openssl >/dev/null || { echo "make-fixtures: openssl is required (apt-get install openssl)" >&2; exit 1; }
 export OPENSSL_CONF=/dev/null
@@ -69,5 +72,17 @@ openssl req -x509 -new -key self.key -out self.crt -days 825 -subj "/CN=localhos
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" -addext "basicConstraints=CA:FALSE"
 openssl pkcs8 -topk8 -in server.key -out encrypted.key -passout pass:secret -v2 aes-256-cbc
 printf 'this is not PEM\n-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n' > garbage.pem
+leaf revoked ca "DNS:localhost,IP:127.0.0.1,IP:::1" serverAuth
+leaf revoked-client ca "" clientAuth
+# ca.crl: openssl ca records each revocation in its database, then writes the CRL from it.
+mkdir -p ca-db-crl
+: > ca-db-crl/index.txt
+echo 01 > ca-db-crl/crlnumber
+printf '[ca]\ndefault_ca=d\n[d]\ndatabase=ca-db-crl/index.txt\ncrlnumber=ca-db-crl/crlnumber\ndefault_md=sha256\ndefault_crl_days=3650\n' > ca-crl.cnf
+for revoked in revoked revoked-client; do
+  openssl ca -batch -config ca-crl.cnf -cert ca.crt -keyfile ca.key -revoke "$revoked.crt" 2>/dev/null
+done
+openssl ca -batch -config ca-crl.cnf -cert ca.crt -keyfile ca.key -gencrl -out ca.crl 2>/dev/null
+rm -rf ca-db-crl ca-crl.cnf
 rm -f ./*.srl
 touch .complete
