@@ -93,7 +93,8 @@ class TestStructLayout(unittest.TestCase):
         "bun_tcp_tls_options": (bun_tcp._TLSOptions, "key key_count cert cert_count ca ca_count "
                                 "server_name allow_unauthorized request_cert key_file "
                                 "cert_file ca_file passphrase alpn alpn_count min_version "
-                                "max_version keylog_file disable_session_resumption"),
+                                "max_version keylog_file disable_session_resumption cipher_suites "
+                                "cipher_suites_count groups groups_count crl crl_count crl_file"),
         "bun_tcp_metrics": (bun_tcp._Metrics, "iterations events accepts connects "
                             "connect_errors closes handler_calls bytes_read bytes_written "
                             "bytes_queued handler_ns"),

@@ -95,6 +95,7 @@ class TestTLS(LoopTestCase):
             self.assertEqual(sock.alpn_protocol, "x")
             self.assertFalse(sock.session_reused)
             self.assertGreater(len(sock.peer_certificate), 100)
+            self.assertEqual(sock.peer_chain[0], sock.peer_certificate, "the chain starts with the leaf")
             self.assertEqual(len(sock.export_keying_material(16, "label", b"ctx")), 16)
             self.assertCode(EINVAL, sock.export_keying_material, 0, "label")
             sock.write(b"tls!")

@@ -44,7 +44,10 @@ class _TLSOptions(Structure):
                 ("ca_file", c_char_p), ("passphrase", c_char_p),
                 ("alpn", POINTER(c_char_p)), ("alpn_count", c_size_t),
                 ("min_version", c_uint16), ("max_version", c_uint16),
-                ("keylog_file", c_char_p), ("disable_session_resumption", c_bool)]
+                ("keylog_file", c_char_p), ("disable_session_resumption", c_bool),
+                ("cipher_suites", POINTER(c_char_p)), ("cipher_suites_count", c_size_t),
+                ("groups", POINTER(c_char_p)), ("groups_count", c_size_t),
+                ("crl", POINTER(_Bytes)), ("crl_count", c_size_t), ("crl_file", c_char_p)]
 
 
 class _ListenOptions(Structure):
@@ -172,6 +175,7 @@ SIGNATURES = {  # name: (restype, argtypes)
     "bun_tcp_socket_tls_version": (c_char_p, [_S]),
     "bun_tcp_socket_cipher": (c_char_p, [_S]),
     "bun_tcp_socket_peer_certificate": (c_int32, [_S, _BUF, c_size_t]),
+    "bun_tcp_socket_peer_certificate_at": (c_int32, [_S, c_size_t, _BUF, c_size_t]),
     "bun_tcp_socket_session_reused": (c_bool, [_S]),
     "bun_tcp_socket_export_keying_material": (c_int32, [_S, _BUF, c_size_t, c_char_p, _BUF,
                                                         c_size_t]),

@@ -257,6 +257,18 @@ class Socket:
         return bytes(buf)
 
     @property
+    def peer_chain(self) -> List[bytes]:
+        """The peer's certificate chain as sent, leaf first, DER each; [] when there is none."""
+        chain: List[bytes] = []
+        while True:
+            length = check(lib.bun_tcp_socket_peer_certificate_at(self._handle, len(chain), None, 0))
+            if length == 0:
+                return chain
+            buf = (ctypes.c_uint8 * length)()
+            check(lib.bun_tcp_socket_peer_certificate_at(self._handle, len(chain), buf, length))
+            chain.append(bytes(buf))
+
+    @property
     def session_reused(self) -> bool:
         return bool(lib.bun_tcp_socket_session_reused(self._handle))
 

@@ -51,6 +51,10 @@ class TLSOptions:
     max_version: int = 0
     keylog_file: Optional[str] = None
     disable_session_resumption: bool = False
+    cipher_suites: Sequence[str] = field(default_factory=list)
+    groups: Sequence[str] = field(default_factory=list)
+    crl: PemList = None
+    crl_file: Optional[str] = None
 
     def _to_c(self) -> "tuple[_TLSOptions, list[Any]]":
         """The C struct and the ctypes objects it points into (keep them until the call has
@@ -80,10 +84,18 @@ class TLSOptions:
         opts.cert_file = encode(self.cert_file)
         opts.ca_file = encode(self.ca_file)
         opts.passphrase = encode(self.passphrase)
-        if self.alpn:
-            names = (ctypes.c_char_p * len(self.alpn))(*[encode(n) for n in self.alpn])
+        def name_array(items: Sequence[str]) -> "tuple[Any, int]":
+            if not items:
+                return None, 0
+            names = (ctypes.c_char_p * len(items))(*[encode(n) for n in items])
             keep.append(names)
-            opts.alpn, opts.alpn_count = names, len(self.alpn)
+            return names, len(items)
+
+        opts.alpn, opts.alpn_count = name_array(self.alpn)
+        opts.cipher_suites, opts.cipher_suites_count = name_array(self.cipher_suites)
+        opts.groups, opts.groups_count = name_array(self.groups)
+        opts.crl, opts.crl_count = byte_array(_pem_list(self.crl))
+        opts.crl_file = encode(self.crl_file)
         opts.min_version, opts.max_version = self.min_version, self.max_version
         opts.keylog_file = encode(self.keylog_file)
         opts.disable_session_resumption = self.disable_session_resumption
