@@ -30,6 +30,16 @@ add_test(NAME cpp_test_hpp COMMAND test_hpp)
 set_tests_properties(cpp_test_hpp PROPERTIES
   TIMEOUT 120 LABELS "c;cpp" ENVIRONMENT "${BUN_TCP_TEST_ENV}")
 
+# The rest of the C++ API (timers, post, tracing, listen_fd, reload, STARTTLS, TLS queries, adopt).
+bun_tcp_add_cxx_program(test_hpp_api "${CMAKE_CURRENT_SOURCE_DIR}/tests/cpp/test_hpp_api.cpp")
+target_include_directories(test_hpp_api PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/tests/c")
+add_test(NAME cpp_test_hpp_api COMMAND test_hpp_api)
+set_tests_properties(cpp_test_hpp_api PROPERTIES
+  TIMEOUT 120 LABELS "c;cpp;tls" ENVIRONMENT "${BUN_TCP_TLS_TEST_ENV}")
+if(TEST tls_fixtures)
+  set_tests_properties(cpp_test_hpp_api PROPERTIES FIXTURES_REQUIRED bun_tcp_tls_fixtures)
+endif()
+
 # Both headers compile on their own as C++17 and C++20 with every warning an error: a header
 # that does not fails the build.
 foreach(_bun_tcp_std 17 20)
