@@ -40,6 +40,7 @@ pub struct bun_tcp_loop {
 #[repr(C)]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct bun_tcp_socket {
+    /// The handle: loop, slot and generation packed together; 0 is never a socket.
     pub id: u64,
 }
 
@@ -47,6 +48,7 @@ pub struct bun_tcp_socket {
 #[repr(C)]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct bun_tcp_listener {
+    /// The handle, packed as a socket's; 0 is never a listener.
     pub id: u64,
 }
 
@@ -55,6 +57,7 @@ pub struct bun_tcp_listener {
 #[repr(C)]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct bun_tcp_timer {
+    /// The handle, packed as a socket's; 0 is never a timer.
     pub id: u64,
 }
 
@@ -114,7 +117,9 @@ pub struct bun_tcp_handlers {
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct bun_tcp_bytes {
+    /// The first byte (may be NULL when `len` is 0).
     pub ptr: *const u8,
+    /// The number of bytes at `ptr`.
     pub len: usize,
 }
 
@@ -127,12 +132,15 @@ pub struct bun_tcp_bytes {
 pub struct bun_tcp_tls_options {
     /// PEM private keys (several for several chains).
     pub key: *const bun_tcp_bytes,
+    /// The number of entries at `key`.
     pub key_count: usize,
     /// PEM certificate chains.
     pub cert: *const bun_tcp_bytes,
+    /// The number of entries at `cert`.
     pub cert_count: usize,
     /// PEM CA certificates; replace the system trust store when given.
     pub ca: *const bun_tcp_bytes,
+    /// The number of entries at `ca`.
     pub ca_count: usize,
     /// Client: SNI and the name verified (default: the connect hostname, else "localhost").
     pub server_name: *const c_char,
@@ -151,6 +159,7 @@ pub struct bun_tcp_tls_options {
     pub passphrase: *const c_char,
     /// ALPN protocol names (NUL-terminated), most preferred first.
     pub alpn: *const *const c_char,
+    /// The number of names at `alpn`.
     pub alpn_count: usize,
     /// Lowest TLS version: 0 = TLS 1.2, or BUN_TCP_TLS1_2 / BUN_TCP_TLS1_3.
     pub min_version: u16,
@@ -215,6 +224,7 @@ pub struct bun_tcp_listen_options {
 pub struct bun_tcp_connect_options {
     /// NULL = "localhost". IP literals connect at once; names resolve off the loop thread.
     pub hostname: *const c_char,
+    /// The port to connect to (ignored with `unix_path`).
     pub port: u16,
     /// The socket's user data.
     pub data: *mut c_void,
