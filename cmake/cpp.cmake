@@ -40,6 +40,12 @@ if(TEST tls_fixtures)
   set_tests_properties(cpp_test_hpp_api PROPERTIES FIXTURES_REQUIRED bun_tcp_tls_fixtures)
 endif()
 
+# docs/guide.md's C++ example (ctest docs_cpp_app): checks what the guide says about bun_tcp.hpp.
+bun_tcp_add_cxx_program(docs_cpp_app "${CMAKE_CURRENT_SOURCE_DIR}/docs/examples/cpp_app.cpp")
+add_test(NAME docs_cpp_app COMMAND docs_cpp_app)
+set_tests_properties(docs_cpp_app PROPERTIES
+  TIMEOUT 60 LABELS "example;cpp" ENVIRONMENT "${BUN_TCP_TEST_ENV}")
+
 # Both headers compile on their own as C++17 and C++20 with every warning an error: a header
 # that does not fails the build.
 foreach(_bun_tcp_std 17 20)
