@@ -46,6 +46,15 @@ add_test(NAME docs_cpp_app COMMAND docs_cpp_app)
 set_tests_properties(docs_cpp_app PROPERTIES
   TIMEOUT 60 LABELS "example;cpp" ENVIRONMENT "${BUN_TCP_TEST_ENV}")
 
+# Every function of bun_tcp.h has a counterpart in bun_tcp.hpp.
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND)
+  add_test(NAME cpp_covers_header
+    COMMAND "${Python3_EXECUTABLE}" "${CMAKE_CURRENT_SOURCE_DIR}/tests/cpp/check_coverage.py"
+            "${CMAKE_CURRENT_SOURCE_DIR}")
+  set_tests_properties(cpp_covers_header PROPERTIES TIMEOUT 30 LABELS "cpp")
+endif()
+
 # Both headers compile on their own as C++17 and C++20 with every warning an error: a header
 # that does not fails the build.
 foreach(_bun_tcp_std 17 20)
