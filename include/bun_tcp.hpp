@@ -276,8 +276,9 @@ class Socket {
   Error set_timeout(std::chrono::milliseconds idle) const {
     return detail::status(bun_tcp_socket_timeout_ms(handle_, detail::clamp_ms(idle)));
   }
-  // The same in whole seconds, as Bun's socket.timeout(seconds).
-  Error set_timeout(std::chrono::seconds idle) const {
+  // The same in whole seconds, as Bun's socket.timeout(seconds) (its own name: an overload would
+  // make set_timeout(std::chrono::minutes(1)) ambiguous).
+  Error set_timeout_seconds(std::chrono::seconds idle) const {
     auto s = idle.count() < 0 ? 0 : idle.count() > UINT32_MAX ? UINT32_MAX : idle.count();
     return detail::status(bun_tcp_socket_timeout(handle_, static_cast<uint32_t>(s)));
   }

@@ -208,8 +208,9 @@ void listen_fd_and_queries() {
   CHECK_OK_CPP(c.set_write_limit(1 << 20));
   CHECK_OK_CPP(c.set_keep_alive_ex(true, 60, 10, 5));
   CHECK_EQ(c.set_keep_alive_ex(true, 0, 10, 5).code(), BUN_TCP_EINVAL);
-  CHECK_OK_CPP(c.set_timeout(30s));
-  CHECK_OK_CPP(c.set_timeout(0s));
+  CHECK_OK_CPP(c.set_timeout_seconds(30s));
+  CHECK_OK_CPP(c.set_timeout_seconds(0s));
+  CHECK_OK_CPP(c.set_timeout(std::chrono::minutes(1)));  // milliseconds: no ambiguity
   CHECK_EQ(c.verify_error(), 0);
   CHECK(!c.session_reused());
   CHECK(must(c.alpn_protocol(), "alpn").empty());
