@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""ctest cpp_covers_header: every function of include/bun_tcp.h is called by include/bun_tcp.hpp's
-code (comments do not count), unless EXCLUDED names it with the reason.
+"""ctest cpp_covers_header: every function of include/bun_tcp.h is called by the code of
+include/bun_tcp.hpp and its parts, include/bun_tcp_cpp/*.hpp (comments do not count), unless
+EXCLUDED names it with the reason.
 
 A C function added without a C++ counterpart fails this test. Usage: check_coverage.py REPO_ROOT
 """
@@ -10,7 +11,8 @@ import sys
 
 root = pathlib.Path(sys.argv[1])
 header = (root / "include/bun_tcp.h").read_text()
-hpp = (root / "include/bun_tcp.hpp").read_text()
+parts = [root / "include/bun_tcp.hpp"] + sorted((root / "include/bun_tcp_cpp").glob("*.hpp"))
+hpp = "\n".join(p.read_text() for p in parts)
 hpp = re.sub(r"//.*", "", re.sub(r"/\*.*?\*/", "", hpp, flags=re.DOTALL))  # code only
 EXCLUDED = {
     "bun_tcp_listener_set_data": "the listener's C data is bun_tcp.hpp's AppRef; state goes in the App",
