@@ -9,7 +9,9 @@
 //! @cImports include/bun_tcp.h. Options: -Dcargo=PATH (default: cargo on PATH), or
 //! -Dstatic-lib=PATH and -Dinclude-dir=DIR to use a library built elsewhere (CMake's, in ctest).
 //!
-//!   zig build test        runs echo_test.zig (a server and a client on loopback) with the module.
+//!   zig build test        runs echo_test.zig (a server and a client on loopback) and api_test.zig
+//!                         (timers, post, tracing, metrics, listener and socket queries) with the
+//!                         module.
 const std = @import("std");
 
 /// What a Rust staticlib needs from the system on Linux/glibc (CMake's BUN_TCP_NATIVE_LIBS).
@@ -36,16 +38,19 @@ pub fn build(b: *std.Build) void {
     module.addObjectFile(static_lib);
     for (native_libs) |name| module.linkSystemLibrary(name, .{});
 
-    const test_module = b.createModule(.{
-        .root_source_file = b.path("echo_test.zig"),
-        .target = target,
-        .optimize = optimize,
-        .imports = &.{.{ .name = "bun_tcp", .module = module }},
-    });
-    const tests = b.addTest(.{ .name = "echo_test", .root_module = test_module });
-    const run_tests = b.addRunArtifact(tests);
-    run_tests.has_side_effects = true; // sockets: run every time, never from the cache
-    b.step("test", "Run the echo test against libbun_tcp.a").dependOn(&run_tests.step);
+    const test_step = b.step("test", "Run the tests (echo_test.zig, api_test.zig) against libbun_tcp.a");
+    for ([_][]const u8{ "echo_test", "api_test" }) |name| {
+        const test_module = b.createModule(.{
+            .root_source_file = b.path(b.fmt("{s}.zig", .{name})),
+            .target = target,
+            .optimize = optimize,
+            .imports = &.{.{ .name = "bun_tcp", .module = module }},
+        });
+        const tests = b.addTest(.{ .name = name, .root_module = test_module });
+        const run_tests = b.addRunArtifact(tests);
+        run_tests.has_side_effects = true; // sockets: run every time, never from the cache
+        test_step.dependOn(&run_tests.step);
+    }
 }
 
 /// `cargo build --release --lib` in the crate two levels up, then a copy of libbun_tcp.a into the
