@@ -130,7 +130,7 @@ fn parse_row(row: &str, doc: Vec<String>) -> LibraryCode {
     LibraryCode { doc, c_name: c_name.to_string(), value }
 }
 
-/// The header's block of error codes, in cbindgen's layout (`//` docs, a blank line between
+/// The header's block of error codes, in cbindgen's layout (`///` docs, a blank line between
 /// defines). Negative values are parenthesised, as libuv's UV_E* are: `(-22)` reads as one value
 /// wherever the macro lands.
 fn error_defines(codes: &[LibraryCode]) -> String {
@@ -138,7 +138,7 @@ fn error_defines(codes: &[LibraryCode]) -> String {
     for code in codes {
         block.push('\n');
         for line in &code.doc {
-            block.push_str(if line.is_empty() { "//" } else { "// " });
+            block.push_str(if line.is_empty() { "///" } else { "/// " });
             block.push_str(line);
             block.push('\n');
         }

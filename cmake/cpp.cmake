@@ -30,6 +30,31 @@ add_test(NAME cpp_test_hpp COMMAND test_hpp)
 set_tests_properties(cpp_test_hpp PROPERTIES
   TIMEOUT 120 LABELS "c;cpp" ENVIRONMENT "${BUN_TCP_TEST_ENV}")
 
+# The rest of the C++ API (timers, post, tracing, listen_fd, reload, STARTTLS, TLS queries, adopt).
+bun_tcp_add_cxx_program(test_hpp_api "${CMAKE_CURRENT_SOURCE_DIR}/tests/cpp/test_hpp_api.cpp")
+target_include_directories(test_hpp_api PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/tests/c")
+add_test(NAME cpp_test_hpp_api COMMAND test_hpp_api)
+set_tests_properties(cpp_test_hpp_api PROPERTIES
+  TIMEOUT 120 LABELS "c;cpp;tls" ENVIRONMENT "${BUN_TCP_TLS_TEST_ENV}")
+if(TEST tls_fixtures)
+  set_tests_properties(cpp_test_hpp_api PROPERTIES FIXTURES_REQUIRED bun_tcp_tls_fixtures)
+endif()
+
+# docs/guide.md's C++ example (ctest docs_cpp_app): checks what the guide says about bun_tcp.hpp.
+bun_tcp_add_cxx_program(docs_cpp_app "${CMAKE_CURRENT_SOURCE_DIR}/docs/examples/cpp_app.cpp")
+add_test(NAME docs_cpp_app COMMAND docs_cpp_app)
+set_tests_properties(docs_cpp_app PROPERTIES
+  TIMEOUT 60 LABELS "example;cpp" ENVIRONMENT "${BUN_TCP_TEST_ENV}")
+
+# Every function of bun_tcp.h has a counterpart in bun_tcp.hpp.
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND)
+  add_test(NAME cpp_covers_header
+    COMMAND "${Python3_EXECUTABLE}" "${CMAKE_CURRENT_SOURCE_DIR}/tests/cpp/check_coverage.py"
+            "${CMAKE_CURRENT_SOURCE_DIR}")
+  set_tests_properties(cpp_covers_header PROPERTIES TIMEOUT 30 LABELS "cpp")
+endif()
+
 # Both headers compile on their own as C++17 and C++20 with every warning an error: a header
 # that does not fails the build.
 foreach(_bun_tcp_std 17 20)

@@ -14,6 +14,11 @@ PREFIX=$WORK/prefix
 LIBDIR=$(dirname "$(find "$PREFIX" -name libbun_tcp.a | head -1)")
 echo "installed into $PREFIX:"; (cd "$PREFIX" && find . -type f -o -type l | sort | sed 's/^/  /')
 test -f "$PREFIX/include/bun_tcp.h"
+# The C++ header and its parts (include/bun_tcp_cpp/) compile from the install tree alone.
+if command -v c++ > /dev/null; then
+  echo '#include <bun_tcp.hpp>' | c++ -std=c++17 -Wall -Wextra -Werror -fsyntax-only \
+    -I"$PREFIX/include" -x c++ -
+fi
 
 soname_of() { readelf -d "$1" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p'; }
 needs_soname() {  # <program>: it must load the library by its SONAME

@@ -2,7 +2,9 @@
 """ctest docs_excerpts: the C shown in docs/guide.md and docs/migration.md is the C that runs.
 
 A fenced ```c (or ```python) block right after a line `<!-- excerpt: docs/examples/NAME.c -->` must appear, line
-for line and contiguously, in that file (which ctest runs as docs_NAME). Relative links
+for line and contiguously, in that file (which ctest runs as docs_NAME); likewise a ```cpp or
+```zig block after a marker naming a C++ or Zig file (docs/examples/cpp_app.cpp, the Zig
+example project), which ctest runs too. Relative links
 [text](path) and [text](path#anchor) must name files that exist. Usage: check_docs.py REPO_ROOT
 """
 import pathlib
@@ -19,9 +21,8 @@ for doc in ("docs/guide.md", "docs/migration.md"):
         m = re.fullmatch(r"<!-- excerpt: (\S+) -->", line.strip())
         if not m:
             continue
-        if i + 1 >= len(lines) or lines[i + 1] not in ("```c", "```python"):
-            failures.append(f"{doc}:{i + 1}: an excerpt marker must be followed by a ```c or "
-                            "```python block")
+        if i + 1 >= len(lines) or lines[i + 1] not in ("```c", "```python", "```cpp", "```zig"):
+            failures.append(f"{doc}:{i + 1}: an excerpt marker must be followed by a ```c, ```python, ```cpp or ```zig block")
             continue
         end = lines.index("```", i + 2)
         block = lines[i + 2:end]

@@ -50,380 +50,393 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Success.
+/// Success.
 #define BUN_TCP_OK 0
 
-// A bad argument: NULL where data is required, a bad option value, handlers without data/drain.
+/// A bad argument: NULL where data is required, a bad option value, handlers without data/drain.
 #define BUN_TCP_EINVAL (-22)
 
-// The handle is closed, stale, zero or unknown.
+/// The handle is closed, stale, zero or unknown.
 #define BUN_TCP_ECLOSED (-10001)
 
-// The call came from a thread that does not own the loop.
+/// The call came from a thread that does not own the loop.
 #define BUN_TCP_EWRONGTHREAD (-10002)
 
-// Write after `end` or after shutdown of the write side.
+/// Write after `end` or after shutdown of the write side.
 #define BUN_TCP_EENDED (-10003)
 
-// A host name did not resolve (name "ENOTFOUND", syscall "getaddrinfo").
+/// A host name did not resolve (name "ENOTFOUND", syscall "getaddrinfo").
 #define BUN_TCP_ENOTFOUND (-10004)
 
-// `bun_tcp_poll` / `bun_tcp_run` called from inside a handler of the same loop.
+/// `bun_tcp_poll` / `bun_tcp_run` called from inside a handler of the same loop.
 #define BUN_TCP_EBUSY (-10005)
 
-// An internal error (a Rust panic caught at the ABI boundary).
+/// An internal error (a Rust panic caught at the ABI boundary).
 #define BUN_TCP_EPANIC (-10006)
 
-// The operation is not supported for this socket (`bun_tcp_socket_detach` of a TLS socket or
-// of one that is not open).
+/// The operation is not supported for this socket (`bun_tcp_socket_detach` of a TLS socket or
+/// of one that is not open).
 #define BUN_TCP_ENOTSUP (-10007)
 
-// A host name that is neither a valid DNS name nor an IP literal.
+/// A host name that is neither a valid DNS name nor an IP literal.
 #define BUN_TCP_EINVALHOST (-10008)
 
-// A TLS failure without a more precise code (the message says what rustls reported).
+/// A TLS failure without a more precise code (the message says what rustls reported).
 #define BUN_TCP_ETLS (-10100)
 
-// TLS options: PEM input that is malformed or holds no usable item ("ERR_TLS_BAD_PEM").
+/// TLS options: PEM input that is malformed or holds no usable item ("ERR_TLS_BAD_PEM").
 #define BUN_TCP_ETLS_BAD_PEM (-10101)
 
-// TLS options: a private key that does not match its certificate ("ERR_TLS_KEY_MISMATCH").
+/// TLS options: a private key that does not match its certificate ("ERR_TLS_KEY_MISMATCH").
 #define BUN_TCP_ETLS_KEY_MISMATCH (-10102)
 
-// TLS options: an encrypted private key without its passphrase, or a wrong one
-// ("ERR_TLS_KEY_ENCRYPTED").
+/// TLS options: an encrypted private key without its passphrase, or a wrong one
+/// ("ERR_TLS_KEY_ENCRYPTED").
 #define BUN_TCP_ETLS_KEY_ENCRYPTED (-10103)
 
-// The peer sent a fatal TLS alert ("ERR_TLS_ALERT_RECEIVED").
+/// The peer sent a fatal TLS alert ("ERR_TLS_ALERT_RECEIVED").
 #define BUN_TCP_ETLS_ALERT (-10104)
 
-// The peer broke the TLS protocol ("ERR_SSL_PROTOCOL").
+/// The peer broke the TLS protocol ("ERR_SSL_PROTOCOL").
 #define BUN_TCP_ETLS_PROTOCOL (-10105)
 
-// Verdict "UNABLE_TO_VERIFY_LEAF_SIGNATURE": the issuer is not trusted.
+/// Verdict "UNABLE_TO_VERIFY_LEAF_SIGNATURE": the issuer is not trusted.
 #define BUN_TCP_ECERT_UNTRUSTED (-10110)
 
-// Verdict "DEPTH_ZERO_SELF_SIGNED_CERT": a self-signed certificate that is not trusted.
+/// Verdict "DEPTH_ZERO_SELF_SIGNED_CERT": a self-signed certificate that is not trusted.
 #define BUN_TCP_ECERT_SELF_SIGNED (-10111)
 
-// Verdict "SELF_SIGNED_CERT_IN_CHAIN": the chain ends in an untrusted self-signed root.
+/// Verdict "SELF_SIGNED_CERT_IN_CHAIN": the chain ends in an untrusted self-signed root.
 #define BUN_TCP_ECERT_SELF_SIGNED_IN_CHAIN (-10112)
 
-// Verdict "CERT_HAS_EXPIRED".
+/// Verdict "CERT_HAS_EXPIRED".
 #define BUN_TCP_ECERT_EXPIRED (-10113)
 
-// Verdict "CERT_NOT_YET_VALID".
+/// Verdict "CERT_NOT_YET_VALID".
 #define BUN_TCP_ECERT_NOT_YET_VALID (-10114)
 
-// Verdict "ERR_TLS_CERT_ALTNAME_INVALID": the certificate is not for this host name or IP.
+/// Verdict "ERR_TLS_CERT_ALTNAME_INVALID": the certificate is not for this host name or IP.
 #define BUN_TCP_ECERT_ALTNAME (-10115)
 
-// Verdict "CERT_SIGNATURE_FAILURE".
+/// Verdict "CERT_SIGNATURE_FAILURE".
 #define BUN_TCP_ECERT_SIGNATURE (-10116)
 
-// Verdict "CERT_REVOKED".
+/// Verdict "CERT_REVOKED".
 #define BUN_TCP_ECERT_REVOKED (-10117)
 
-// Verdict "UNABLE_TO_GET_ISSUER_CERT": the peer sent no certificate (server with request_cert).
+/// Verdict "UNABLE_TO_GET_ISSUER_CERT": the peer sent no certificate (server with request_cert).
 #define BUN_TCP_ECERT_MISSING (-10118)
 
-// Verdict "CERT_REJECTED": any other certificate problem.
+/// Verdict "CERT_REJECTED": any other certificate problem.
 #define BUN_TCP_ECERT_REJECTED (-10119)
 
-// TLS handshake steps one `bun_tcp_poll` iteration runs at most; the rest wait for the next
-// iteration, so a flood of handshakes cannot starve established connections.
+/// TLS handshake steps one `bun_tcp_poll` iteration runs at most; the rest wait for the next
+/// iteration, so a flood of handshakes cannot starve established connections.
 #define BUN_TCP_TLS_HANDSHAKE_BUDGET 32
 
-// `min_version` / `max_version`: TLS 1.2.
+/// `min_version` / `max_version`: TLS 1.2.
 #define BUN_TCP_TLS1_2 771
 
-// `min_version` / `max_version`: TLS 1.3.
+/// `min_version` / `max_version`: TLS 1.3.
 #define BUN_TCP_TLS1_3 772
 
-// `bun_tcp_socket_ready_state`: the connect is in flight.
+/// `bun_tcp_socket_ready_state`: the connect is in flight.
 #define BUN_TCP_STATE_CONNECTING 2
 
-// `bun_tcp_socket_ready_state`: open for reading and writing.
+/// `bun_tcp_socket_ready_state`: open for reading and writing.
 #define BUN_TCP_STATE_OPEN 1
 
-// `bun_tcp_socket_ready_state`: `end` was called and its tail is still being sent.
+/// `bun_tcp_socket_ready_state`: `end` was called and its tail is still being sent.
 #define BUN_TCP_STATE_CLOSING 0
 
-// `bun_tcp_socket_ready_state`: FIN sent; the socket may still read.
+/// `bun_tcp_socket_ready_state`: FIN sent; the socket may still read.
 #define BUN_TCP_STATE_WRITE_SHUT (-2)
 
-// `bun_tcp_socket_ready_state`: closed, stale or unknown.
+/// `bun_tcp_socket_ready_state`: closed, stale or unknown.
 #define BUN_TCP_STATE_CLOSED (-1)
 
-// An event loop. Opaque: create with `bun_tcp_loop_new`, free with `bun_tcp_loop_free`. A
-// pointer to it is a key that is never dereferenced and never reused (see `bun_tcp_loop_new`).
+/// An event loop. Opaque: create with `bun_tcp_loop_new`, free with `bun_tcp_loop_free`. A
+/// pointer to it is a key that is never dereferenced and never reused (see `bun_tcp_loop_new`).
 typedef struct bun_tcp_loop bun_tcp_loop;
 
-// A socket handle, passed by value. `id` packs the loop, a slot and a generation: a handle to a
-// closed socket is stale and every call on it returns an error (never undefined behaviour).
-// `id == 0` is never a valid socket.
+/// A socket handle, passed by value. `id` packs the loop, a slot and a generation: a handle to a
+/// closed socket is stale and every call on it returns an error (never undefined behaviour).
+/// `id == 0` is never a valid socket.
 typedef struct bun_tcp_socket {
+  /// The handle: loop, slot and generation packed together; 0 is never a socket.
   uint64_t id;
 } bun_tcp_socket;
 
-// An error as handlers see it. `name` and `syscall` are static strings; `message` is valid until
-// the handler returns.
+/// An error as handlers see it. `name` and `syscall` are static strings; `message` is valid until
+/// the handler returns.
 typedef struct bun_tcp_error {
-  // Negative errno (-ECONNREFUSED) or a negative BUN_TCP_E* library code.
+  /// Negative errno (-ECONNREFUSED) or a negative BUN_TCP_E* library code.
   int32_t code;
-  // "ECONNREFUSED", "ENOTFOUND", "EADDRINUSE", "ECONNRESET", ...
+  /// "ECONNREFUSED", "ENOTFOUND", "EADDRINUSE", "ECONNRESET", ...
   const char *name;
-  // "connect", "getaddrinfo", "read", "write", "listen", or NULL.
+  /// "connect", "getaddrinfo", "read", "write", "listen", or NULL.
   const char *syscall;
-  // Human-readable detail.
+  /// Human-readable detail.
   const char *message;
 } bun_tcp_error;
 
-// One handler call, as `bun_tcp_loop_set_trace` reports it: made right before the handler runs
-// (also when the table has no such handler). Every pointer is valid during the trace call only.
+/// One handler call, as `bun_tcp_loop_set_trace` reports it: made right before the handler runs
+/// (also when the table has no such handler). Every pointer is valid during the trace call only.
 typedef struct bun_tcp_trace_event {
-  // The socket the handler is for.
+  /// The socket the handler is for.
   struct bun_tcp_socket socket;
-  // The handler's name: "open", "data", "drain", "end", "close", "error", "timeout",
-  // "connect_error" or "handshake" (static strings).
+  /// The handler's name: "open", "data", "drain", "end", "close", "error", "timeout",
+  /// "connect_error" or "handshake" (static strings).
   const char *handler;
-  // `data`: the byte count; 0 for the others.
+  /// `data`: the byte count; 0 for the others.
   size_t len;
-  // `handshake`: its `success` argument; false for the others.
+  /// `handshake`: its `success` argument; false for the others.
   bool success;
-  // The error the handler gets (`close` with an error, `error`, `connect_error`, a
-  // `handshake` verdict); NULL for none.
+  /// The error the handler gets (`close` with an error, `error`, `connect_error`, a
+  /// `handshake` verdict); NULL for none.
   const struct bun_tcp_error *error;
-  // The whole event as one line of text without a newline, what `BUN_TCP_TRACE=1` prints:
-  // `bun_tcp loop=1 socket=0x100000100000 close err=ECONNRESET code=-104 syscall=read "..."`.
+  /// The whole event as one line of text without a newline, what `BUN_TCP_TRACE=1` prints:
+  /// `bun_tcp loop=1 socket=0x100000100000 close err=ECONNRESET code=-104 syscall=read "..."`.
   const char *line;
 } bun_tcp_trace_event;
 
-// A trace callback: `event` and what it points to are valid during the call only.
+/// A trace callback: `event` and what it points to are valid during the call only.
 typedef void (*bun_tcp_trace_fn)(const struct bun_tcp_trace_event *event, void *data);
 
-// What `bun_tcp_loop_metrics` writes: the loop's counters since `bun_tcp_loop_new`. Counting is
-// plain additions the loop does anyway; only `handler_ns` needs a switch (tracing, or
-// `bun_tcp_loop_time_handlers`).
+/// What `bun_tcp_loop_metrics` writes: the loop's counters since `bun_tcp_loop_new`. Counting is
+/// plain additions the loop does anyway; only `handler_ns` needs a switch (tracing, or
+/// `bun_tcp_loop_time_handlers`).
 typedef struct bun_tcp_metrics {
-  // `bun_tcp_poll` calls (each iteration of `bun_tcp_run` is one).
+  /// `bun_tcp_poll` calls (each iteration of `bun_tcp_run` is one).
   uint64_t iterations;
-  // Readiness events epoll reported.
+  /// Readiness events epoll reported.
   uint64_t events;
-  // Connections accepted by the loop's listeners.
+  /// Connections accepted by the loop's listeners.
   uint64_t accepts;
-  // Client connects established (TCP connected; a TLS handshake may follow).
+  /// Client connects established (TCP connected; a TLS handshake may follow).
   uint64_t connects;
-  // Client connects that ended with `connect_error`.
+  /// Client connects that ended with `connect_error`.
   uint64_t connect_errors;
-  // Sockets that closed after `open` (each fires `close` once, set or not).
+  /// Sockets that closed after `open` (each fires `close` once, set or not).
   uint64_t closes;
-  // Handler calls: the sum of what `bun_tcp_poll` returned (posted calls included), plus calls
-  // made from API calls outside a poll (a `drain` from `bun_tcp_socket_uncork`).
+  /// Handler calls: the sum of what `bun_tcp_poll` returned (posted calls included), plus calls
+  /// made from API calls outside a poll (a `drain` from `bun_tcp_socket_uncork`).
   uint64_t handler_calls;
-  // Bytes given to `data` handlers (plaintext for TLS).
+  /// Bytes given to `data` handlers (plaintext for TLS).
   uint64_t bytes_read;
-  // Bytes sent, as `bun_tcp_socket_bytes_written` counts them, over every socket the loop had.
+  /// Bytes sent, as `bun_tcp_socket_bytes_written` counts them, over every socket the loop had.
   uint64_t bytes_written;
-  // Bytes queued now: the sum of `bun_tcp_socket_buffered_amount` over the live sockets.
+  /// Bytes queued now: the sum of `bun_tcp_socket_buffered_amount` over the live sockets.
   uint64_t bytes_queued;
-  // Nanoseconds spent inside socket handlers (the `bun_tcp_handlers` table), measured only
-  // while tracing (`bun_tcp_loop_set_trace`, `BUN_TCP_TRACE=1`) or handler timing is on; 0
-  // until then.
+  /// Nanoseconds spent inside socket handlers (the `bun_tcp_handlers` table), measured only
+  /// while tracing (`bun_tcp_loop_set_trace`, `BUN_TCP_TRACE=1`) or handler timing is on; 0
+  /// until then.
   uint64_t handler_ns;
 } bun_tcp_metrics;
 
-// A timer handle, passed by value; same rules as `bun_tcp_socket`: a stopped timer, or a one-shot
-// timer that fired, is stale. `id == 0` is never a valid timer.
+/// A timer handle, passed by value; same rules as `bun_tcp_socket`: a stopped timer, or a one-shot
+/// timer that fired, is stale. `id == 0` is never a valid timer.
 typedef struct bun_tcp_timer {
+  /// The handle, packed as a socket's; 0 is never a timer.
   uint64_t id;
 } bun_tcp_timer;
 
-// A timer's callback: `timer` is the handle `bun_tcp_timer_start` returned, `data` its user data.
+/// A timer's callback: `timer` is the handle `bun_tcp_timer_start` returned, `data` its user data.
 typedef void (*bun_tcp_timer_fn)(struct bun_tcp_timer timer, void *data);
 
-// A byte string (PEM contents, for example).
+/// A byte string (PEM contents, for example).
 typedef struct bun_tcp_bytes {
+  /// The first byte (may be NULL when `len` is 0).
   const uint8_t *ptr;
+  /// The number of bytes at `ptr`.
   size_t len;
 } bun_tcp_bytes;
 
-// TLS options (rustls). A zero-filled struct means: verify the peer against the system trust
-// store, TLS 1.2 and 1.3, no ALPN. Keys, certificates and CAs are PEM, given as contents
-// (arrays) and/or file paths; key i belongs to certificate chain i, and a server with several
-// chains picks the one whose certificate matches the client's SNI (else the first).
+/// TLS options (rustls). A zero-filled struct means: verify the peer against the system trust
+/// store, TLS 1.2 and 1.3, no ALPN. Keys, certificates and CAs are PEM, given as contents
+/// (arrays) and/or file paths; key i belongs to certificate chain i, and a server with several
+/// chains picks the one whose certificate matches the client's SNI (else the first).
 typedef struct bun_tcp_tls_options {
-  // PEM private keys (several for several chains).
+  /// PEM private keys (several for several chains).
   const struct bun_tcp_bytes *key;
+  /// The number of entries at `key`.
   size_t key_count;
-  // PEM certificate chains.
+  /// PEM certificate chains.
   const struct bun_tcp_bytes *cert;
+  /// The number of entries at `cert`.
   size_t cert_count;
-  // PEM CA certificates; replace the system trust store when given.
+  /// PEM CA certificates; replace the system trust store when given.
   const struct bun_tcp_bytes *ca;
+  /// The number of entries at `ca`.
   size_t ca_count;
-  // Client: SNI and the name verified (default: the connect hostname, else "localhost").
+  /// Client: SNI and the name verified (default: the connect hostname, else "localhost").
   const char *server_name;
-  // false = verify the peer (Bun's rejectUnauthorized: true).
+  /// false = verify the peer (Bun's rejectUnauthorized: true).
   bool allow_unauthorized;
-  // Server: ask for a client certificate (mTLS). Enforced unless `allow_unauthorized`.
+  /// Server: ask for a client certificate (mTLS). Enforced unless `allow_unauthorized`.
   bool request_cert;
-  // PEM file with a private key (appended after `key`).
+  /// PEM file with a private key (appended after `key`).
   const char *key_file;
-  // PEM file with a certificate chain (appended after `cert`).
+  /// PEM file with a certificate chain (appended after `cert`).
   const char *cert_file;
-  // PEM file with CA certificates (added to `ca`).
+  /// PEM file with CA certificates (added to `ca`).
   const char *ca_file;
-  // Passphrase of an encrypted PKCS#8 key ("ENCRYPTED PRIVATE KEY", PBES2). Without it, or
-  // when it is wrong, listen/connect fail with BUN_TCP_ETLS_KEY_ENCRYPTED.
+  /// Passphrase of an encrypted PKCS#8 key ("ENCRYPTED PRIVATE KEY", PBES2). Without it, or
+  /// when it is wrong, listen/connect fail with BUN_TCP_ETLS_KEY_ENCRYPTED.
   const char *passphrase;
-  // ALPN protocol names (NUL-terminated), most preferred first.
+  /// ALPN protocol names (NUL-terminated), most preferred first.
   const char *const *alpn;
+  /// The number of names at `alpn`.
   size_t alpn_count;
-  // Lowest TLS version: 0 = TLS 1.2, or BUN_TCP_TLS1_2 / BUN_TCP_TLS1_3.
+  /// Lowest TLS version: 0 = TLS 1.2, or BUN_TCP_TLS1_2 / BUN_TCP_TLS1_3.
   uint16_t min_version;
-  // Highest TLS version: 0 = TLS 1.3, or BUN_TCP_TLS1_2 / BUN_TCP_TLS1_3.
+  /// Highest TLS version: 0 = TLS 1.3, or BUN_TCP_TLS1_2 / BUN_TCP_TLS1_3.
   uint16_t max_version;
-  // NSS key log lines (SSLKEYLOGFILE format, for Wireshark) appended to this file, created
-  // (mode 0600) if missing; NULL = off. Servers log too. Each handshake's lines are written
-  // before its `handshake` / `open` handler runs. A file that cannot be opened fails
-  // listen / connect with its errno (syscall "open").
+  /// NSS key log lines (SSLKEYLOGFILE format, for Wireshark) appended to this file, created
+  /// (mode 0600) if missing; NULL = off. Servers log too. Each handshake's lines are written
+  /// before its `handshake` / `open` handler runs. A file that cannot be opened fails
+  /// listen / connect with its errno (syscall "open").
   const char *keylog_file;
-  // Session resumption is on by default: a server issues TLS 1.3 tickets and keeps a bounded
-  // TLS 1.2 session cache; a loop's client connects with equal TLS options (equal content:
-  // PEM bytes, every option, and for the *_file options the path and the file's content
-  // read at each connect; `server_name` aside) share one session cache, so a reconnect to
-  // the same server resumes (see `bun_tcp_socket_session_reused`). true turns it off for
-  // this end.
+  /// Session resumption is on by default: a server issues TLS 1.3 tickets and keeps a bounded
+  /// TLS 1.2 session cache; a loop's client connects with equal TLS options (equal content:
+  /// PEM bytes, every option, and for the *_file options the path and the file's content
+  /// read at each connect; `server_name` aside) share one session cache, so a reconnect to
+  /// the same server resumes (see `bun_tcp_socket_session_reused`). true turns it off for
+  /// this end.
   bool disable_session_resumption;
-  // Cipher suites this end may negotiate, by IANA name ("TLS_AES_128_GCM_SHA256",
-  // "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"; case-insensitive), most preferred first;
-  // `cipher_suites_count` 0 = the defaults. An unknown or repeated name fails listen / connect /
-  // upgrade_tls / listener_set_tls with BUN_TCP_EINVAL, the message naming the entry.
+  /// Cipher suites this end may negotiate, by IANA name ("TLS_AES_128_GCM_SHA256",
+  /// "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"; case-insensitive), most preferred first;
+  /// `cipher_suites_count` 0 = the defaults. An unknown or repeated name fails listen / connect /
+  /// upgrade_tls / listener_set_tls with BUN_TCP_EINVAL, the message naming the entry.
   const char *const *cipher_suites;
+  /// The number of names at `cipher_suites`.
   size_t cipher_suites_count;
-  // Key-exchange groups this end may use, by IANA name ("x25519", "secp256r1", "secp384r1",
-  // "X25519MLKEM768"; case-insensitive), most preferred first; `groups_count` 0 = the
-  // defaults. Unknown or repeated names: as `cipher_suites`.
+  /// Key-exchange groups this end may use, by IANA name ("x25519", "secp256r1", "secp384r1",
+  /// "X25519MLKEM768"; case-insensitive), most preferred first; `groups_count` 0 = the
+  /// defaults. Unknown or repeated names: as `cipher_suites`.
   const char *const *groups;
+  /// The number of names at `groups`.
   size_t groups_count;
-  // PEM certificate revocation lists ("X509 CRL" blocks) the peer's certificate is checked
-  // against: a client checks the server's, a server with `request_cert` the client's. A revoked
-  // certificate gets the BUN_TCP_ECERT_REVOKED verdict (the handshake fails unless
-  // `allow_unauthorized`). Only the end-entity certificate is checked; a certificate whose
-  // issuer has no CRL here passes. Not PEM: BUN_TCP_ETLS_BAD_PEM; PEM but not a valid CRL:
-  // BUN_TCP_ETLS.
+  /// PEM certificate revocation lists ("X509 CRL" blocks) the peer's certificate is checked
+  /// against: a client checks the server's, a server with `request_cert` the client's. A revoked
+  /// certificate gets the BUN_TCP_ECERT_REVOKED verdict (the handshake fails unless
+  /// `allow_unauthorized`). Only the end-entity certificate is checked; a certificate whose
+  /// issuer has no CRL here passes. Not PEM: BUN_TCP_ETLS_BAD_PEM; PEM but not a valid CRL:
+  /// BUN_TCP_ETLS.
   const struct bun_tcp_bytes *crl;
+  /// The number of entries at `crl`.
   size_t crl_count;
-  // PEM file with CRLs (added after `crl`).
+  /// PEM file with CRLs (added after `crl`).
   const char *crl_file;
 } bun_tcp_tls_options;
 
-// Options of `bun_tcp_listen`. A zero-filled struct means Bun's defaults.
+/// Options of `bun_tcp_listen`. A zero-filled struct means Bun's defaults.
 typedef struct bun_tcp_listen_options {
-  // NULL = "0.0.0.0"; an IP literal ("127.0.0.1", "::", "[::1]") or a host name ("localhost").
+  /// NULL = "0.0.0.0"; an IP literal ("127.0.0.1", "::", "[::1]") or a host name ("localhost").
   const char *hostname;
-  // 0 = an ephemeral port (read it with `bun_tcp_listener_port`).
+  /// 0 = an ephemeral port (read it with `bun_tcp_listener_port`).
   uint16_t port;
-  // Default user data of every accepted socket.
+  /// Default user data of every accepted socket.
   void *data;
-  // NULL = plain TCP.
+  /// NULL = plain TCP.
   const struct bun_tcp_tls_options *tls;
-  // Listen on a unix-domain socket instead: a NUL-terminated path (at most 107 bytes), or,
-  // with `unix_path_len`, exactly that many bytes. A leading '\0' selects the Linux abstract
-  // namespace and then needs `unix_path_len` (the NUL plus 1 to 107 name bytes): without a
-  // length a leading '\0' is BUN_TCP_EINVAL, as is "" (nothing past that first byte is read).
+  /// Listen on a unix-domain socket instead: a NUL-terminated path (at most 107 bytes), or,
+  /// with `unix_path_len`, exactly that many bytes. A leading '\0' selects the Linux abstract
+  /// namespace and then needs `unix_path_len` (the NUL plus 1 to 107 name bytes): without a
+  /// length a leading '\0' is BUN_TCP_EINVAL, as is "" (nothing past that first byte is read).
   const char *unix_path;
-  // After the peer's FIN (with an `end` handler), keep the socket writable until `end`.
+  /// After the peer's FIN (with an `end` handler), keep the socket writable until `end`.
   bool allow_half_open;
-  // SO_REUSEPORT (several listeners on one port). Off: a port in use fails with EADDRINUSE.
+  /// SO_REUSEPORT (several listeners on one port). Off: a port in use fails with EADDRINUSE.
   bool reuse_port;
-  // IPV6_V6ONLY for an IPv6 address (default: dual-stack).
+  /// IPV6_V6ONLY for an IPv6 address (default: dual-stack).
   bool ipv6_only;
-  // listen(2) backlog; 0 = 511.
+  /// listen(2) backlog; 0 = 511.
   int32_t backlog;
-  // 0 = `unix_path` is NUL-terminated. Else the number of bytes at `unix_path`, an abstract
-  // name's leading '\0' included and no terminating NUL counted (none is needed; `sizeof` of
-  // a string literal is one too many): `{.unix_path = "\0name", .unix_path_len = 5}`. Only
-  // those bytes are read. Over 108: -ENAMETOOLONG; a NUL among them after the first byte, or a
-  // NULL `unix_path`: BUN_TCP_EINVAL.
+  /// 0 = `unix_path` is NUL-terminated. Else the number of bytes at `unix_path`, an abstract
+  /// name's leading '\0' included and no terminating NUL counted (none is needed; `sizeof` of
+  /// a string literal is one too many): `{.unix_path = "\0name", .unix_path_len = 5}`. Only
+  /// those bytes are read. Over 108: -ENAMETOOLONG; a NUL among them after the first byte, or a
+  /// NULL `unix_path`: BUN_TCP_EINVAL.
   size_t unix_path_len;
-  // TLS: milliseconds an accepted socket has to complete its handshake, from the accept
-  // (bytes arriving do not extend it). 0 = 10,000; UINT32_MAX = no limit. When it passes the
-  // handshake fails with -ETIMEDOUT like any failed handshake: with a `handshake` handler
-  // `handshake(false, ETIMEDOUT)`, `error(ETIMEDOUT)`, `close(ETIMEDOUT)`; without one the
-  // socket never opened and closes without a handler call.
+  /// TLS: milliseconds an accepted socket has to complete its handshake, from the accept
+  /// (bytes arriving do not extend it). 0 = 10,000; UINT32_MAX = no limit. When it passes the
+  /// handshake fails with -ETIMEDOUT like any failed handshake: with a `handshake` handler
+  /// `handshake(false, ETIMEDOUT)`, `error(ETIMEDOUT)`, `close(ETIMEDOUT)`; without one the
+  /// socket never opened and closes without a handler call.
   uint32_t tls_handshake_timeout_ms;
 } bun_tcp_listen_options;
 
-// One table of handlers, shared by a listener and every socket it accepts (or owned by one
-// client socket). Copied by every function that takes it (listen, connect, adopt, reload,
-// upgrade_tls): it may live on the caller's stack.
-// NULL members are skipped; at least `data` or `drain` must be set. `data` (the second
-// argument of every handler) is the socket's current user data.
+/// One table of handlers, shared by a listener and every socket it accepts (or owned by one
+/// client socket). Copied by every function that takes it (listen, connect, adopt, reload,
+/// upgrade_tls): it may live on the caller's stack.
+/// NULL members are skipped; at least `data` or `drain` must be set. `data` (the second
+/// argument of every handler) is the socket's current user data.
 typedef struct bun_tcp_handlers {
-  // The connection is established (accepted, or connected; for TLS see `handshake`).
+  /// The connection is established (accepted, or connected; for TLS see `handshake`).
   void (*open)(struct bun_tcp_socket s, void *data);
-  // Bytes arrived. `bytes` points into a loop-shared buffer, valid only during the call.
+  /// Bytes arrived. `bytes` points into a loop-shared buffer, valid only during the call.
   void (*data)(struct bun_tcp_socket s, void *data, const uint8_t *bytes, size_t len);
-  // The socket can take more after a short write (or its write_all queue emptied).
+  /// The socket can take more after a short write (or its write_all queue emptied).
   void (*drain)(struct bun_tcp_socket s, void *data);
-  // The peer sent FIN. Without this handler, a FIN closes the socket.
+  /// The peer sent FIN. Without this handler, a FIN closes the socket.
   void (*end)(struct bun_tcp_socket s, void *data);
-  // Last handler of every socket that fired `open`, exactly once. `err` is NULL for a clean
-  // close; set for a reset, a fatal write error with no `error` handler, a TLS rejection.
+  /// Last handler of every socket that fired `open`, exactly once. `err` is NULL for a clean
+  /// close; set for a reset, a fatal write error with no `error` handler, a TLS rejection.
   void (*close)(struct bun_tcp_socket s, void *data, const struct bun_tcp_error *err);
-  // A fatal error on an open socket: a failed write, or a TLS failure (a failed handshake, an
-  // alert, a protocol error); `close` follows.
+  /// A fatal error on an open socket: a failed write, or a TLS failure (a failed handshake, an
+  /// alert, a protocol error); `close` follows.
   void (*error)(struct bun_tcp_socket s, void *data, const struct bun_tcp_error *err);
-  // The idle timeout passed. The socket is not closed. On a client before `open` (resolving,
-  // connecting, or in a TLS handshake that defers `open`) it is a connect timeout: closing the
-  // socket here ends the connect with `connect_error` (ECANCELED). Accepted sockets get it
-  // only after `open` (their TLS handshake is bounded by `tls_handshake_timeout_ms`).
+  /// The idle timeout passed. The socket is not closed. On a client before `open` (resolving,
+  /// connecting, or in a TLS handshake that defers `open`) it is a connect timeout: closing the
+  /// socket here ends the connect with `connect_error` (ECANCELED). Accepted sockets get it
+  /// only after `open` (their TLS handshake is bounded by `tls_handshake_timeout_ms`).
   void (*timeout)(struct bun_tcp_socket s, void *data);
-  // A connect failed (or was closed while in flight): no `open` and no `close` follow.
+  /// A connect failed (or was closed while in flight): no `open` and no `close` follow.
   void (*connect_error)(struct bun_tcp_socket s, void *data, const struct bun_tcp_error *err);
-  // TLS handshake finished (`success`), with the verification verdict (NULL = verified).
+  /// TLS handshake finished (`success`), with the verification verdict (NULL = verified).
   void (*handshake)(struct bun_tcp_socket s, void *data, bool success, const struct bun_tcp_error *verify_error);
 } bun_tcp_handlers;
 
-// A listener handle, passed by value; same rules as `bun_tcp_socket`.
+/// A listener handle, passed by value; same rules as `bun_tcp_socket`.
 typedef struct bun_tcp_listener {
+  /// The handle, packed as a socket's; 0 is never a listener.
   uint64_t id;
 } bun_tcp_listener;
 
-// Options of `bun_tcp_connect`. A zero-filled struct plus a port connects to localhost.
+/// Options of `bun_tcp_connect`. A zero-filled struct plus a port connects to localhost.
 typedef struct bun_tcp_connect_options {
-  // NULL = "localhost". IP literals connect at once; names resolve off the loop thread.
+  /// NULL = "localhost". IP literals connect at once; names resolve off the loop thread.
   const char *hostname;
+  /// The port to connect to (ignored with `unix_path`).
   uint16_t port;
-  // The socket's user data.
+  /// The socket's user data.
   void *data;
-  // NULL = plain TCP.
+  /// NULL = plain TCP.
   const struct bun_tcp_tls_options *tls;
-  // Connect to a unix-domain socket instead; a path or (leading '\0', with `unix_path_len`)
-  // an abstract name, as for listen.
+  /// Connect to a unix-domain socket instead; a path or (leading '\0', with `unix_path_len`)
+  /// an abstract name, as for listen.
   const char *unix_path;
-  // After the peer's FIN (with an `end` handler), keep the socket writable until `end`.
+  /// After the peer's FIN (with an `end` handler), keep the socket writable until `end`.
   bool allow_half_open;
-  // An IP literal ("127.0.0.1", "::1", "[::1]") to bind before connecting; NULL = any. A
-  // name ("localhost" included) is BUN_TCP_EINVALHOST at the call. Only the target addresses
-  // of its family are tried; when none is, `connect_error` fires with -EAFNOSUPPORT (syscall
-  // "bind"). A unix connect with a local address or port is BUN_TCP_EINVAL.
+  /// An IP literal ("127.0.0.1", "::1", "[::1]") to bind before connecting; NULL = any. A
+  /// name ("localhost" included) is BUN_TCP_EINVALHOST at the call. Only the target addresses
+  /// of its family are tried; when none is, `connect_error` fires with -EAFNOSUPPORT (syscall
+  /// "bind"). A unix connect with a local address or port is BUN_TCP_EINVAL.
   const char *local_address;
-  // The local port to bind (0 = any). A port in use: `connect_error` EADDRINUSE, syscall
-  // "bind" (no SO_REUSEADDR: a port held by any socket, one in TIME_WAIT included, is in
-  // use). With a local port the attempts to several addresses run one after the other
-  // instead of racing (two attempts cannot hold one port): the next starts when one fails.
+  /// The local port to bind (0 = any). A port in use: `connect_error` EADDRINUSE, syscall
+  /// "bind" (no SO_REUSEADDR: a port held by any socket, one in TIME_WAIT included, is in
+  /// use). With a local port the attempts to several addresses run one after the other
+  /// instead of racing (two attempts cannot hold one port): the next starts when one fails.
   uint16_t local_port;
-  // 0 = none (the kernel's limits); else milliseconds from the call until the connection is
-  // complete: resolving, every attempt and, on a TLS client without a `handshake` handler,
-  // the handshake. When it passes: `connect_error` -ETIMEDOUT (syscall "connect"); on a TLS
-  // client with a `handshake` handler, once `open` fired: handshake(false, ETIMEDOUT),
-  // error(ETIMEDOUT), close(ETIMEDOUT). Gone for good once complete (`open` on a plain
-  // socket, the handshake on TLS); independent of `bun_tcp_socket_timeout`.
+  /// 0 = none (the kernel's limits); else milliseconds from the call until the connection is
+  /// complete: resolving, every attempt and, on a TLS client without a `handshake` handler,
+  /// the handshake. When it passes: `connect_error` -ETIMEDOUT (syscall "connect"); on a TLS
+  /// client with a `handshake` handler, once `open` fired: handshake(false, ETIMEDOUT),
+  /// error(ETIMEDOUT), close(ETIMEDOUT). Gone for good once complete (`open` on a plain
+  /// socket, the handshake on TLS); independent of `bun_tcp_socket_timeout`.
   uint32_t connect_timeout_ms;
-  // The length of `unix_path` (0 = NUL-terminated), as for listen.
+  /// The length of `unix_path` (0 = NUL-terminated), as for listen.
   size_t unix_path_len;
 } bun_tcp_connect_options;
 
@@ -431,906 +444,906 @@ typedef struct bun_tcp_connect_options {
 extern "C" {
 #endif // __cplusplus
 
-// --- Loop ---
-//
-// Creates an event loop owned by the calling thread.
-//
-// The pointer is an opaque key, never dereferenced and never handed out again: after
-// `bun_tcp_loop_free` every call with it fails with BUN_TCP_EINVAL (or returns the documented
-// neutral value), even once other loops were created. A loop still alive when its thread ends (or
-// the process calls exit()) is abandoned: its sockets and listeners close without running
-// handlers, its descriptors are closed, and from then on the pointer is invalid (BUN_TCP_EINVAL)
-// and its handles stale (BUN_TCP_ECLOSED).
-// Returns: the loop, or NULL on failure.
-// Errors: NULL is returned and `bun_tcp_last_error_message` says why: -EMFILE (every loop id or
-//   pointer value is in use), the -errno of setting up epoll (epoll_create, dup, eventfd),
-//   BUN_TCP_EINVAL (the thread is ending).
-// Fires: nothing.
-// Thread: every later call on the loop and its handles must come from this thread, except
-//   `bun_tcp_loop_wakeup` and `bun_tcp_loop_post`.
+/// --- Loop ---
+///
+/// Creates an event loop owned by the calling thread.
+///
+/// The pointer is an opaque key, never dereferenced and never handed out again: after
+/// `bun_tcp_loop_free` every call with it fails with BUN_TCP_EINVAL (or returns the documented
+/// neutral value), even once other loops were created. A loop still alive when its thread ends (or
+/// the process calls exit()) is abandoned: its sockets and listeners close without running
+/// handlers, its descriptors are closed, and from then on the pointer is invalid (BUN_TCP_EINVAL)
+/// and its handles stale (BUN_TCP_ECLOSED).
+/// Returns: the loop, or NULL on failure.
+/// Errors: NULL is returned and `bun_tcp_last_error_message` says why: -EMFILE (every loop id or
+///   pointer value is in use), the -errno of setting up epoll (epoll_create, dup, eventfd),
+///   BUN_TCP_EINVAL (the thread is ending).
+/// Fires: nothing.
+/// Thread: every later call on the loop and its handles must come from this thread, except
+///   `bun_tcp_loop_wakeup` and `bun_tcp_loop_post`.
 struct bun_tcp_loop *bun_tcp_loop_new(void);
 
-// Frees a loop: stops every listener and closes every socket still open; pending timers are
-// dropped without being called.
-//
-// Every handle of the loop becomes stale, and the pointer invalid (BUN_TCP_EINVAL). It may be
-// called from inside one of the loop's own handlers: the loop is closed and freed then, and the
-// `bun_tcp_poll` that ran the handler returns normally. Called again from a handler that this free
-// runs (a `close`), it does nothing: the remaining handlers still see their handles and user data,
-// and the loop is freed once, when the outer call returns. Posted calls not run yet are dropped.
-// Returns: nothing.
-// Errors: none returned. NULL is ignored; a call from another thread (BUN_TCP_EWRONGTHREAD) or
-//   with a freed pointer (BUN_TCP_EINVAL) is refused and changes nothing (see
-//   `bun_tcp_last_error_message`).
-// Fires: before it returns, `close` of every open socket and `connect_error` (-ECANCELED) of every
-//   client that has not fired `open` (a connect in flight); an accepted TLS socket whose handshake
-//   never finished closes without a handler.
+/// Frees a loop: stops every listener and closes every socket still open; pending timers are
+/// dropped without being called.
+///
+/// Every handle of the loop becomes stale, and the pointer invalid (BUN_TCP_EINVAL). It may be
+/// called from inside one of the loop's own handlers: the loop is closed and freed then, and the
+/// `bun_tcp_poll` that ran the handler returns normally. Called again from a handler that this free
+/// runs (a `close`), it does nothing: the remaining handlers still see their handles and user data,
+/// and the loop is freed once, when the outer call returns. Posted calls not run yet are dropped.
+/// Returns: nothing.
+/// Errors: none returned. NULL is ignored; a call from another thread (BUN_TCP_EWRONGTHREAD) or
+///   with a freed pointer (BUN_TCP_EINVAL) is refused and changes nothing (see
+///   `bun_tcp_last_error_message`).
+/// Fires: before it returns, `close` of every open socket and `connect_error` (-ECANCELED) of every
+///   client that has not fired `open` (a connect in flight); an accepted TLS socket whose handshake
+///   never finished closes without a handler.
 void bun_tcp_loop_free(struct bun_tcp_loop *loop_);
 
-// Runs one loop iteration: waits for readiness, dispatches handlers, runs posted calls, deferred
-// work and due timers.
-//
-// `timeout_ms` bounds the wait: -1 (any negative value) = until something happens, 0 = do not
-// wait.
-// Returns: the number of handler calls made (>= 0; each posted call counts as one).
-// Errors: BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD, BUN_TCP_EBUSY (called from
-//   inside a handler of this loop), BUN_TCP_ECLOSED (called from a handler that
-//   `bun_tcp_loop_free` runs outside a poll: the loop is being freed), the -errno of epoll_wait.
-// Fires: any handler of the loop's sockets, posted calls and due timers, before it returns.
+/// Runs one loop iteration: waits for readiness, dispatches handlers, runs posted calls, deferred
+/// work and due timers.
+///
+/// `timeout_ms` bounds the wait: -1 (any negative value) = until something happens, 0 = do not
+/// wait.
+/// Returns: the number of handler calls made (>= 0; each posted call counts as one).
+/// Errors: BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD, BUN_TCP_EBUSY (called from
+///   inside a handler of this loop), BUN_TCP_ECLOSED (called from a handler that
+///   `bun_tcp_loop_free` runs outside a poll: the loop is being freed), the -errno of epoll_wait.
+/// Fires: any handler of the loop's sockets, posted calls and due timers, before it returns.
 int32_t bun_tcp_poll(struct bun_tcp_loop *loop_, int32_t timeout_ms);
 
-// Polls until `bun_tcp_loop_alive` is false (every ref'd listener, socket, pending connect and
-// pending timer is gone or unref'd).
-//
-// Returns: 0 (at once when the loop is not alive).
-// Errors: those of `bun_tcp_poll`: BUN_TCP_EBUSY from inside a handler of this loop and
-//   BUN_TCP_ECLOSED while `bun_tcp_loop_free` runs, even when nothing keeps the loop alive; else
-//   the error of the first iteration that fails.
-// Fires: as `bun_tcp_poll`, before it returns.
+/// Polls until `bun_tcp_loop_alive` is false (every ref'd listener, socket, pending connect and
+/// pending timer is gone or unref'd).
+///
+/// Returns: 0 (at once when the loop is not alive).
+/// Errors: those of `bun_tcp_poll`: BUN_TCP_EBUSY from inside a handler of this loop and
+///   BUN_TCP_ECLOSED while `bun_tcp_loop_free` runs, even when nothing keeps the loop alive; else
+///   the error of the first iteration that fails.
+/// Fires: as `bun_tcp_poll`, before it returns.
 int32_t bun_tcp_run(struct bun_tcp_loop *loop_);
 
-// Tells whether any ref'd listener, open socket, pending connect or pending timer keeps the loop
-// alive.
-//
-// Returns: true or false; false for NULL, a freed loop or a call from another thread.
-// Errors: none returned (a refused call records its reason for `bun_tcp_last_error_message`).
-// Fires: nothing.
+/// Tells whether any ref'd listener, open socket, pending connect or pending timer keeps the loop
+/// alive.
+///
+/// Returns: true or false; false for NULL, a freed loop or a call from another thread.
+/// Errors: none returned (a refused call records its reason for `bun_tcp_last_error_message`).
+/// Fires: nothing.
 bool bun_tcp_loop_alive(const struct bun_tcp_loop *loop_);
 
-// Makes a blocked `bun_tcp_poll` of this loop return.
-//
-// Returns: 0.
-// Errors: BUN_TCP_EINVAL (NULL or freed loop), the -errno of writing the loop's eventfd.
-// Fires: nothing.
-// Thread: any thread (with `bun_tcp_loop_post`, the only calls another thread may make).
+/// Makes a blocked `bun_tcp_poll` of this loop return.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_EINVAL (NULL or freed loop), the -errno of writing the loop's eventfd.
+/// Fires: nothing.
+/// Thread: any thread (with `bun_tcp_loop_post`, the only calls another thread may make).
 int32_t bun_tcp_loop_wakeup(struct bun_tcp_loop *loop_);
 
-// Queues `func(arg)` to run on the loop's thread during its next `bun_tcp_poll`, and wakes a
-// blocked poll.
-//
-// Calls run in the order posted from one thread; each counts as a handler call. Calls still queued
-// when the loop is freed are dropped without running. What `arg` points to is the caller's to make
-// safe to use on the loop's thread.
-// Returns: 0.
-// Errors: BUN_TCP_EINVAL (NULL loop or func, freed loop), the -errno of writing the loop's
-//   eventfd.
-// Fires: `func(arg)` later, from a `bun_tcp_poll` on the loop's thread; never inside this call.
-// Thread: any thread.
+/// Queues `func(arg)` to run on the loop's thread during its next `bun_tcp_poll`, and wakes a
+/// blocked poll.
+///
+/// Calls run in the order posted from one thread; each counts as a handler call. Calls still queued
+/// when the loop is freed are dropped without running. What `arg` points to is the caller's to make
+/// safe to use on the loop's thread.
+/// Returns: 0.
+/// Errors: BUN_TCP_EINVAL (NULL loop or func, freed loop), the -errno of writing the loop's
+///   eventfd.
+/// Fires: `func(arg)` later, from a `bun_tcp_poll` on the loop's thread; never inside this call.
+/// Thread: any thread.
 int32_t bun_tcp_loop_post(struct bun_tcp_loop *loop_, void (*func)(void *arg), void *arg);
 
-// For a host loop that waits on `bun_tcp_loop_fd`: how long it may wait before it must call
-// `bun_tcp_poll(loop, 0)` again.
-//
-// Returns: 0 when work is pending, the milliseconds to the next timer (rounded up; timers of
-//   `bun_tcp_timer_start` count, unref'd ones too), or -1 when only I/O or a wakeup can bring work.
-// Errors (all below -1): BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// For a host loop that waits on `bun_tcp_loop_fd`: how long it may wait before it must call
+/// `bun_tcp_poll(loop, 0)` again.
+///
+/// Returns: 0 when work is pending, the milliseconds to the next timer (rounded up; timers of
+///   `bun_tcp_timer_start` count, unref'd ones too), or -1 when only I/O or a wakeup can bring work.
+/// Errors (all below -1): BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_loop_next_timeout_ms(const struct bun_tcp_loop *loop_);
 
-// The loop's epoll file descriptor, for embedding: add it to a host loop (epoll, libuv, GLib) and
-// call `bun_tcp_poll(loop, 0)` when it is readable (it is when `bun_tcp_poll` has work).
-//
-// Returns: the descriptor (>= 0).
-// Errors: BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// The loop's epoll file descriptor, for embedding: add it to a host loop (epoll, libuv, GLib) and
+/// call `bun_tcp_poll(loop, 0)` when it is readable (it is when `bun_tcp_poll` has work).
+///
+/// Returns: the descriptor (>= 0).
+/// Errors: BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_loop_fd(const struct bun_tcp_loop *loop_);
 
-// Counts the loop's sockets whose slots are not yet released, connecting ones included: for leak
-// checks (after a poll, closed sockets are released).
-//
-// Returns: the count; 0 for NULL, a freed loop or another thread's loop.
-// Errors: none returned.
-// Fires: nothing.
+/// Counts the loop's sockets whose slots are not yet released, connecting ones included: for leak
+/// checks (after a poll, closed sockets are released).
+///
+/// Returns: the count; 0 for NULL, a freed loop or another thread's loop.
+/// Errors: none returned.
+/// Fires: nothing.
 size_t bun_tcp_loop_socket_count(const struct bun_tcp_loop *loop_);
 
-// Counts the loop's listeners that are still listening.
-//
-// Returns: the count; 0 for NULL, a freed loop or another thread's loop.
-// Errors: none returned.
-// Fires: nothing.
+/// Counts the loop's listeners that are still listening.
+///
+/// Returns: the count; 0 for NULL, a freed loop or another thread's loop.
+/// Errors: none returned.
+/// Fires: nothing.
 size_t bun_tcp_loop_listener_count(const struct bun_tcp_loop *loop_);
 
-// Traces the loop (beyond Bun): one event per handler call of its sockets, with the socket, the
-// handler's name and the error it gets, so you can see why a connection closed.
-//
-// `func(event, data)` runs on the loop's thread right before each handler (also when the table has
-// no such handler: a `close` without a `close` handler is traced too). NULL `func` turns tracing
-// off. Setting the environment variable `BUN_TCP_TRACE=1` before `bun_tcp_loop_new` traces
-// that loop to stderr instead (one `event->line` per line); this call replaces that. While
-// tracing is on, handler time is measured (`bun_tcp_metrics.handler_ns`). Off, it costs one
-// branch per handler call. The callback may call this function (to stop tracing, say) and the
-// query functions; it must not close sockets or poll.
-// Returns: 0.
-// Errors: BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD.
-// Fires: nothing now; `func` later, from the loop, before each handler call.
+/// Traces the loop (beyond Bun): one event per handler call of its sockets, with the socket, the
+/// handler's name and the error it gets, so you can see why a connection closed.
+///
+/// `func(event, data)` runs on the loop's thread right before each handler (also when the table has
+/// no such handler: a `close` without a `close` handler is traced too). NULL `func` turns tracing
+/// off. Setting the environment variable `BUN_TCP_TRACE=1` before `bun_tcp_loop_new` traces
+/// that loop to stderr instead (one `event->line` per line); this call replaces that. While
+/// tracing is on, handler time is measured (`bun_tcp_metrics.handler_ns`). Off, it costs one
+/// branch per handler call. The callback may call this function (to stop tracing, say) and the
+/// query functions; it must not close sockets or poll.
+/// Returns: 0.
+/// Errors: BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing now; `func` later, from the loop, before each handler call.
 int32_t bun_tcp_loop_set_trace(struct bun_tcp_loop *loop_, bun_tcp_trace_fn func, void *data);
 
-// Measures the time spent in socket handlers (`bun_tcp_metrics.handler_ns`) without tracing:
-// two clock reads per handler call while on.
-//
-// Returns: 0.
-// Errors: BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Measures the time spent in socket handlers (`bun_tcp_metrics.handler_ns`) without tracing:
+/// two clock reads per handler call while on.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_EINVAL (NULL or freed loop), BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_loop_time_handlers(struct bun_tcp_loop *loop_, bool enable);
 
-// Writes a snapshot of the loop's counters (beyond Bun; see `bun_tcp_metrics`) to `*out`.
-//
-// Returns: 0, with `*out` filled.
-// Errors: BUN_TCP_EINVAL (NULL or freed loop, NULL out: `*out` untouched), BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Writes a snapshot of the loop's counters (beyond Bun; see `bun_tcp_metrics`) to `*out`.
+///
+/// Returns: 0, with `*out` filled.
+/// Errors: BUN_TCP_EINVAL (NULL or freed loop, NULL out: `*out` untouched), BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_loop_metrics(const struct bun_tcp_loop *loop_, struct bun_tcp_metrics *out);
 
-// Starts a timer that calls `fn_(timer, data)` on the loop's thread, from a `bun_tcp_poll`, once
-// `delay_ms` milliseconds have passed (counted from this call; never earlier). 0 = in the next
-// iteration, after its I/O. A timer started from inside a handler or a timer callback (even
-// with delay 0) fires in a later `bun_tcp_poll`, never in the one running it. `repeat_ms` > 0
-// repeats the timer every `repeat_ms` on its original schedule (delay, delay + repeat, ...): no
-// drift; periods missed while the loop was busy are skipped, never fired in a burst (a late
-// repeat fires once, then keeps its schedule). Due timers fire in deadline order, ties in start
-// order. A pending timer keeps `bun_tcp_run` going and `bun_tcp_loop_alive` true (as
-// `setTimeout` does) until it is stopped, fired (one-shot) or unref'd; it counts in
-// `bun_tcp_loop_next_timeout_ms` in every case. `bun_tcp_loop_free` drops pending timers without
-// calling them.
-// Returns: 0, with the timer written to `*out`. After a one-shot timer fired (its callback
-//   returned) its handle is stale.
-// Errors (nothing is written): BUN_TCP_EINVAL (NULL or freed loop, NULL fn_ or out),
-//   BUN_TCP_EWRONGTHREAD, BUN_TCP_ECLOSED (the loop is being freed: a call from a handler
-//   `bun_tcp_loop_free` runs), -ENOMEM (the loop holds as many timers as it can: 4 Mi).
-// Fires: nothing now. Later, from a `bun_tcp_poll`, `fn_(timer, data)`.
+/// Starts a timer that calls `fn_(timer, data)` on the loop's thread, from a `bun_tcp_poll`, once
+/// `delay_ms` milliseconds have passed (counted from this call; never earlier). 0 = in the next
+/// iteration, after its I/O. A timer started from inside a handler or a timer callback (even
+/// with delay 0) fires in a later `bun_tcp_poll`, never in the one running it. `repeat_ms` > 0
+/// repeats the timer every `repeat_ms` on its original schedule (delay, delay + repeat, ...): no
+/// drift; periods missed while the loop was busy are skipped, never fired in a burst (a late
+/// repeat fires once, then keeps its schedule). Due timers fire in deadline order, ties in start
+/// order. A pending timer keeps `bun_tcp_run` going and `bun_tcp_loop_alive` true (as
+/// `setTimeout` does) until it is stopped, fired (one-shot) or unref'd; it counts in
+/// `bun_tcp_loop_next_timeout_ms` in every case. `bun_tcp_loop_free` drops pending timers without
+/// calling them.
+/// Returns: 0, with the timer written to `*out`. After a one-shot timer fired (its callback
+///   returned) its handle is stale.
+/// Errors (nothing is written): BUN_TCP_EINVAL (NULL or freed loop, NULL fn_ or out),
+///   BUN_TCP_EWRONGTHREAD, BUN_TCP_ECLOSED (the loop is being freed: a call from a handler
+///   `bun_tcp_loop_free` runs), -ENOMEM (the loop holds as many timers as it can: 4 Mi).
+/// Fires: nothing now. Later, from a `bun_tcp_poll`, `fn_(timer, data)`.
 int32_t bun_tcp_timer_start(struct bun_tcp_loop *loop_, uint64_t delay_ms, uint64_t repeat_ms, bun_tcp_timer_fn fn_, void *data, struct bun_tcp_timer *out);
 
-// Stops a timer: it does not fire (again), and its handle becomes stale. Works inside the timer's
-// own callback (a repeating timer then does not repeat).
-// Returns: 0.
-// Errors: BUN_TCP_ECLOSED (a zero, stopped, fired one-shot, forged or freed-loop handle),
-//   BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Stops a timer: it does not fire (again), and its handle becomes stale. Works inside the timer's
+/// own callback (a repeating timer then does not repeat).
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED (a zero, stopped, fired one-shot, forged or freed-loop handle),
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_timer_stop(struct bun_tcp_timer timer);
 
-// Makes a pending timer keep the loop alive again (the default after start). An idempotent flag,
-// not a counter.
-// Returns: 0.
-// Errors: as `bun_tcp_timer_stop`.
-// Fires: nothing.
+/// Makes a pending timer keep the loop alive again (the default after start). An idempotent flag,
+/// not a counter.
+/// Returns: 0.
+/// Errors: as `bun_tcp_timer_stop`.
+/// Fires: nothing.
 int32_t bun_tcp_timer_ref(struct bun_tcp_timer timer);
 
-// Lets the loop end (`bun_tcp_run` return, `bun_tcp_loop_alive` false) while this timer is still
-// pending; it still fires if the loop runs that long. An idempotent flag, not a counter.
-// Returns: 0.
-// Errors: as `bun_tcp_timer_stop`.
-// Fires: nothing.
+/// Lets the loop end (`bun_tcp_run` return, `bun_tcp_loop_alive` false) while this timer is still
+/// pending; it still fires if the loop runs that long. An idempotent flag, not a counter.
+/// Returns: 0.
+/// Errors: as `bun_tcp_timer_stop`.
+/// Fires: nothing.
 int32_t bun_tcp_timer_unref(struct bun_tcp_timer timer);
 
-// --- Listen ---
-//
-// Listens on TCP (IPv4 or IPv6) or on a unix-domain socket.
-//
-// `handlers` is copied; it is shared by every accepted socket, whose user data starts as
-// `opts->data`.
-// Returns: 0, with the listener written to `*out`.
-// Errors (nothing is written and no handler fires):
-//   BUN_TCP_EINVAL: NULL loop, options, handlers or out; a freed loop; handlers with neither
-//     `data` nor `drain`; a bad option (a negative backlog; an empty unix path, or a leading '\0'
-//     without `unix_path_len`; see `bun_tcp_listen_options`);
-//   BUN_TCP_EINVALHOST: a hostname that is not a host name (bytes that are not UTF-8 included);
-//   BUN_TCP_ENOTFOUND: the hostname does not resolve;
-//   -EADDRINUSE (port or path in use), -ENAMETOOLONG (unix path too long), -EACCES, or another
-//     -errno of socket(2), bind(2) or listen(2);
-//   -ENOMEM: the loop holds as many listeners as it can;
-//   BUN_TCP_ECLOSED: the loop is being freed (a call from a handler `bun_tcp_loop_free` runs);
-//   BUN_TCP_EWRONGTHREAD;
-//   with `tls`, the TLS option errors (also those of `bun_tcp_connect` and
-//     `bun_tcp_socket_upgrade_tls`): BUN_TCP_ETLS_BAD_PEM (not PEM, a CERTIFICATE block that is
-//     not a DER certificate, a PRIVATE KEY block that is not a key, no block, bytes that are not
-//     text around the blocks, a block without its END line; the message names the item, e.g.
-//     "cert[0]: not a DER certificate"), BUN_TCP_ETLS_KEY_MISMATCH, BUN_TCP_ETLS_KEY_ENCRYPTED;
-//     for key_file, cert_file or ca_file: -ENOENT, -EISDIR or another -errno of open(2),
-//     BUN_TCP_EINVAL for one that is not a regular file (a FIFO, a device: refused without
-//     blocking or reading it), -EFBIG for one larger than 4 MiB; BUN_TCP_EINVAL (no cert + key,
-//     key and cert counts differ, bad versions or ALPN names, a NULL array with a nonzero count,
-//     an empty file path, a passphrase or server_name that is not UTF-8); BUN_TCP_ETLS (what
-//     rustls refuses otherwise, or no `ca` and no system CA certificate).
-// Fires: nothing now. Later, from the loop, each accepted socket's handlers, `open` first (for TLS
-//   see the `handshake` handler and `tls_handshake_timeout_ms`).
+/// --- Listen ---
+///
+/// Listens on TCP (IPv4 or IPv6) or on a unix-domain socket.
+///
+/// `handlers` is copied; it is shared by every accepted socket, whose user data starts as
+/// `opts->data`.
+/// Returns: 0, with the listener written to `*out`.
+/// Errors (nothing is written and no handler fires):
+///   BUN_TCP_EINVAL: NULL loop, options, handlers or out; a freed loop; handlers with neither
+///     `data` nor `drain`; a bad option (a negative backlog; an empty unix path, or a leading '\0'
+///     without `unix_path_len`; see `bun_tcp_listen_options`);
+///   BUN_TCP_EINVALHOST: a hostname that is not a host name (bytes that are not UTF-8 included);
+///   BUN_TCP_ENOTFOUND: the hostname does not resolve;
+///   -EADDRINUSE (port or path in use), -ENAMETOOLONG (unix path too long), -EACCES, or another
+///     -errno of socket(2), bind(2) or listen(2);
+///   -ENOMEM: the loop holds as many listeners as it can;
+///   BUN_TCP_ECLOSED: the loop is being freed (a call from a handler `bun_tcp_loop_free` runs);
+///   BUN_TCP_EWRONGTHREAD;
+///   with `tls`, the TLS option errors (also those of `bun_tcp_connect` and
+///     `bun_tcp_socket_upgrade_tls`): BUN_TCP_ETLS_BAD_PEM (not PEM, a CERTIFICATE block that is
+///     not a DER certificate, a PRIVATE KEY block that is not a key, no block, bytes that are not
+///     text around the blocks, a block without its END line; the message names the item, e.g.
+///     "cert[0]: not a DER certificate"), BUN_TCP_ETLS_KEY_MISMATCH, BUN_TCP_ETLS_KEY_ENCRYPTED;
+///     for key_file, cert_file or ca_file: -ENOENT, -EISDIR or another -errno of open(2),
+///     BUN_TCP_EINVAL for one that is not a regular file (a FIFO, a device: refused without
+///     blocking or reading it), -EFBIG for one larger than 4 MiB; BUN_TCP_EINVAL (no cert + key,
+///     key and cert counts differ, bad versions or ALPN names, a NULL array with a nonzero count,
+///     an empty file path, a passphrase or server_name that is not UTF-8); BUN_TCP_ETLS (what
+///     rustls refuses otherwise, or no `ca` and no system CA certificate).
+/// Fires: nothing now. Later, from the loop, each accepted socket's handlers, `open` first (for TLS
+///   see the `handshake` handler and `tls_handshake_timeout_ms`).
 int32_t bun_tcp_listen(struct bun_tcp_loop *loop_, const struct bun_tcp_listen_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_listener *out);
 
-// Listens on an inherited descriptor (beyond Bun): systemd socket activation (`LISTEN_FDS`) or a
-// zero-downtime handover (a listening socket passed over SCM_RIGHTS).
-//
-// `fd` is a bound SOCK_STREAM socket: TCP over IPv4 or IPv6, or unix-domain (a path or an
-// abstract name). If it is not listening yet (SO_ACCEPTCONN), listen(2) is called with
-// `opts->backlog` (0 = 511); a listening socket keeps its backlog. `opts` may be NULL (all
-// defaults); it gives `data`, `tls`, `allow_half_open`, `backlog` and `tls_handshake_timeout_ms`.
-// `reuse_port` and `ipv6_only` are ignored: they are options of bind(2), which the descriptor's
-// creator already did. `bun_tcp_listener_port`, `_address` and `_family` read the socket's own
-// address. On success the listener owns the descriptor and makes it non-blocking and
-// close-on-exec; `bun_tcp_listener_stop` closes it (a unix path is never unlinked: it belongs
-// to whoever bound it). Other processes holding the same socket (the one that handed it over)
-// are unaffected.
-// Returns: 0, with the listener written to `*out`.
-// Errors (nothing is written, no handler fires, and the descriptor stays the caller's, untouched:
-//   open, not listening if it was not, its descriptor flags (FD_CLOEXEC) and status flags
-//   (O_NONBLOCK) as they were):
-//   BUN_TCP_EINVAL: NULL loop, handlers or out; a freed loop; handlers with neither `data` nor
-//     `drain`; fd < 0; `hostname`, `port`, `unix_path` or `unix_path_len` set; a negative
-//     backlog; a socket that is not SOCK_STREAM (a datagram socket); an IP stream socket that is
-//     not TCP; a socket that is not bound (bind it first: an unbound socket would listen on a
-//     random port);
-//   -ENOTSOCK: not a socket; -EBADF: not an open descriptor; -EAFNOSUPPORT: neither IPv4, IPv6
-//     nor unix-domain; another -errno of listen(2) (-EINVAL for a connected socket);
-//   -ENOMEM: the loop holds as many listeners as it can; the -errno of epoll_ctl;
-//   BUN_TCP_ECLOSED: the loop is being freed; BUN_TCP_EWRONGTHREAD;
-//   with `tls`, the TLS option errors of `bun_tcp_listen`.
-// Fires: nothing now. Later, from the loop, each accepted socket's handlers, as for
-//   `bun_tcp_listen`.
+/// Listens on an inherited descriptor (beyond Bun): systemd socket activation (`LISTEN_FDS`) or a
+/// zero-downtime handover (a listening socket passed over SCM_RIGHTS).
+///
+/// `fd` is a bound SOCK_STREAM socket: TCP over IPv4 or IPv6, or unix-domain (a path or an
+/// abstract name). If it is not listening yet (SO_ACCEPTCONN), listen(2) is called with
+/// `opts->backlog` (0 = 511); a listening socket keeps its backlog. `opts` may be NULL (all
+/// defaults); it gives `data`, `tls`, `allow_half_open`, `backlog` and `tls_handshake_timeout_ms`.
+/// `reuse_port` and `ipv6_only` are ignored: they are options of bind(2), which the descriptor's
+/// creator already did. `bun_tcp_listener_port`, `_address` and `_family` read the socket's own
+/// address. On success the listener owns the descriptor and makes it non-blocking and
+/// close-on-exec; `bun_tcp_listener_stop` closes it (a unix path is never unlinked: it belongs
+/// to whoever bound it). Other processes holding the same socket (the one that handed it over)
+/// are unaffected.
+/// Returns: 0, with the listener written to `*out`.
+/// Errors (nothing is written, no handler fires, and the descriptor stays the caller's, untouched:
+///   open, not listening if it was not, its descriptor flags (FD_CLOEXEC) and status flags
+///   (O_NONBLOCK) as they were):
+///   BUN_TCP_EINVAL: NULL loop, handlers or out; a freed loop; handlers with neither `data` nor
+///     `drain`; fd < 0; `hostname`, `port`, `unix_path` or `unix_path_len` set; a negative
+///     backlog; a socket that is not SOCK_STREAM (a datagram socket); an IP stream socket that is
+///     not TCP; a socket that is not bound (bind it first: an unbound socket would listen on a
+///     random port);
+///   -ENOTSOCK: not a socket; -EBADF: not an open descriptor; -EAFNOSUPPORT: neither IPv4, IPv6
+///     nor unix-domain; another -errno of listen(2) (-EINVAL for a connected socket);
+///   -ENOMEM: the loop holds as many listeners as it can; the -errno of epoll_ctl;
+///   BUN_TCP_ECLOSED: the loop is being freed; BUN_TCP_EWRONGTHREAD;
+///   with `tls`, the TLS option errors of `bun_tcp_listen`.
+/// Fires: nothing now. Later, from the loop, each accepted socket's handlers, as for
+///   `bun_tcp_listen`.
 int32_t bun_tcp_listen_fd(struct bun_tcp_loop *loop_, int fd, const struct bun_tcp_listen_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_listener *out);
 
-// The bound TCP port (useful after listening on port 0).
-//
-// Returns: the port; 0 for unix sockets, stale handles and other threads' listeners.
-// Errors: none returned.
-// Fires: nothing.
+/// The bound TCP port (useful after listening on port 0).
+///
+/// Returns: the port; 0 for unix sockets, stale handles and other threads' listeners.
+/// Errors: none returned.
+/// Fires: nothing.
 uint16_t bun_tcp_listener_port(struct bun_tcp_listener l);
 
-// Writes where the listener listens, NUL-terminated, into `buf`: its IP ("127.0.0.1", "::";
-// IPv4-mapped IPv6 shows as IPv4, as in `bun_tcp_socket_remote_address`; 46 bytes always
-// suffice), or for a unix-domain listener its path, or "@" and the name for an abstract name.
-// Read from the socket itself (also for `bun_tcp_listen_fd`), and still known after stop while
-// the handle is valid.
-//
-// Returns: its length (without the NUL).
-// Errors: -ENOSPC (`buf_len` too small; nothing written), BUN_TCP_EINVAL (NULL buf),
-//   BUN_TCP_ECLOSED (zero, stale or released handle), BUN_TCP_EWRONGTHREAD, -ENOTCONN (the
-//   socket reported no local name when it started listening: not seen on Linux).
-// Fires: nothing.
+/// Writes where the listener listens, NUL-terminated, into `buf`: its IP ("127.0.0.1", "::";
+/// IPv4-mapped IPv6 shows as IPv4, as in `bun_tcp_socket_remote_address`; 46 bytes always
+/// suffice), or for a unix-domain listener its path, or "@" and the name for an abstract name.
+/// Read from the socket itself (also for `bun_tcp_listen_fd`), and still known after stop while
+/// the handle is valid.
+///
+/// Returns: its length (without the NUL).
+/// Errors: -ENOSPC (`buf_len` too small; nothing written), BUN_TCP_EINVAL (NULL buf),
+///   BUN_TCP_ECLOSED (zero, stale or released handle), BUN_TCP_EWRONGTHREAD, -ENOTCONN (the
+///   socket reported no local name when it started listening: not seen on Linux).
+/// Fires: nothing.
 int32_t bun_tcp_listener_address(struct bun_tcp_listener l, char *buf, size_t buf_len);
 
-// The listener's address family: AF_INET, AF_INET6 (a dual-stack "::" listener included) or
-// AF_UNIX, the values of <sys/socket.h>.
-//
-// Returns: the family (> 0).
-// Errors: BUN_TCP_ECLOSED (zero, stale or released handle), BUN_TCP_EWRONGTHREAD, -ENOTCONN (as
-//   `bun_tcp_listener_address`).
-// Fires: nothing.
+/// The listener's address family: AF_INET, AF_INET6 (a dual-stack "::" listener included) or
+/// AF_UNIX, the values of <sys/socket.h>.
+///
+/// Returns: the family (> 0).
+/// Errors: BUN_TCP_ECLOSED (zero, stale or released handle), BUN_TCP_EWRONGTHREAD, -ENOTCONN (as
+///   `bun_tcp_listener_address`).
+/// Fires: nothing.
 int32_t bun_tcp_listener_family(struct bun_tcp_listener l);
 
-// Stops accepting, closes the listening socket and unlinks a unix-socket path (not the path of
-// a socket given to `bun_tcp_listen_fd`: that belongs to whoever bound it). Idempotent.
-//
-// With `close_active`, also closes every socket the listener accepted; without it, they keep
-// working with the listener's handlers. The handle stays valid (data, reload) while sockets it
-// accepted are open; once none is left it goes stale at the end of the loop tick (its slot is
-// released, so listen/stop cycles do not grow the loop): `data` then gives NULL, `port` 0, reload
-// BUN_TCP_ECLOSED, while stop and ref/unref stay no-ops returning 0.
-// Returns: 0.
-// Errors: BUN_TCP_ECLOSED (zero or unknown handle), BUN_TCP_EWRONGTHREAD.
-// Fires: with `close_active`, `close` of every accepted socket that is open, before it returns (an
-//   accepted TLS socket whose handshake never finished closes without a handler).
+/// Stops accepting, closes the listening socket and unlinks a unix-socket path (not the path of
+/// a socket given to `bun_tcp_listen_fd`: that belongs to whoever bound it). Idempotent.
+///
+/// With `close_active`, also closes every socket the listener accepted; without it, they keep
+/// working with the listener's handlers. The handle stays valid (data, reload) while sockets it
+/// accepted are open; once none is left it goes stale at the end of the loop tick (its slot is
+/// released, so listen/stop cycles do not grow the loop): `data` then gives NULL, `port` 0, reload
+/// BUN_TCP_ECLOSED, while stop and ref/unref stay no-ops returning 0.
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED (zero or unknown handle), BUN_TCP_EWRONGTHREAD.
+/// Fires: with `close_active`, `close` of every accepted socket that is open, before it returns (an
+///   accepted TLS socket whose handshake never finished closes without a handler).
 int32_t bun_tcp_listener_stop(struct bun_tcp_listener l, bool close_active);
 
-// Replaces the handlers of the listener and of every accepted socket still using them, from their
-// next event. The table is copied.
-//
-// Returns: 0.
-// Errors: BUN_TCP_EINVAL (NULL table, or neither data nor drain), BUN_TCP_ECLOSED,
-//   BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Replaces the handlers of the listener and of every accepted socket still using them, from their
+/// next event. The table is copied.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_EINVAL (NULL table, or neither data nor drain), BUN_TCP_ECLOSED,
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_listener_reload(struct bun_tcp_listener l, const struct bun_tcp_handlers *handlers);
 
-// Makes the listener keep the loop alive again (the default). Idempotent; a no-op after stop.
-//
-// Returns: 0.
-// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Makes the listener keep the loop alive again (the default). Idempotent; a no-op after stop.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_listener_ref(struct bun_tcp_listener l);
 
-// Lets the loop end (`bun_tcp_run` return) while this listener is still listening. Idempotent; a
-// no-op after stop.
-//
-// Returns: 0.
-// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Lets the loop end (`bun_tcp_run` return) while this listener is still listening. Idempotent; a
+/// no-op after stop.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_listener_unref(struct bun_tcp_listener l);
 
-// The listener's user data: the default data of the sockets it accepts from now on.
-//
-// Returns: the data; NULL for a stale handle or another thread's listener.
-// Errors: none returned.
-// Fires: nothing.
+/// The listener's user data: the default data of the sockets it accepts from now on.
+///
+/// Returns: the data; NULL for a stale handle or another thread's listener.
+/// Errors: none returned.
+/// Fires: nothing.
 void *bun_tcp_listener_data(struct bun_tcp_listener l);
 
-// Sets the listener's user data (sockets accepted later start with it).
-//
-// Returns: 0.
-// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Sets the listener's user data (sockets accepted later start with it).
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_listener_set_data(struct bun_tcp_listener l, void *data);
 
-// Certificate rotation: the TLS listener's next handshakes use `tls` (its certificates, keys,
-// CA and every other TLS option, read and checked now); sockets already accepted keep the
-// configuration they started with (beyond Bun: Node's `server.setSecureContext`). The new
-// configuration starts with its own tickets and session cache: sessions of the old one do not
-// resume. `tls` is read during the call only.
-//
-// Returns: 0.
-// Errors (the old configuration stays in place): BUN_TCP_EINVAL (NULL tls), the TLS option
-//   errors of `bun_tcp_listen` (BUN_TCP_ETLS_BAD_PEM, BUN_TCP_ETLS_KEY_MISMATCH, ...),
-//   BUN_TCP_ENOTSUP (a plain listener), BUN_TCP_ECLOSED (zero, stale or stopped listener),
-//   BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Certificate rotation: the TLS listener's next handshakes use `tls` (its certificates, keys,
+/// CA and every other TLS option, read and checked now); sockets already accepted keep the
+/// configuration they started with (beyond Bun: Node's `server.setSecureContext`). The new
+/// configuration starts with its own tickets and session cache: sessions of the old one do not
+/// resume. `tls` is read during the call only.
+///
+/// Returns: 0.
+/// Errors (the old configuration stays in place): BUN_TCP_EINVAL (NULL tls), the TLS option
+///   errors of `bun_tcp_listen` (BUN_TCP_ETLS_BAD_PEM, BUN_TCP_ETLS_KEY_MISMATCH, ...),
+///   BUN_TCP_ENOTSUP (a plain listener), BUN_TCP_ECLOSED (zero, stale or stopped listener),
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_listener_set_tls(struct bun_tcp_listener l, const struct bun_tcp_tls_options *tls);
 
-// --- Connect ---
-//
-// Starts a connect and returns at once, with the socket in state "connecting".
-//
-// Host names resolve off the loop thread, on a pool of at most 4 resolver threads shared by the
-// process (look-ups beyond that wait in a queue; one whose socket is closed meanwhile is dropped;
-// idle threads exit after 2 s); IP literals connect directly. A name with several addresses is
-// connected by Happy Eyeballs (RFC 8305): the families alternate (the resolver's first address
-// first); each attempt runs alone for 250 ms, then the next address starts beside it (at once if
-// the attempt fails); the first to connect wins and the others are closed (with `local_port`
-// they run one at a time instead: the next starts when one fails). Every attempt binds
-// `local_address` / `local_port` first when given, and only the addresses of
-// `local_address`'s family are tried. `connect_timeout_ms` bounds everything from this call to
-// `open` (plain) or the end of the handshake (TLS); after that it never fires. `handlers` is copied.
-// With `tls`, writes before the handshake ends return 0 and `drain` follows.
-// Returns: 0, with the socket written to `*out`.
-// Errors (nothing is written and no handler fires): BUN_TCP_EINVAL (NULL loop, options, handlers
-//   or out; a freed loop; handlers with neither data nor drain; an empty unix path, a leading '\0'
-//   without `unix_path_len`, or another bad unix path as for listen; `local_address` or
-//   `local_port` with a unix path), BUN_TCP_EINVALHOST (a hostname that is not a host name,
-//   bytes that are not UTF-8 included; a `local_address` that is not an IP literal, a name such
-//   as "localhost" included), -ENAMETOOLONG (unix
-//   path), -ENOMEM (the loop holds as many sockets as it can), the -errno of starting a resolver
-//   thread when none runs, BUN_TCP_ECLOSED (the loop is being freed), BUN_TCP_EWRONGTHREAD; with
-//   `tls`: the TLS option errors listed for `bun_tcp_listen`, and BUN_TCP_EINVAL for an invalid
-//   server_name (not a DNS name or IP literal, or not UTF-8).
-// Fires: nothing now. Later, from the loop, exactly one of `open` or `connect_error`:
-//   `connect_error` for a refused connect (ECONNREFUSED, syscall "connect"), an unknown host
-//   (ENOTFOUND, syscall "getaddrinfo"), a local port in use (EADDRINUSE, syscall "bind"), a
-//   `local_address` of a family no target address has (EAFNOSUPPORT, syscall "bind"), the
-//   `connect_timeout_ms` passing (ETIMEDOUT, syscall "connect"), a unix-domain listener whose
-//   backlog is full (EAGAIN, syscall "connect", at once and never retried, since Linux refuses
-//   such a connect instead of queueing it); with several addresses only once every one failed,
-//   with the last failure's error. With `tls`, `open` fires at TCP connect when a `handshake` handler is set (and
-//   `handshake` when the handshake ends), else `open` waits for the handshake; a rejected server
-//   fires `connect_error` with the verdict (or, with a `handshake` handler: handshake(false, err),
-//   error(err), close(err)); so does a `connect_timeout_ms` passing during the handshake, with
-//   ETIMEDOUT.
+/// --- Connect ---
+///
+/// Starts a connect and returns at once, with the socket in state "connecting".
+///
+/// Host names resolve off the loop thread, on a pool of at most 4 resolver threads shared by the
+/// process (look-ups beyond that wait in a queue; one whose socket is closed meanwhile is dropped;
+/// idle threads exit after 2 s); IP literals connect directly. A name with several addresses is
+/// connected by Happy Eyeballs (RFC 8305): the families alternate (the resolver's first address
+/// first); each attempt runs alone for 250 ms, then the next address starts beside it (at once if
+/// the attempt fails); the first to connect wins and the others are closed (with `local_port`
+/// they run one at a time instead: the next starts when one fails). Every attempt binds
+/// `local_address` / `local_port` first when given, and only the addresses of
+/// `local_address`'s family are tried. `connect_timeout_ms` bounds everything from this call to
+/// `open` (plain) or the end of the handshake (TLS); after that it never fires. `handlers` is copied.
+/// With `tls`, writes before the handshake ends return 0 and `drain` follows.
+/// Returns: 0, with the socket written to `*out`.
+/// Errors (nothing is written and no handler fires): BUN_TCP_EINVAL (NULL loop, options, handlers
+///   or out; a freed loop; handlers with neither data nor drain; an empty unix path, a leading '\0'
+///   without `unix_path_len`, or another bad unix path as for listen; `local_address` or
+///   `local_port` with a unix path), BUN_TCP_EINVALHOST (a hostname that is not a host name,
+///   bytes that are not UTF-8 included; a `local_address` that is not an IP literal, a name such
+///   as "localhost" included), -ENAMETOOLONG (unix
+///   path), -ENOMEM (the loop holds as many sockets as it can), the -errno of starting a resolver
+///   thread when none runs, BUN_TCP_ECLOSED (the loop is being freed), BUN_TCP_EWRONGTHREAD; with
+///   `tls`: the TLS option errors listed for `bun_tcp_listen`, and BUN_TCP_EINVAL for an invalid
+///   server_name (not a DNS name or IP literal, or not UTF-8).
+/// Fires: nothing now. Later, from the loop, exactly one of `open` or `connect_error`:
+///   `connect_error` for a refused connect (ECONNREFUSED, syscall "connect"), an unknown host
+///   (ENOTFOUND, syscall "getaddrinfo"), a local port in use (EADDRINUSE, syscall "bind"), a
+///   `local_address` of a family no target address has (EAFNOSUPPORT, syscall "bind"), the
+///   `connect_timeout_ms` passing (ETIMEDOUT, syscall "connect"), a unix-domain listener whose
+///   backlog is full (EAGAIN, syscall "connect", at once and never retried, since Linux refuses
+///   such a connect instead of queueing it); with several addresses only once every one failed,
+///   with the last failure's error. With `tls`, `open` fires at TCP connect when a `handshake` handler is set (and
+///   `handshake` when the handshake ends), else `open` waits for the handshake; a rejected server
+///   fires `connect_error` with the verdict (or, with a `handshake` handler: handshake(false, err),
+///   error(err), close(err)); so does a `connect_timeout_ms` passing during the handshake, with
+///   ETIMEDOUT.
 int32_t bun_tcp_connect(struct bun_tcp_loop *loop_, const struct bun_tcp_connect_options *opts, const struct bun_tcp_handlers *handlers, struct bun_tcp_socket *out);
 
-// --- Socket: I/O ---
-//
-// One non-blocking send, exactly like Bun: what the kernel does not take is the caller's to resend
-// when `drain` fires.
-//
-// Returns: the bytes the kernel accepted (0..len). 0 while connecting (or in a TLS handshake), for
-//   len 0, and while earlier `write_all`/`end` bytes are queued (order is kept). While corked,
-//   queues everything and returns len.
-// Errors: BUN_TCP_EINVAL (NULL bytes with len > 0, or a len no buffer can have), BUN_TCP_ECLOSED
-//   (closed or stale), BUN_TCP_EENDED (after end or shutdown), -EPIPE, -ECONNRESET or another
-//   -errno of this send or of an earlier one not reported yet (the connection broke: `close`
-//   follows from the loop), BUN_TCP_EWRONGTHREAD.
-// Fires: nothing now. Later, from the loop: `drain` after any short write; after a failed send,
-//   `error` (if set), then `close`.
+/// --- Socket: I/O ---
+///
+/// One non-blocking send, exactly like Bun: what the kernel does not take is the caller's to resend
+/// when `drain` fires.
+///
+/// Returns: the bytes the kernel accepted (0..len). 0 while connecting (or in a TLS handshake), for
+///   len 0, and while earlier `write_all`/`end` bytes are queued (order is kept). While corked,
+///   queues everything and returns len.
+/// Errors: BUN_TCP_EINVAL (NULL bytes with len > 0, or a len no buffer can have), BUN_TCP_ECLOSED
+///   (closed or stale), BUN_TCP_EENDED (after end or shutdown), -EPIPE, -ECONNRESET or another
+///   -errno of this send or of an earlier one not reported yet (the connection broke: `close`
+///   follows from the loop), BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing now. Later, from the loop: `drain` after any short write; after a failed send,
+///   `error` (if set), then `close`.
 int64_t bun_tcp_socket_write(struct bun_tcp_socket s, const uint8_t *bytes, size_t len);
 
-// Accepts all `len` bytes (beyond Bun): sends what the kernel takes and copies the rest into the
-// socket's queue.
-//
-// Returns: len (0 for len 0), also while connecting or corked (the bytes wait in the queue).
-// Errors: as `bun_tcp_socket_write`; -ENOBUFS when the socket has a write limit
-//   (`bun_tcp_socket_set_write_limit`) and buffered_amount + len would exceed it: nothing is sent
-//   or queued (wait for `drain`).
-// Fires: nothing now. Later, from the loop: `drain` once the queue is empty again; after a failed
-//   send, as `bun_tcp_socket_write`.
+/// Accepts all `len` bytes (beyond Bun): sends what the kernel takes and copies the rest into the
+/// socket's queue.
+///
+/// Returns: len (0 for len 0), also while connecting or corked (the bytes wait in the queue).
+/// Errors: as `bun_tcp_socket_write`; -ENOBUFS when the socket has a write limit
+///   (`bun_tcp_socket_set_write_limit`) and buffered_amount + len would exceed it: nothing is sent
+///   or queued (wait for `drain`).
+/// Fires: nothing now. Later, from the loop: `drain` once the queue is empty again; after a failed
+///   send, as `bun_tcp_socket_write`.
 int64_t bun_tcp_socket_write_all(struct bun_tcp_socket s, const uint8_t *bytes, size_t len);
 
-// Sends `bytes` (may be NULL with len 0) and then FIN: a true half-close (beyond Bun).
-//
-// The whole chunk is accepted (what the kernel does not take is queued), later writes are refused,
-// and FIN leaves once the queue is flushed. The socket stays readable, so the peer's reply still
-// arrives.
-// Returns: len.
-// Errors: BUN_TCP_EENDED (already ended, or the write side shut), BUN_TCP_EINVAL (as for
-//   `bun_tcp_socket_write`), BUN_TCP_ECLOSED, a -errno from the send (or one not reported yet),
-//   BUN_TCP_EWRONGTHREAD; -ENOBUFS past the socket's write limit (as `bun_tcp_socket_write_all`):
-//   nothing is sent or queued, no FIN, the socket stays open and writable.
-// Fires: nothing now. Later, from the loop: the peer's reply as `data`, then `end`, then `close`.
+/// Sends `bytes` (may be NULL with len 0) and then FIN: a true half-close (beyond Bun).
+///
+/// The whole chunk is accepted (what the kernel does not take is queued), later writes are refused,
+/// and FIN leaves once the queue is flushed. The socket stays readable, so the peer's reply still
+/// arrives.
+/// Returns: len.
+/// Errors: BUN_TCP_EENDED (already ended, or the write side shut), BUN_TCP_EINVAL (as for
+///   `bun_tcp_socket_write`), BUN_TCP_ECLOSED, a -errno from the send (or one not reported yet),
+///   BUN_TCP_EWRONGTHREAD; -ENOBUFS past the socket's write limit (as `bun_tcp_socket_write_all`):
+///   nothing is sent or queued, no FIN, the socket stays open and writable.
+/// Fires: nothing now. Later, from the loop: the peer's reply as `data`, then `end`, then `close`.
 int64_t bun_tcp_socket_end(struct bun_tcp_socket s, const uint8_t *bytes, size_t len);
 
-// shutdown(2) of one side.
-//
-// `read_side` true: SHUT_RD, no more `data`; no `end` fires and the socket stays open and writable
-// (ready_state 1) until its write side is shut too (Bun fires `end` and closes instead). false:
-// SHUT_WR now (queued bytes are dropped; `end` flushes first).
-// Returns: 0.
-// Errors: BUN_TCP_ECLOSED, -ENOTCONN (still connecting, or in its TLS handshake: nothing changes),
-//   BUN_TCP_EWRONGTHREAD.
-// Fires: nothing now. When both sides are shut, `close` once the current handler returns (or at
-//   the next poll), never inside this call.
+/// shutdown(2) of one side.
+///
+/// `read_side` true: SHUT_RD, no more `data`; no `end` fires and the socket stays open and writable
+/// (ready_state 1) until its write side is shut too (Bun fires `end` and closes instead). false:
+/// SHUT_WR now (queued bytes are dropped; `end` flushes first).
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, -ENOTCONN (still connecting, or in its TLS handshake: nothing changes),
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing now. When both sides are shut, `close` once the current handler returns (or at
+///   the next poll), never inside this call.
 int32_t bun_tcp_socket_shutdown(struct bun_tcp_socket s, bool read_side);
 
-// Coalesces writes (beyond Bun): `write` and `write_all` queue until `uncork`, or until the
-// current handler returns, then leave in one writev.
-//
-// Returns: 0.
-// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Coalesces writes (beyond Bun): `write` and `write_all` queue until `uncork`, or until the
+/// current handler returns, then leave in one writev.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_socket_cork(struct bun_tcp_socket s);
 
-// Sends what was written while corked, in one writev; what the kernel does not take stays queued.
-//
-// Returns: 0.
-// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD. A failed send is not returned: it is reported
-//   from the loop (`error`, `close`).
-// Fires: `drain` before it returns if the queue emptied and a drain was owed; otherwise `drain`
-//   follows from the loop once the queue empties.
+/// Sends what was written while corked, in one writev; what the kernel does not take stays queued.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD. A failed send is not returned: it is reported
+///   from the loop (`error`, `close`).
+/// Fires: `drain` before it returns if the queue emptied and a drain was owed; otherwise `drain`
+///   follows from the loop once the queue empties.
 int32_t bun_tcp_socket_uncork(struct bun_tcp_socket s);
 
-// Sends queued bytes now (corked or write_all leftovers) instead of waiting for the loop.
-//
-// Returns: 0.
-// Errors: as `bun_tcp_socket_uncork`.
-// Fires: as `bun_tcp_socket_uncork`.
+/// Sends queued bytes now (corked or write_all leftovers) instead of waiting for the loop.
+///
+/// Returns: 0.
+/// Errors: as `bun_tcp_socket_uncork`.
+/// Fires: as `bun_tcp_socket_uncork`.
 int32_t bun_tcp_socket_flush(struct bun_tcp_socket s);
 
-// Stops reading: no `data`, and a FIN is not seen, until `bun_tcp_socket_resume`.
-//
-// Returns: 0.
-// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Stops reading: no `data`, and a FIN is not seen, until `bun_tcp_socket_resume`.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_socket_pause(struct bun_tcp_socket s);
 
-// Reads again.
-//
-// Returns: 0.
-// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-// Fires: nothing now; bytes (and a FIN) that arrived while paused are delivered later, from the
-//   loop.
+/// Reads again.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing now; bytes (and a FIN) that arrived while paused are delivered later, from the
+///   loop.
 int32_t bun_tcp_socket_resume(struct bun_tcp_socket s);
 
-// --- Socket: lifetime ---
-//
-// Closes now with FIN; queued bytes are discarded.
-//
-// The handle stays readable (data) until the loop tick ends, then is stale.
-// Returns: 0.
-// Errors: BUN_TCP_ECLOSED (already closed or stale), BUN_TCP_EWRONGTHREAD.
-// Fires: before it returns, `close` (err NULL). On a client that has not fired `open` (still
-//   connecting, in a TLS handshake that defers `open`, or adopted and not opened yet),
-//   `connect_error` (-ECANCELED) instead. An accepted TLS socket whose handshake never finished
-//   closes without a handler.
+/// --- Socket: lifetime ---
+///
+/// Closes now with FIN; queued bytes are discarded.
+///
+/// The handle stays readable (data) until the loop tick ends, then is stale.
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED (already closed or stale), BUN_TCP_EWRONGTHREAD.
+/// Fires: before it returns, `close` (err NULL). On a client that has not fired `open` (still
+///   connecting, in a TLS handshake that defers `open`, or adopted and not opened yet),
+///   `connect_error` (-ECANCELED) instead. An accepted TLS socket whose handshake never finished
+///   closes without a handler.
 int32_t bun_tcp_socket_close(struct bun_tcp_socket s);
 
-// Closes now with RST (SO_LINGER 0): the peer sees ECONNRESET.
-//
-// Returns: as `bun_tcp_socket_close`.
-// Errors: as `bun_tcp_socket_close`.
-// Fires: as `bun_tcp_socket_close`: `close` (err NULL) runs before this returns.
+/// Closes now with RST (SO_LINGER 0): the peer sees ECONNRESET.
+///
+/// Returns: as `bun_tcp_socket_close`.
+/// Errors: as `bun_tcp_socket_close`.
+/// Fires: as `bun_tcp_socket_close`: `close` (err NULL) runs before this returns.
 int32_t bun_tcp_socket_terminate(struct bun_tcp_socket s);
 
-// Makes the socket keep the loop alive (the default). Idempotent.
-//
-// Returns: 0.
-// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Makes the socket keep the loop alive (the default). Idempotent.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_socket_ref(struct bun_tcp_socket s);
 
-// Lets the loop end while this socket is open. Idempotent.
-//
-// Returns: 0.
-// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Lets the loop end while this socket is open. Idempotent.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_socket_unref(struct bun_tcp_socket s);
 
-// Sets the idle timeout in seconds (0 disables).
-//
-// `timeout` fires once the socket has been idle that long; every read and write resets it (beyond
-// Bun, whose deadline ignores activity); it fires within 100 ms of the deadline; the socket is not
-// closed, and the timer re-arms on the next activity. Accepted sockets start with 120 s, counted
-// from `open`. Set on a client before `open` (while it connects, or during a TLS handshake that
-// defers `open`), it is a connect timeout: `timeout` fires if `open` has not come in time (close
-// the socket there and the connect ends with `connect_error` ECANCELED); once `open` fires it
-// restarts as an idle timeout.
-// Returns: 0.
-// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-// Fires: nothing now; `timeout` later, from the loop.
+/// Sets the idle timeout in seconds (0 disables).
+///
+/// `timeout` fires once the socket has been idle that long; every read and write resets it (beyond
+/// Bun, whose deadline ignores activity); it fires within 100 ms of the deadline; the socket is not
+/// closed, and the timer re-arms on the next activity. Accepted sockets start with 120 s, counted
+/// from `open`. Set on a client before `open` (while it connects, or during a TLS handshake that
+/// defers `open`), it is a connect timeout: `timeout` fires if `open` has not come in time (close
+/// the socket there and the connect ends with `connect_error` ECANCELED); once `open` fires it
+/// restarts as an idle timeout.
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing now; `timeout` later, from the loop.
 int32_t bun_tcp_socket_timeout(struct bun_tcp_socket s, uint32_t seconds);
 
-// As `bun_tcp_socket_timeout`, in milliseconds (beyond Bun).
-//
-// Returns: 0.
-// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-// Fires: nothing now; `timeout` later, from the loop.
+/// As `bun_tcp_socket_timeout`, in milliseconds (beyond Bun).
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing now; `timeout` later, from the loop.
 int32_t bun_tcp_socket_timeout_ms(struct bun_tcp_socket s, uint32_t ms);
 
-// --- Socket: options ---
-//
-// Sets the socket's user data, passed to every later handler.
-//
-// Works until the handle is stale (inside `close` and `connect_error` too).
-// Returns: 0.
-// Errors: BUN_TCP_ECLOSED (stale), BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// --- Socket: options ---
+///
+/// Sets the socket's user data, passed to every later handler.
+///
+/// Works until the handle is stale (inside `close` and `connect_error` too).
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED (stale), BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_socket_set_data(struct bun_tcp_socket s, void *data);
 
-// Gives this socket its own handler table (copied), used from its next event.
-//
-// Returns: 0.
-// Errors: BUN_TCP_EINVAL (NULL, or neither data nor drain), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Gives this socket its own handler table (copied), used from its next event.
+///
+/// Returns: 0.
+/// Errors: BUN_TCP_EINVAL (NULL, or neither data nor drain), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_socket_reload(struct bun_tcp_socket s, const struct bun_tcp_handlers *handlers);
 
-// Sets TCP_NODELAY (on by default); a no-op returning 0 on unix-domain sockets.
-//
-// While a TCP connect is in flight it applies to the current attempt's descriptor at once and is
-// kept for the connection: whichever attempt wins (several addresses) has it after `open`.
-// Returns: 0.
-// Errors: -ENOTCONN (no descriptor yet: the host name is still resolving), BUN_TCP_ECLOSED,
-//   BUN_TCP_EWRONGTHREAD, the -errno of setsockopt (then nothing changed: it is one option).
-// Fires: nothing.
+/// Sets TCP_NODELAY (on by default); a no-op returning 0 on unix-domain sockets.
+///
+/// While a TCP connect is in flight it applies to the current attempt's descriptor at once and is
+/// kept for the connection: whichever attempt wins (several addresses) has it after `open`.
+/// Returns: 0.
+/// Errors: -ENOTCONN (no descriptor yet: the host name is still resolving), BUN_TCP_ECLOSED,
+///   BUN_TCP_EWRONGTHREAD, the -errno of setsockopt (then nothing changed: it is one option).
+/// Fires: nothing.
 int32_t bun_tcp_socket_set_no_delay(struct bun_tcp_socket s, bool enable);
 
-// Sets SO_KEEPALIVE, with TCP_KEEPIDLE = initial_delay_ms rounded down to whole seconds and raised
-// to at least 1 s (0..1999 ms give 1 s).
-//
-// Linux accepts 1..32767 s, so initial_delay_ms may be at most 32767999; a larger value changes
-// nothing (the arguments are checked before any option is set). With `enable` false, SO_KEEPALIVE
-// goes off and initial_delay_ms is ignored. A no-op returning 0 on unix-domain sockets. While
-// connecting, as `bun_tcp_socket_set_no_delay`.
-// Returns: 0.
-// Errors: BUN_TCP_EINVAL (initial_delay_ms above 32767999, with `enable`), -ENOTCONN (no
-//   descriptor yet: the host name is still resolving), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD, the
-//   -errno of setsockopt.
-// Fires: nothing.
+/// Sets SO_KEEPALIVE, with TCP_KEEPIDLE = initial_delay_ms rounded down to whole seconds and raised
+/// to at least 1 s (0..1999 ms give 1 s).
+///
+/// Linux accepts 1..32767 s, so initial_delay_ms may be at most 32767999; a larger value changes
+/// nothing (the arguments are checked before any option is set). With `enable` false, SO_KEEPALIVE
+/// goes off and initial_delay_ms is ignored. A no-op returning 0 on unix-domain sockets. While
+/// connecting, as `bun_tcp_socket_set_no_delay`.
+/// Returns: 0.
+/// Errors: BUN_TCP_EINVAL (initial_delay_ms above 32767999, with `enable`), -ENOTCONN (no
+///   descriptor yet: the host name is still resolving), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD, the
+///   -errno of setsockopt.
+/// Fires: nothing.
 int32_t bun_tcp_socket_set_keep_alive(struct bun_tcp_socket s, bool enable, uint32_t initial_delay_ms);
 
-// Sets SO_KEEPALIVE with all three times, as libuv's `uv_tcp_keepalive_ex`: TCP_KEEPIDLE =
-// idle_s (seconds of silence before the first probe), TCP_KEEPINTVL = interval_s (seconds
-// between probes), TCP_KEEPCNT = count (unanswered probes before the connection is dropped).
-//
-// Linux accepts idle_s 1..32767, interval_s 1..32767 and count 1..127; every value is checked
-// before any option is set, so a refused call changes nothing. With `enable` false, SO_KEEPALIVE
-// goes off and the three values are ignored. A no-op returning 0 on unix-domain sockets. While
-// connecting, as `bun_tcp_socket_set_no_delay`: the winning attempt has the values after `open`.
-// Returns: 0.
-// Errors: BUN_TCP_EINVAL (with `enable`: a value out of its range), -ENOTCONN (no descriptor
-//   yet: the host name is still resolving), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD, the -errno of
-//   setsockopt (then the options are put back as they were).
-// Fires: nothing.
+/// Sets SO_KEEPALIVE with all three times, as libuv's `uv_tcp_keepalive_ex`: TCP_KEEPIDLE =
+/// idle_s (seconds of silence before the first probe), TCP_KEEPINTVL = interval_s (seconds
+/// between probes), TCP_KEEPCNT = count (unanswered probes before the connection is dropped).
+///
+/// Linux accepts idle_s 1..32767, interval_s 1..32767 and count 1..127; every value is checked
+/// before any option is set, so a refused call changes nothing. With `enable` false, SO_KEEPALIVE
+/// goes off and the three values are ignored. A no-op returning 0 on unix-domain sockets. While
+/// connecting, as `bun_tcp_socket_set_no_delay`: the winning attempt has the values after `open`.
+/// Returns: 0.
+/// Errors: BUN_TCP_EINVAL (with `enable`: a value out of its range), -ENOTCONN (no descriptor
+///   yet: the host name is still resolving), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD, the -errno of
+///   setsockopt (then the options are put back as they were).
+/// Fires: nothing.
 int32_t bun_tcp_socket_set_keep_alive_ex(struct bun_tcp_socket s, bool enable, uint32_t idle_s, uint32_t interval_s, uint32_t count);
 
-// Bounds the bytes a socket may hold queued (beyond Bun): `write_all` and `end` accept a chunk
-// only if buffered_amount + len <= max_buffered, else they return -ENOBUFS and send and queue
-// nothing, so a slow or hostile reader cannot grow memory without bound.
-//
-// 0 = no limit (the default). A chunk larger than the limit is refused even on an empty queue.
-// Bytes already queued stay when the limit is lowered below them: every chunk is refused until
-// the queue drains (`end` without bytes too, as buffered_amount + 0 exceeds the limit; at or
-// under the limit it is accepted). `write` (unbuffered) is unaffected, and so is a plain `write` while corked. On a TLS
-// socket buffered_amount counts plaintext not yet handed to the TLS layer; the records the TLS
-// layer holds for the kernel add at most 256 KiB per socket, whatever the limit.
-// Returns: 0.
-// Errors: BUN_TCP_ECLOSED (closed, stale or zero handle), BUN_TCP_EWRONGTHREAD.
-// Fires: nothing. A refused `write_all`/`end` while bytes are queued makes `drain` fire once the
-//   queue empties.
+/// Bounds the bytes a socket may hold queued (beyond Bun): `write_all` and `end` accept a chunk
+/// only if buffered_amount + len <= max_buffered, else they return -ENOBUFS and send and queue
+/// nothing, so a slow or hostile reader cannot grow memory without bound.
+///
+/// 0 = no limit (the default). A chunk larger than the limit is refused even on an empty queue.
+/// Bytes already queued stay when the limit is lowered below them: every chunk is refused until
+/// the queue drains (`end` without bytes too, as buffered_amount + 0 exceeds the limit; at or
+/// under the limit it is accepted). `write` (unbuffered) is unaffected, and so is a plain `write` while corked. On a TLS
+/// socket buffered_amount counts plaintext not yet handed to the TLS layer; the records the TLS
+/// layer holds for the kernel add at most 256 KiB per socket, whatever the limit.
+/// Returns: 0.
+/// Errors: BUN_TCP_ECLOSED (closed, stale or zero handle), BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing. A refused `write_all`/`end` while bytes are queued makes `drain` fire once the
+///   queue empties.
 int32_t bun_tcp_socket_set_write_limit(struct bun_tcp_socket s, size_t max_buffered);
 
-// --- Socket: queries ---
-//
-// The socket's state.
-//
-// Returns: BUN_TCP_STATE_CONNECTING (2), _OPEN (1), _CLOSING (0: end's tail still queued),
-//   _WRITE_SHUT (-2: FIN sent, still readable) or _CLOSED (-1: closed, stale, unknown, another
-//   thread's).
-// Errors: none but BUN_TCP_EPANIC, if an internal error was caught: a value no state has, never
-//   read as "closed".
-// Fires: nothing.
+/// --- Socket: queries ---
+///
+/// The socket's state.
+///
+/// Returns: BUN_TCP_STATE_CONNECTING (2), _OPEN (1), _CLOSING (0: end's tail still queued),
+///   _WRITE_SHUT (-2: FIN sent, still readable) or _CLOSED (-1: closed, stale, unknown, another
+///   thread's).
+/// Errors: none but BUN_TCP_EPANIC, if an internal error was caught: a value no state has, never
+///   read as "closed".
+/// Fires: nothing.
 int32_t bun_tcp_socket_ready_state(struct bun_tcp_socket s);
 
-// The socket's user data; readable inside `close` and `connect_error`.
-//
-// Returns: the data; NULL for a stale handle or another thread's socket.
-// Errors: none returned.
-// Fires: nothing.
+/// The socket's user data; readable inside `close` and `connect_error`.
+///
+/// Returns: the data; NULL for a stale handle or another thread's socket.
+/// Errors: none returned.
+/// Fires: nothing.
 void *bun_tcp_socket_data(struct bun_tcp_socket s);
 
-// Bytes queued by write_all / end / cork and not yet sent.
-//
-// Returns: the count; 0 for a stale handle or another thread's socket.
-// Errors: none returned.
-// Fires: nothing.
+/// Bytes queued by write_all / end / cork and not yet sent.
+///
+/// Returns: the count; 0 for a stale handle or another thread's socket.
+/// Errors: none returned.
+/// Fires: nothing.
 size_t bun_tcp_socket_buffered_amount(struct bun_tcp_socket s);
 
-// Bytes handed to the kernel so far.
-//
-// Returns: the count; 0 for a stale handle or another thread's socket.
-// Errors: none returned.
-// Fires: nothing.
+/// Bytes handed to the kernel so far.
+///
+/// Returns: the count; 0 for a stale handle or another thread's socket.
+/// Errors: none returned.
+/// Fires: nothing.
 uint64_t bun_tcp_socket_bytes_written(struct bun_tcp_socket s);
 
-// Writes the peer's IP ("127.0.0.1", "::1"; IPv4-mapped IPv6 shows as IPv4) NUL-terminated into
-// `buf` (46 bytes always suffice).
-//
-// Returns: its length.
-// Errors: -ENOSPC (`buf_len` too small), -ENOTCONN (a unix socket, or not connected yet),
-//   BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Writes the peer's IP ("127.0.0.1", "::1"; IPv4-mapped IPv6 shows as IPv4) NUL-terminated into
+/// `buf` (46 bytes always suffice).
+///
+/// Returns: its length.
+/// Errors: -ENOSPC (`buf_len` too small), -ENOTCONN (a unix socket, or not connected yet),
+///   BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_socket_remote_address(struct bun_tcp_socket s, char *buf, size_t buf_len);
 
-// The peer's port.
-//
-// Returns: the port (0..65535).
-// Errors: -ENOTCONN (a unix socket, or not connected yet), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// The peer's port.
+///
+/// Returns: the port (0..65535).
+/// Errors: -ENOTCONN (a unix socket, or not connected yet), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_socket_remote_port(struct bun_tcp_socket s);
 
-// Writes the local IP into `buf`, as `bun_tcp_socket_remote_address`.
-//
-// Returns: its length.
-// Errors: -ENOSPC (`buf_len` too small), -ENOTCONN (a unix socket, or no descriptor yet: the host
-//   name is still resolving), BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Writes the local IP into `buf`, as `bun_tcp_socket_remote_address`.
+///
+/// Returns: its length.
+/// Errors: -ENOSPC (`buf_len` too small), -ENOTCONN (a unix socket, or no descriptor yet: the host
+///   name is still resolving), BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_socket_local_address(struct bun_tcp_socket s, char *buf, size_t buf_len);
 
-// The local port.
-//
-// Returns: the port (0..65535).
-// Errors: -ENOTCONN (a unix socket, or no descriptor yet: the host name is still resolving),
-//   BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// The local port.
+///
+/// Returns: the port (0..65535).
+/// Errors: -ENOTCONN (a unix socket, or no descriptor yet: the host name is still resolving),
+///   BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_socket_local_port(struct bun_tcp_socket s);
 
-// The peer's address family: AF_INET, AF_INET6 or AF_UNIX, the values of <sys/socket.h>. An
-// IPv4 peer of a dual-stack listener (an IPv4-mapped IPv6 address) is AF_INET, as
-// `bun_tcp_socket_remote_address` prints it.
-//
-// Returns: the family (> 0).
-// Errors: -ENOTCONN (not connected yet), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// The peer's address family: AF_INET, AF_INET6 or AF_UNIX, the values of <sys/socket.h>. An
+/// IPv4 peer of a dual-stack listener (an IPv4-mapped IPv6 address) is AF_INET, as
+/// `bun_tcp_socket_remote_address` prints it.
+///
+/// Returns: the family (> 0).
+/// Errors: -ENOTCONN (not connected yet), BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_socket_remote_family(struct bun_tcp_socket s);
 
-// The local address family, as `bun_tcp_socket_remote_family` (AF_INET for the IPv4
-// connections of a dual-stack listener).
-//
-// Returns: the family (> 0).
-// Errors: -ENOTCONN (no descriptor yet: the host name is still resolving), BUN_TCP_ECLOSED,
-//   BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// The local address family, as `bun_tcp_socket_remote_family` (AF_INET for the IPv4
+/// connections of a dual-stack listener).
+///
+/// Returns: the family (> 0).
+/// Errors: -ENOTCONN (no descriptor yet: the host name is still resolving), BUN_TCP_ECLOSED,
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_socket_local_family(struct bun_tcp_socket s);
 
-// The socket's file descriptor, for getsockopt and the like: do not close it.
-//
-// While a TCP connect is in flight it is the current attempt's (with several addresses another
-// attempt may win).
-// Returns: the descriptor (>= 0).
-// Errors: -ENOTCONN (no descriptor yet: the host name is still resolving), BUN_TCP_ECLOSED,
-//   BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// The socket's file descriptor, for getsockopt and the like: do not close it.
+///
+/// While a TCP connect is in flight it is the current attempt's (with several addresses another
+/// attempt may win).
+/// Returns: the descriptor (>= 0).
+/// Errors: -ENOTCONN (no descriptor yet: the host name is still resolving), BUN_TCP_ECLOSED,
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_socket_fd(struct bun_tcp_socket s);
 
-// The listener that accepted this socket.
-//
-// Returns: the listener; `{0}` for client sockets (adopted ones included), stale handles and
-//   another thread's sockets.
-// Errors: none returned.
-// Fires: nothing.
+/// The listener that accepted this socket.
+///
+/// Returns: the listener; `{0}` for client sockets (adopted ones included), stale handles and
+///   another thread's sockets.
+/// Errors: none returned.
+/// Fires: nothing.
 struct bun_tcp_listener bun_tcp_socket_listener(struct bun_tcp_socket s);
 
-// --- Socket: transfer between loops ---
-//
-// Takes an open plain socket out of its loop (beyond Bun), still connected.
-//
-// The handle is stale from then on. The descriptor is the caller's: hand it to
-// `bun_tcp_socket_adopt` on another loop (e.g. through `bun_tcp_loop_post`) or close it. Bytes the
-// kernel holds move with it.
-// Returns: 0, with the descriptor written to `*out_fd`.
-// Errors: BUN_TCP_EBUSY (bytes wait in the write queue: detach after `drain`), BUN_TCP_ENOTSUP (a
-//   TLS socket, or one not open: connecting, or closed in this tick), BUN_TCP_ECLOSED,
-//   BUN_TCP_EINVAL (NULL out_fd), BUN_TCP_EWRONGTHREAD, or the -errno of a failure waiting to be
-//   reported.
-// Fires: nothing, now or later: not even `close`.
+/// --- Socket: transfer between loops ---
+///
+/// Takes an open plain socket out of its loop (beyond Bun), still connected.
+///
+/// The handle is stale from then on. The descriptor is the caller's: hand it to
+/// `bun_tcp_socket_adopt` on another loop (e.g. through `bun_tcp_loop_post`) or close it. Bytes the
+/// kernel holds move with it.
+/// Returns: 0, with the descriptor written to `*out_fd`.
+/// Errors: BUN_TCP_EBUSY (bytes wait in the write queue: detach after `drain`), BUN_TCP_ENOTSUP (a
+///   TLS socket, or one not open: connecting, or closed in this tick), BUN_TCP_ECLOSED,
+///   BUN_TCP_EINVAL (NULL out_fd), BUN_TCP_EWRONGTHREAD, or the -errno of a failure waiting to be
+///   reported.
+/// Fires: nothing, now or later: not even `close`.
 int32_t bun_tcp_socket_detach(struct bun_tcp_socket s, int32_t *out_fd);
 
-// Makes a connected stream socket (TCP or unix-domain; from `bun_tcp_socket_detach`, or made by
-// other code) a socket of `loop` with these handlers (copied) and user data (beyond Bun).
-//
-// The loop owns the descriptor from then on. On error the descriptor stays the caller's, untouched
-// (left open, also after an internal error).
-// Returns: 0, with the handle written to `*out`.
-// Errors (nothing fires): BUN_TCP_EINVAL (NULL loop, handlers or out, a freed loop, fd < 0, a
-//   listening socket, handlers with neither data nor drain), -ENOTSOCK, -EBADF (not an open
-//   descriptor), -ENOTCONN (not connected), -EPROTOTYPE (not a stream socket), -EAFNOSUPPORT
-//   (neither unix-domain nor IP), -ENOMEM (the loop holds as many sockets as it can), the -errno
-//   of epoll_ctl, BUN_TCP_ECLOSED (the loop is being freed), BUN_TCP_EWRONGTHREAD, BUN_TCP_EPANIC
-//   (an internal error: the descriptor is left open, still the caller's).
-// Fires: nothing now; `open` later, from the loop, as after a connect, then data flows (closed
-//   before that: `connect_error` (-ECANCELED), as for a connect).
+/// Makes a connected stream socket (TCP or unix-domain; from `bun_tcp_socket_detach`, or made by
+/// other code) a socket of `loop` with these handlers (copied) and user data (beyond Bun).
+///
+/// The loop owns the descriptor from then on. On error the descriptor stays the caller's, untouched
+/// (left open, also after an internal error).
+/// Returns: 0, with the handle written to `*out`.
+/// Errors (nothing fires): BUN_TCP_EINVAL (NULL loop, handlers or out, a freed loop, fd < 0, a
+///   listening socket, handlers with neither data nor drain), -ENOTSOCK, -EBADF (not an open
+///   descriptor), -ENOTCONN (not connected), -EPROTOTYPE (not a stream socket), -EAFNOSUPPORT
+///   (neither unix-domain nor IP), -ENOMEM (the loop holds as many sockets as it can), the -errno
+///   of epoll_ctl, BUN_TCP_ECLOSED (the loop is being freed), BUN_TCP_EWRONGTHREAD, BUN_TCP_EPANIC
+///   (an internal error: the descriptor is left open, still the caller's).
+/// Fires: nothing now; `open` later, from the loop, as after a connect, then data flows (closed
+///   before that: `connect_error` (-ECANCELED), as for a connect).
 int32_t bun_tcp_socket_adopt(struct bun_tcp_loop *loop_, int32_t fd, const struct bun_tcp_handlers *handlers, void *data, bool allow_half_open, struct bun_tcp_socket *out);
 
-// --- TLS ---
-//
-// Tells whether the TLS peer's certificate was verified.
-//
-// Returns: true only when it was (after the handshake); false for plain sockets, during the
-//   handshake, with `allow_unauthorized` and a failed verification, for a server that did not
-//   request a certificate, and for stale handles and another thread's sockets.
-// Errors: none returned.
-// Fires: nothing.
+/// --- TLS ---
+///
+/// Tells whether the TLS peer's certificate was verified.
+///
+/// Returns: true only when it was (after the handshake); false for plain sockets, during the
+///   handshake, with `allow_unauthorized` and a failed verification, for a server that did not
+///   request a certificate, and for stale handles and another thread's sockets.
+/// Errors: none returned.
+/// Fires: nothing.
 bool bun_tcp_socket_authorized(struct bun_tcp_socket s);
 
-// The verdict on the TLS peer's certificate.
-//
-// Returns: 0 when verified (or not asked for, or plain), else a BUN_TCP_ECERT_* code
-//   (`bun_tcp_err_name` gives "DEPTH_ZERO_SELF_SIGNED_CERT" and the like).
-// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD: negative as verdicts are, so check
-//   `bun_tcp_socket_ready_state` to tell them apart.
-// Fires: nothing.
+/// The verdict on the TLS peer's certificate.
+///
+/// Returns: 0 when verified (or not asked for, or plain), else a BUN_TCP_ECERT_* code
+///   (`bun_tcp_err_name` gives "DEPTH_ZERO_SELF_SIGNED_CERT" and the like).
+/// Errors: BUN_TCP_ECLOSED, BUN_TCP_EWRONGTHREAD: negative as verdicts are, so check
+///   `bun_tcp_socket_ready_state` to tell them apart.
+/// Fires: nothing.
 int32_t bun_tcp_socket_verify_error(struct bun_tcp_socket s);
 
-// Writes the negotiated ALPN protocol NUL-terminated into `buf`.
-//
-// Returns: its length; 0 when none was negotiated (or plain TCP): "" is written then, so `buf`
-//   needs a byte even so.
-// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED,
-//   BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Writes the negotiated ALPN protocol NUL-terminated into `buf`.
+///
+/// Returns: its length; 0 when none was negotiated (or plain TCP): "" is written then, so `buf`
+///   needs a byte even so.
+/// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED,
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_socket_alpn_protocol(struct bun_tcp_socket s, char *buf, size_t buf_len);
 
-// On a TLS server socket, writes the host name the client asked for with SNI, NUL-terminated, into
-// `buf` (beyond Bun): for picking per-name behaviour in `handshake` or later.
-//
-// Returns: its length; 0 ("" written) when the client sent none, the ClientHello has not arrived
-//   yet, on client and plain sockets.
-// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED,
-//   BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// On a TLS server socket, writes the host name the client asked for with SNI, NUL-terminated, into
+/// `buf` (beyond Bun): for picking per-name behaviour in `handshake` or later.
+///
+/// Returns: its length; 0 ("" written) when the client sent none, the ClientHello has not arrived
+///   yet, on client and plain sockets.
+/// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf), BUN_TCP_ECLOSED,
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_socket_server_name(struct bun_tcp_socket s, char *buf, size_t buf_len);
 
-// The negotiated TLS version.
-//
-// Returns: "TLSv1.2" or "TLSv1.3" (static) once the handshake has negotiated it; NULL for plain
-//   sockets, during the handshake, and for stale handles and another thread's sockets.
-// Errors: none returned.
-// Fires: nothing.
+/// The negotiated TLS version.
+///
+/// Returns: "TLSv1.2" or "TLSv1.3" (static) once the handshake has negotiated it; NULL for plain
+///   sockets, during the handshake, and for stale handles and another thread's sockets.
+/// Errors: none returned.
+/// Fires: nothing.
 const char *bun_tcp_socket_tls_version(struct bun_tcp_socket s);
 
-// The negotiated cipher suite.
-//
-// Returns: its IANA name, e.g. "TLS_AES_128_GCM_SHA256" (static); NULL as for
-//   `bun_tcp_socket_tls_version`.
-// Errors: none returned.
-// Fires: nothing.
+/// The negotiated cipher suite.
+///
+/// Returns: its IANA name, e.g. "TLS_AES_128_GCM_SHA256" (static); NULL as for
+///   `bun_tcp_socket_tls_version`.
+/// Errors: none returned.
+/// Fires: nothing.
 const char *bun_tcp_socket_cipher(struct bun_tcp_socket s);
 
-// Copies the peer's certificate (DER) into `buf`; with `buf` NULL and `buf_len` 0, only measures
-// it.
-//
-// Returns: its length (0: no certificate, or plain TCP).
-// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf with `buf_len` > 0),
-//   BUN_TCP_ECLOSED (stale handle), BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Copies the peer's certificate (DER) into `buf`; with `buf` NULL and `buf_len` 0, only measures
+/// it.
+///
+/// Returns: its length (0: no certificate, or plain TCP).
+/// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf with `buf_len` > 0),
+///   BUN_TCP_ECLOSED (stale handle), BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_socket_peer_certificate(struct bun_tcp_socket s, uint8_t *buf, size_t buf_len);
 
-// Copies certificate `index` of the chain the peer sent (DER) into `buf`: 0 is its end-entity
-// certificate (as `bun_tcp_socket_peer_certificate`), 1 the certificate that signed it, and so
-// on, in the order the peer sent them. With `buf` NULL and `buf_len` 0, only measures it; a loop
-// from index 0 up to the first 0 returned walks the whole chain.
-//
-// Returns: its length (0: `index` is past the end of the chain, no certificate, or plain TCP).
-// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf with `buf_len` > 0),
-//   BUN_TCP_ECLOSED (stale handle), BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Copies certificate `index` of the chain the peer sent (DER) into `buf`: 0 is its end-entity
+/// certificate (as `bun_tcp_socket_peer_certificate`), 1 the certificate that signed it, and so
+/// on, in the order the peer sent them. With `buf` NULL and `buf_len` 0, only measures it; a loop
+/// from index 0 up to the first 0 returned walks the whole chain.
+///
+/// Returns: its length (0: `index` is past the end of the chain, no certificate, or plain TCP).
+/// Errors: -ENOSPC (`buf_len` too small), BUN_TCP_EINVAL (NULL buf with `buf_len` > 0),
+///   BUN_TCP_ECLOSED (stale handle), BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_socket_peer_certificate_at(struct bun_tcp_socket s, size_t index, uint8_t *buf, size_t buf_len);
 
-// Tells whether the socket's TLS handshake resumed an earlier session (a TLS 1.3 ticket or a
-// TLS 1.2 session), on the client and on the server. Resumption is on by default (see
-// `disable_session_resumption` in `bun_tcp_tls_options`).
-//
-// Returns: true once a resumed handshake completed; false for a full handshake, plain sockets,
-//   during the handshake, and for stale handles and another thread's sockets.
-// Errors: none returned.
-// Fires: nothing.
+/// Tells whether the socket's TLS handshake resumed an earlier session (a TLS 1.3 ticket or a
+/// TLS 1.2 session), on the client and on the server. Resumption is on by default (see
+/// `disable_session_resumption` in `bun_tcp_tls_options`).
+///
+/// Returns: true once a resumed handshake completed; false for a full handshake, plain sockets,
+///   during the handshake, and for stale handles and another thread's sockets.
+/// Errors: none returned.
+/// Fires: nothing.
 bool bun_tcp_socket_session_reused(struct bun_tcp_socket s);
 
-// Exports `out_len` bytes of keying material (RFC 5705; TLS 1.3: RFC 8446 §7.5) for channel
-// binding: what `openssl s_client -keymatexport LABEL -keymatexportlen N` prints on the other
-// end for the same session. `label` is a NUL-terminated string; `context` NULL means no context
-// (which differs from an empty context: `context` non-NULL with `context_len` 0).
-//
-// Returns: 0, with `out` filled.
-// Errors: BUN_TCP_EINVAL (NULL out or label, `out_len` 0, NULL context with a nonzero
-//   context_len, a label that is not UTF-8), BUN_TCP_ENOTSUP (plain socket, or the handshake has
-//   not completed), BUN_TCP_ETLS (rustls refused the export), BUN_TCP_ECLOSED,
-//   BUN_TCP_EWRONGTHREAD.
-// Fires: nothing.
+/// Exports `out_len` bytes of keying material (RFC 5705; TLS 1.3: RFC 8446 §7.5) for channel
+/// binding: what `openssl s_client -keymatexport LABEL -keymatexportlen N` prints on the other
+/// end for the same session. `label` is a NUL-terminated string; `context` NULL means no context
+/// (which differs from an empty context: `context` non-NULL with `context_len` 0).
+///
+/// Returns: 0, with `out` filled.
+/// Errors: BUN_TCP_EINVAL (NULL out or label, `out_len` 0, NULL context with a nonzero
+///   context_len, a label that is not UTF-8), BUN_TCP_ENOTSUP (plain socket, or the handshake has
+///   not completed), BUN_TCP_ETLS (rustls refused the export), BUN_TCP_ECLOSED,
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing.
 int32_t bun_tcp_socket_export_keying_material(struct bun_tcp_socket s, uint8_t *out, size_t out_len, const char *label, const uint8_t *context, size_t context_len);
 
-// STARTTLS: turns an open plain socket into a TLS socket, with a new handler table (copied).
-//
-// As a client (`is_server` false) it sends the ClientHello now; `tls->server_name` defaults to
-// "localhost". As a server it needs cert + key. Call it when nothing is queued, e.g. right after
-// the plaintext "go ahead" exchange.
-// Returns: 0.
-// Errors: BUN_TCP_EINVAL (NULL tls or handlers, handlers with neither data nor drain, not open,
-//   already TLS, bytes queued or write side ended), the TLS option errors listed for
-//   `bun_tcp_listen` (and BUN_TCP_EINVAL for an invalid server_name), BUN_TCP_ECLOSED,
-//   BUN_TCP_EWRONGTHREAD.
-// Fires: nothing now. Later, from the loop: with a `handshake` handler, `handshake` when the
-//   handshake ends; without one, `open` again after the handshake.
+/// STARTTLS: turns an open plain socket into a TLS socket, with a new handler table (copied).
+///
+/// As a client (`is_server` false) it sends the ClientHello now; `tls->server_name` defaults to
+/// "localhost". As a server it needs cert + key. Call it when nothing is queued, e.g. right after
+/// the plaintext "go ahead" exchange.
+/// Returns: 0.
+/// Errors: BUN_TCP_EINVAL (NULL tls or handlers, handlers with neither data nor drain, not open,
+///   already TLS, bytes queued or write side ended), the TLS option errors listed for
+///   `bun_tcp_listen` (and BUN_TCP_EINVAL for an invalid server_name), BUN_TCP_ECLOSED,
+///   BUN_TCP_EWRONGTHREAD.
+/// Fires: nothing now. Later, from the loop: with a `handshake` handler, `handshake` when the
+///   handshake ends; without one, `open` again after the handshake.
 int32_t bun_tcp_socket_upgrade_tls(struct bun_tcp_socket s, const struct bun_tcp_tls_options *tls, const struct bun_tcp_handlers *handlers, bool is_server);
 
-// The crypto provider compiled in.
-//
-// Returns: "ring" or "aws-lc-rs" (static).
-// Errors: none.
-// Fires: nothing.
-// Thread: any thread; needs no loop.
+/// The crypto provider compiled in.
+///
+/// Returns: "ring" or "aws-lc-rs" (static).
+/// Errors: none.
+/// Fires: nothing.
+/// Thread: any thread; needs no loop.
 const char *bun_tcp_tls_provider(void);
 
-// --- Errors ---
-//
-// The static name of an error code: the errno name of a negative errno value ("ECONNREFUSED",
-// "EADDRINUSE"), the name Bun / Node / OpenSSL give a BUN_TCP_E* code ("ENOTFOUND",
-// "ERR_TLS_BAD_PEM", "DEPTH_ZERO_SELF_SIGNED_CERT"), "OK" for 0.
-//
-// Returns: the name; "UNKNOWN" for a value the library does not know. Never NULL.
-// Errors: none.
-// Fires: nothing.
-// Thread: any thread; needs no loop.
+/// --- Errors ---
+///
+/// The static name of an error code: the errno name of a negative errno value ("ECONNREFUSED",
+/// "EADDRINUSE"), the name Bun / Node / OpenSSL give a BUN_TCP_E* code ("ENOTFOUND",
+/// "ERR_TLS_BAD_PEM", "DEPTH_ZERO_SELF_SIGNED_CERT"), "OK" for 0.
+///
+/// Returns: the name; "UNKNOWN" for a value the library does not know. Never NULL.
+/// Errors: none.
+/// Fires: nothing.
+/// Thread: any thread; needs no loop.
 const char *bun_tcp_err_name(int32_t code);
 
-// A static, human-readable description of an error code: the OS's text for a negative errno
-// value ("Connection refused"), the library's for 0 and the BUN_TCP_E* codes ("socket is closed
-// or the handle is stale").
-//
-// Returns: the description, valid until the process ends; "unknown error" for a positive value
-// or a value below errno's range that is no BUN_TCP_E* code. Never NULL.
-// Errors: none.
-// Fires: nothing.
-// Thread: any thread; needs no loop.
+/// A static, human-readable description of an error code: the OS's text for a negative errno
+/// value ("Connection refused"), the library's for 0 and the BUN_TCP_E* codes ("socket is closed
+/// or the handle is stale").
+///
+/// Returns: the description, valid until the process ends; "unknown error" for a positive value
+/// or a value below errno's range that is no BUN_TCP_E* code. Never NULL.
+/// Errors: none.
+/// Fires: nothing.
+/// Thread: any thread; needs no loop.
 const char *bun_tcp_strerror(int32_t code);
 
-// The message of this thread's last failed call.
-//
-// Returns: the message; "" if no call failed yet on this thread. Never NULL. Valid until the next
-//   failing call on this thread: read or copy it after the failing call returns, not in the same
-//   expression (C leaves the order of a call's arguments unspecified).
-// Errors: none.
-// Fires: nothing.
-// Thread: any thread; each thread has its own message.
+/// The message of this thread's last failed call.
+///
+/// Returns: the message; "" if no call failed yet on this thread. Never NULL. Valid until the next
+///   failing call on this thread: read or copy it after the failing call returns, not in the same
+///   expression (C leaves the order of a call's arguments unspecified).
+/// Errors: none.
+/// Fires: nothing.
+/// Thread: any thread; each thread has its own message.
 const char *bun_tcp_last_error_message(void);
 
-// --- Library ---
-//
-// The library version, e.g. "0.1.0".
-//
-// Returns: the version (static).
-// Errors: none.
-// Fires: nothing.
-// Thread: any thread; needs no loop.
+/// --- Library ---
+///
+/// The library version, e.g. "0.1.0".
+///
+/// Returns: the version (static).
+/// Errors: none.
+/// Fires: nothing.
+/// Thread: any thread; needs no loop.
 const char *bun_tcp_version(void);
 
 #ifdef __cplusplus

@@ -6,7 +6,7 @@
 #                                     conformance suite against Bun 1.4.4: tests/conformance)
 #   3. the C tests and the conformance suite again under ASan + UBSan (skip with BUN_TCP_ASAN=0)
 # Installs the tools the tests need from apt if missing (cmake, g++, socat, redis-tools, openssl,
-# pkg-config, libuv1-dev, curl, systemd (systemd-socket-activate), python3, python3-venv; for the benchmark's smoke run redis-server, nginx, wrk, iperf3,
+# pkg-config, libuv1-dev, curl, systemd (systemd-socket-activate), python3, python3-venv, doxygen; for the benchmark's smoke run redis-server, nginx, wrk, iperf3,
 # valgrind), Bun 1.4.4 (npm package) as a test peer, and, inside its test, Zig from PyPI.
 # Exits non-zero on any failure.
 set -euo pipefail
@@ -42,6 +42,7 @@ command -v ss >/dev/null || missing+=(iproute2)
 command -v systemd-socket-activate >/dev/null || missing+=(systemd) # socket activation example test
 command -v python3 >/dev/null || missing+=(python3)           # free ports in the example tests
 python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv) # python_package: a venv + pip
+command -v doxygen >/dev/null || missing+=(doxygen)           # API reference (ctest api_reference)
 if [ ${#missing[@]} -gt 0 ]; then
   step "apt-get install ${missing[*]}"
   as_root apt-get update -qq

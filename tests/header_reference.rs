@@ -26,7 +26,7 @@ fn entries() -> Vec<Entry> {
             start -= 1;
         }
         let comment: Vec<String> =
-            lines[start..i].iter().map(|l| l.trim_start_matches("//").trim().to_string()).collect();
+            lines[start..i].iter().map(|l| l.trim_start_matches('/').trim().to_string()).collect();
         if let Some(banner) = comment.first().and_then(|c| c.strip_prefix("--- ")).and_then(|c| c.strip_suffix(" ---"))
         {
             group = Some(banner.to_string());

@@ -2,7 +2,7 @@
 //! the server echoes it, the client ends once everything came back; the test checks the bytes
 //! and the order of events on both sides.
 const std = @import("std");
-const c = @cImport(@cInclude("bun_tcp.h"));
+const c = @import("bun_tcp").c; // the package's module (build.zig)
 
 const payload_len = 256 * 1024;
 const wait_limit_ms = 10_000;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# ctest "zig_host": runs `zig build test` in bindings/zig against libbun_tcp.a.
+# ctest "zig_host": runs `zig build test` in bindings/zig (the package) against CMake's
+# libbun_tcp.a, then `zig build run` in bindings/zig/example, a project that depends on the package
+# by path and so builds libbun_tcp.a through cargo (a no-op when CMake already built it).
 # Zig comes from PyPI's ziglang package (pinned below), installed once into the build tree.
-# usage: run_test.sh <build dir> <libbun_tcp.a> <include dir>
+# usage: run_test.sh <build dir> <libbun_tcp.a> <include dir>   (env CARGO: cargo executable)
 set -euo pipefail
 BUILD=$1 STATIC_LIB=$2 INCLUDE_DIR=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -22,3 +24,8 @@ echo "zig $(zig version)"
 export ZIG_GLOBAL_CACHE_DIR=$BUILD/zig-cache/global ZIG_LOCAL_CACHE_DIR=$BUILD/zig-cache/local
 cd "$HERE"
 zig build test --summary all -Dstatic-lib="$STATIC_LIB" -Dinclude-dir="$INCLUDE_DIR"
+
+cd "$HERE/example"
+out=$(zig build run -Dcargo="${CARGO:-cargo}" 2>&1) || { echo "$out"; exit 1; }
+echo "$out"
+grep -qx 'bun_tcp [0-9.]*: echoed "hello from zig", 2 closes, 3 timer ticks' <<< "$out"

@@ -4,9 +4,9 @@
 //
 // Prints "listening on HOST:PORT" once ready, then echoes every byte back to its sender until
 // killed. The handlers are member functions of one EchoServer object; bun_tcp.hpp registers only
-// the ones it defines, and allocates nothing per connection. Backpressure as in the C version:
-// write_all() queues what the kernel did not take; past HIGH_WATER we stop reading from that peer
-// until on_drain says its queue is empty.
+// the ones it defines (and allocates one small context block per connection). Backpressure as in
+// the C version: write_all() queues what the kernel did not take; past HIGH_WATER we stop reading
+// from that peer until on_drain says its queue is empty.
 #include <bun_tcp.hpp>
 
 #include <cstdio>

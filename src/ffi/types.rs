@@ -40,6 +40,7 @@ pub struct bun_tcp_loop {
 #[repr(C)]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct bun_tcp_socket {
+    /// The handle: loop, slot and generation packed together; 0 is never a socket.
     pub id: u64,
 }
 
@@ -47,6 +48,7 @@ pub struct bun_tcp_socket {
 #[repr(C)]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct bun_tcp_listener {
+    /// The handle, packed as a socket's; 0 is never a listener.
     pub id: u64,
 }
 
@@ -55,6 +57,7 @@ pub struct bun_tcp_listener {
 #[repr(C)]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct bun_tcp_timer {
+    /// The handle, packed as a socket's; 0 is never a timer.
     pub id: u64,
 }
 
@@ -114,7 +117,9 @@ pub struct bun_tcp_handlers {
 #[repr(C)]
 #[derive(Copy, Clone)]
 pub struct bun_tcp_bytes {
+    /// The first byte (may be NULL when `len` is 0).
     pub ptr: *const u8,
+    /// The number of bytes at `ptr`.
     pub len: usize,
 }
 
@@ -127,12 +132,15 @@ pub struct bun_tcp_bytes {
 pub struct bun_tcp_tls_options {
     /// PEM private keys (several for several chains).
     pub key: *const bun_tcp_bytes,
+    /// The number of entries at `key`.
     pub key_count: usize,
     /// PEM certificate chains.
     pub cert: *const bun_tcp_bytes,
+    /// The number of entries at `cert`.
     pub cert_count: usize,
     /// PEM CA certificates; replace the system trust store when given.
     pub ca: *const bun_tcp_bytes,
+    /// The number of entries at `ca`.
     pub ca_count: usize,
     /// Client: SNI and the name verified (default: the connect hostname, else "localhost").
     pub server_name: *const c_char,
@@ -151,6 +159,7 @@ pub struct bun_tcp_tls_options {
     pub passphrase: *const c_char,
     /// ALPN protocol names (NUL-terminated), most preferred first.
     pub alpn: *const *const c_char,
+    /// The number of names at `alpn`.
     pub alpn_count: usize,
     /// Lowest TLS version: 0 = TLS 1.2, or BUN_TCP_TLS1_2 / BUN_TCP_TLS1_3.
     pub min_version: u16,
@@ -173,11 +182,13 @@ pub struct bun_tcp_tls_options {
     /// `cipher_suites_count` 0 = the defaults. An unknown or repeated name fails listen / connect /
     /// upgrade_tls / listener_set_tls with BUN_TCP_EINVAL, the message naming the entry.
     pub cipher_suites: *const *const c_char,
+    /// The number of names at `cipher_suites`.
     pub cipher_suites_count: usize,
     /// Key-exchange groups this end may use, by IANA name ("x25519", "secp256r1", "secp384r1",
     /// "X25519MLKEM768"; case-insensitive), most preferred first; `groups_count` 0 = the
     /// defaults. Unknown or repeated names: as `cipher_suites`.
     pub groups: *const *const c_char,
+    /// The number of names at `groups`.
     pub groups_count: usize,
     /// PEM certificate revocation lists ("X509 CRL" blocks) the peer's certificate is checked
     /// against: a client checks the server's, a server with `request_cert` the client's. A revoked
@@ -186,6 +197,7 @@ pub struct bun_tcp_tls_options {
     /// issuer has no CRL here passes. Not PEM: BUN_TCP_ETLS_BAD_PEM; PEM but not a valid CRL:
     /// BUN_TCP_ETLS.
     pub crl: *const bun_tcp_bytes,
+    /// The number of entries at `crl`.
     pub crl_count: usize,
     /// PEM file with CRLs (added after `crl`).
     pub crl_file: *const c_char,
@@ -236,6 +248,7 @@ pub struct bun_tcp_listen_options {
 pub struct bun_tcp_connect_options {
     /// NULL = "localhost". IP literals connect at once; names resolve off the loop thread.
     pub hostname: *const c_char,
+    /// The port to connect to (ignored with `unix_path`).
     pub port: u16,
     /// The socket's user data.
     pub data: *mut c_void,

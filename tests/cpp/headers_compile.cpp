@@ -38,13 +38,16 @@ constexpr unsigned registered(const bun_tcp_handlers &t) {
          (t.connect_error ? 128u : 0u) | (t.handshake ? 256u : 0u);
 }
 static_assert(registered(bun_tcp::detail::handler_table<EveryHandler>) == 511u);
-// open is always registered (it frees an accepted socket's data slot); the rest only if defined.
-static_assert(registered(bun_tcp::detail::handler_table<DataOnly>) == (1u | 2u));
+// open, close and connect_error are always registered (open gives an accepted socket its Context,
+// close and connect_error free it); the rest only if defined.
+static_assert(registered(bun_tcp::detail::handler_table<DataOnly>) == (1u | 2u | 16u | 128u));
 
 static_assert(std::is_nothrow_move_constructible_v<bun_tcp::Loop> &&
               !std::is_copy_constructible_v<bun_tcp::Loop>);
 static_assert(std::is_nothrow_move_constructible_v<bun_tcp::Listener> &&
               !std::is_copy_constructible_v<bun_tcp::Listener>);
+static_assert(std::is_nothrow_move_constructible_v<bun_tcp::Timer> &&
+              !std::is_copy_constructible_v<bun_tcp::Timer>);
 static_assert(std::is_trivially_copyable_v<bun_tcp::Socket>);
 
 static_assert(std::is_convertible_v<std::string, bun_tcp::Bytes>);

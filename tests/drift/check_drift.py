@@ -3,7 +3,7 @@
 include/bun_tcp.hpp, in the Python package (bindings/python/src/bun_tcp) and in
 docs/migration.md, unless the exclusion list of that side names it with a reason.
 
-Counterparts: C++: the name appears in bun_tcp.hpp. Python: the package refers to `lib.NAME`
+Counterparts: C++: the name appears in bun_tcp.hpp or include/bun_tcp_cpp/*.hpp. Python: the package refers to `lib.NAME`
 (calls it or passes it on; the signature table alone does not count). Migration: the name appears
 in docs/migration.md, in full or as an abbreviation `_suffix` on a line that names a function of
 the same group in full (`bun_tcp_socket_pause` / `_resume`).
@@ -28,7 +28,8 @@ GROUPS = ("bun_tcp_socket_", "bun_tcp_listener_", "bun_tcp_loop_", "bun_tcp_time
 
 
 def cpp_names():
-    return set(re.findall(r"\b(bun_tcp_[a-z0-9_]+)\b", (root / "include" / "bun_tcp.hpp").read_text()))
+    files = [root / "include" / "bun_tcp.hpp", *sorted((root / "include" / "bun_tcp_cpp").glob("*.hpp"))]
+    return {name for f in files for name in re.findall(r"\b(bun_tcp_[a-z0-9_]+)\b", f.read_text())}
 
 
 def python_names():
