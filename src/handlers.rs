@@ -73,3 +73,14 @@ pub fn validate(table: &dyn Handlers) -> Result<(), NetError> {
     let set = table.present();
     if set.data || set.drain { Ok(()) } else { Err(NetError::invalid("handlers must set at least `data` or `drain`")) }
 }
+
+/// A table with only `data`: the smallest valid one, for the unit tests of the loop.
+#[cfg(test)]
+pub(crate) struct DataOnly;
+
+#[cfg(test)]
+impl Handlers for DataOnly {
+    fn present(&self) -> HandlerSet {
+        HandlerSet { data: true, ..HandlerSet::default() }
+    }
+}

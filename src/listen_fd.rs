@@ -96,15 +96,9 @@ impl EventLoop {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::handlers::HandlerSet;
     use std::net::SocketAddr;
 
-    struct DataOnly;
-    impl Handlers for DataOnly {
-        fn present(&self) -> HandlerSet {
-            HandlerSet { data: true, ..HandlerSet::default() }
-        }
-    }
+    use crate::handlers::DataOnly;
 
     #[test]
     fn a_listen_fd_refused_by_listen_undoes_its_listener_and_hands_the_descriptor_back() {

@@ -381,15 +381,9 @@ fn unlink(io: Option<ListenIo>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::handlers::HandlerSet;
     use crate::{ConnectOptions, EventLoop};
 
-    struct DataOnly;
-    impl Handlers for DataOnly {
-        fn present(&self) -> HandlerSet {
-            HandlerSet { data: true, ..HandlerSet::default() }
-        }
-    }
+    use crate::handlers::DataOnly;
 
     fn local() -> ListenOptions {
         ListenOptions { hostname: Some("127.0.0.1".into()), ..Default::default() }

@@ -2,16 +2,10 @@
 
 use super::*;
 use crate::error::ECLOSED;
-use crate::handlers::HandlerSet;
 use crate::slab::{GENERATION_MAX, Key};
 use crate::{ListenOptions, ListenerId};
 
-struct DataOnly;
-impl Handlers for DataOnly {
-    fn present(&self) -> HandlerSet {
-        HandlerSet { data: true, ..HandlerSet::default() }
-    }
-}
+use crate::handlers::DataOnly;
 
 fn listen(lp: &EventLoop) -> ListenerId {
     let opts = ListenOptions { hostname: Some("127.0.0.1".into()), ..Default::default() };

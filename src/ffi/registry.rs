@@ -209,12 +209,7 @@ mod tests {
     use crate::slab::LoopIds;
     use crate::{ListenOptions, ListenerId};
 
-    struct DataOnly;
-    impl crate::Handlers for DataOnly {
-        fn present(&self) -> crate::HandlerSet {
-            crate::HandlerSet { data: true, ..crate::HandlerSet::default() }
-        }
-    }
+    use crate::handlers::DataOnly;
 
     fn listen(core: &EventLoop) -> ListenerId {
         let opts = ListenOptions { hostname: Some("127.0.0.1".into()), ..Default::default() };
