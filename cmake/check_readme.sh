@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ctest "readme_example": the C echo server shown in README.md is c-examples/minimal_server.c
-# (which is compiled with the other examples), byte for byte; the README opens with its title, one
+# (which is compiled with the other examples), byte for byte; its C++ example compiles; the README opens with its title, one
 # paragraph, and the two commands that build and test everything.
 set -euo pipefail
 SRC=$1
@@ -19,4 +19,12 @@ awk 'NR == 1 { ok = ($0 == "# bun_tcp"); next }
   [ "$(cat /tmp/readme_head.$$)" = $'```sh\nbash scripts/demo.sh\nbash scripts/test.sh\n```' ] ||
   { rm -f /tmp/readme_head.$$; echo "README.md must open with '# bun_tcp', one paragraph, then the demo.sh / test.sh code block"; exit 1; }
 rm -f /tmp/readme_head.$$
-echo "README example matches c-examples/minimal_server.c"
+# The C++ example of "Other languages" compiles as shown (it serves forever, so it is not run).
+cpp=$(awk '/^ *```cpp$/ { on = 1; next } on && /^ *```$/ { exit } on { sub(/^  /, ""); print }' "$SRC/README.md")
+if [ -n "$cpp" ]; then
+  echo "$cpp" | "${CXX:-g++}" -std=c++17 -Wall -Wextra -Werror -fsyntax-only -I"$SRC/include" -x c++ - ||
+    { echo "README.md's C++ example does not compile"; exit 1; }
+else
+  echo "README.md has no C++ example"; exit 1
+fi
+echo "README example matches c-examples/minimal_server.c; its C++ example compiles"

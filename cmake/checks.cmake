@@ -3,7 +3,7 @@
 # README.md shows c-examples/minimal_server.c verbatim.
 add_test(NAME readme_example
   COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/cmake/check_readme.sh" "${CMAKE_CURRENT_SOURCE_DIR}")
-set_tests_properties(readme_example PROPERTIES TIMEOUT 10 LABELS "example")
+set_tests_properties(readme_example PROPERTIES TIMEOUT 60 LABELS "example")
 
 # The install tree works for a CMake consumer (find_package) and a pkg-config consumer.
 add_test(NAME install_consumer
