@@ -5,11 +5,12 @@
 //! during a tick keep their slot until the tick ends: their handle (and user data) stays readable
 //! inside `close`, and a stale handle can never reach a reused slot.
 
+use crate::books::{Books, Counters};
 use crate::dns::{self, Resolved};
 use crate::error::{EBUSY, ECLOSED, NetError};
 use crate::handlers::Handlers;
 use crate::listener::Listener;
-use crate::observe::{Counters, HandlerTiming, Observed, TraceSink};
+use crate::observe::{HandlerTiming, Observed, TraceSink};
 use crate::slab::{LOOP_ID_MAX, LoopIds, Slab, SlabKind};
 use crate::socket::{Lifecycle, Socket};
 use crate::timers::{Due, TimerHeap};
@@ -24,13 +25,23 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod close;
+mod connect;
+mod listen;
+mod observe;
+mod query;
+mod read;
+mod sockets;
 /// Size of the loop-shared receive buffer (as uSockets): every `data` call points into it.
-mod books;
+mod state;
 #[cfg(test)]
 mod tests;
 mod tick;
-use books::Batch;
-pub(crate) use books::{Books, Lease, State, take_due};
+mod timers;
+mod tls;
+mod write;
+use state::Batch;
+pub(crate) use state::{Lease, State, take_due};
 pub(crate) const RECV_BUFFER_SIZE: usize = 512 * 1024;
 /// Reads of one socket per readiness event before others get a turn.
 pub const READ_BUDGET: u32 = 4;

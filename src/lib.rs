@@ -5,7 +5,11 @@
 //! the thin `extern "C"` shell that `include/bun_tcp.h` describes; it is the only place `unsafe`
 //! is allowed.
 //!
-//! Data flows one way: readiness (mio) → socket state machine → handler.
+//! Data flows one way: readiness (mio) → socket state machine → handler. Modules depend one way:
+//! the OS edge (`os`, `addr`, `dns`) → storage (`slab`, `timers`, `user_timers`, `write_queue`,
+//! `books`) → transport (`tls`) → records and state machines (`socket`, `listener`) → the loop
+//! (`event_loop`: poll, dispatch, every `impl EventLoop`, applying effects) → the C shell (`ffi`).
+//! The handler interface (`handlers`, `observe`) names the loop its handlers are called from.
 
 #![deny(unsafe_code)]
 
@@ -16,20 +20,19 @@
 compile_error!("bun_tcp supports Linux only: a port to another OS changes src/os.rs and the poll backend");
 
 pub mod addr;
+mod books;
 mod dns;
 pub mod error;
 pub mod event_loop;
 #[allow(unsafe_code)]
 pub mod ffi;
 pub mod handlers;
-mod listen_fd;
 mod listener;
 pub mod observe;
 #[allow(unsafe_code)] // one setsockopt socket2 lacks (IP_BIND_ADDRESS_NO_PORT)
 mod os;
 mod slab;
 mod socket;
-mod timer_dispatch;
 mod timers;
 pub mod tls;
 mod user_timers;

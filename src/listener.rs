@@ -1,30 +1,25 @@
-//! Listeners: bind, accept, stop, reload.
+//! A listener's record (`Listener`) and how its socket is bound; the loop's listen, accept,
+//! stop and reload are in `event_loop/listen.rs`.
 //!
 //! A stopped listener's slot lives while sockets it accepted are open (they use its handlers and
 //! may ask for its data), then it is released, so listen/stop cycles do not grow the loop. Its
 //! handle then answers like a stale one, except that `stop` and ref/unref stay harmless no-ops.
 
-use crate::addr::{Host, UnixName, family_of, ip_text, parse_host};
+use crate::addr::{Host, UnixName, parse_host};
 use crate::dns;
 use crate::error::NetError;
-use crate::event_loop::{ACCEPT_BUDGET, EventLoop};
-use crate::handlers::{HandlerCell, Handlers, validate};
-use crate::os::{self, BoundName, ListenSpec, Stream};
-use crate::socket::CloseHow;
-use crate::tls::{ServerTls, server_config};
-use crate::{ListenOptions, ListenerId, UserData};
-use mio::Interest;
+use crate::handlers::HandlerCell;
+use crate::os::{self, BoundName, ListenSpec};
+use crate::tls::ServerTls;
+use crate::{ListenOptions, UserData};
 use mio::net::{TcpListener, UnixListener};
-use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
-use std::os::unix::ffi::OsStrExt;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Back-off before a listener that ran out of file descriptors tries to accept again.
-const ACCEPT_RETRY: Duration = Duration::from_millis(50);
+pub(crate) const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 
 pub(crate) enum ListenIo {
     Tcp(TcpListener),
@@ -60,16 +55,16 @@ impl ListenIo {
 
 pub(crate) struct Listener {
     /// None once stopped.
-    io: Option<ListenIo>,
-    handlers: HandlerCell,
-    data: UserData,
-    allow_half_open: bool,
-    refd: bool,
+    pub(crate) io: Option<ListenIo>,
+    pub(crate) handlers: HandlerCell,
+    pub(crate) data: UserData,
+    pub(crate) allow_half_open: bool,
+    pub(crate) refd: bool,
     /// Where it listens, read back from the socket once (it stays known after stop).
-    address: Option<BoundName>,
-    tls: Option<Arc<ServerTls>>,
+    pub(crate) address: Option<BoundName>,
+    pub(crate) tls: Option<Arc<ServerTls>>,
     /// How long an accepted TLS socket may take to complete its handshake; None = no limit.
-    tls_handshake_timeout: Option<Duration>,
+    pub(crate) tls_handshake_timeout: Option<Duration>,
     /// Accepted sockets whose slots are not released yet.
     pub(crate) live_sockets: usize,
 }
@@ -80,7 +75,7 @@ impl Listener {
     }
 }
 
-fn bind_tcp(opts: &ListenOptions, spec: &ListenSpec) -> Result<TcpListener, NetError> {
+pub(crate) fn bind_tcp(opts: &ListenOptions, spec: &ListenSpec) -> Result<TcpListener, NetError> {
     let host = opts.hostname.as_deref().unwrap_or("0.0.0.0");
     let addrs = match parse_host(host)? {
         Host::Ip(ip) => vec![SocketAddr::new(ip, opts.port)],
@@ -99,7 +94,7 @@ fn bind_tcp(opts: &ListenOptions, spec: &ListenSpec) -> Result<TcpListener, NetE
     Err(last.unwrap_or_else(|| NetError::invalid("no address to listen on")))
 }
 
-fn bind_unix(name: &UnixName, spec: &ListenSpec) -> Result<UnixListener, NetError> {
+pub(crate) fn bind_unix(name: &UnixName, spec: &ListenSpec) -> Result<UnixListener, NetError> {
     // An existing path is never removed: probing it would show a live server a phantom
     // connection, and removing it would steal a live server's path. A stale file left by a
     // process that died must be removed by its owner.
@@ -112,266 +107,8 @@ fn bind_unix(name: &UnixName, spec: &ListenSpec) -> Result<UnixListener, NetErro
     })
 }
 
-impl EventLoop {
-    /// Listens; accepted sockets use `handlers` (shared: see `reload_listener`) and start with
-    /// `opts.data` as their user data. Fails at once on a bad option, a port in use, an
-    /// unresolvable or invalid host; no handler fires then.
-    pub fn listen(&self, opts: &ListenOptions, handlers: Rc<dyn Handlers>) -> Result<ListenerId, NetError> {
-        self.refuse_if_shut()?;
-        validate(&*handlers)?;
-        if opts.backlog < 0 {
-            return Err(NetError::invalid("backlog must not be negative"));
-        }
-        let tls = match &opts.tls {
-            Some(t) => Some(Arc::new(server_config(t)?)),
-            None => None,
-        };
-        let spec = ListenSpec { reuse_port: opts.reuse_port, ipv6_only: opts.ipv6_only, backlog: opts.backlog };
-        let io = match &opts.unix {
-            Some(name) => ListenIo::Unix(bind_unix(name, &spec)?, Some(name.clone())),
-            None => ListenIo::Tcp(bind_tcp(opts, &spec)?),
-        };
-        self.install(io, opts, handlers, tls).map_err(|(err, io)| {
-            unlink(Some(io));
-            err
-        })
-    }
-
-    /// Makes a listener of a socket that is listening (or about to) and registers it. On error
-    /// the socket comes back unregistered, and nothing else changed.
-    pub(crate) fn install(
-        &self,
-        mut io: ListenIo,
-        opts: &ListenOptions,
-        handlers: Rc<dyn Handlers>,
-        tls: Option<Arc<ServerTls>>,
-    ) -> Result<ListenerId, (NetError, ListenIo)> {
-        let address = os::local_name(io.fd());
-        let listener = Listener {
-            io: None,
-            handlers: HandlerCell::new(handlers),
-            data: opts.data,
-            allow_half_open: opts.allow_half_open,
-            refd: true,
-            address,
-            tls,
-            tls_handshake_timeout: match opts.tls_handshake_timeout {
-                None => Some(crate::tls::DEFAULT_HANDSHAKE_TIMEOUT),
-                Some(Duration::MAX) => None,
-                Some(limit) => Some(limit),
-            },
-            live_sockets: 0,
-        };
-        let mut st = self.st.borrow_mut();
-        let Ok(id) = st.listeners.insert(listener) else {
-            return Err((NetError::new(-libc::ENOMEM, "too many listeners in this loop"), io));
-        };
-        if let Err(e) = self.registry.register(io.source(), EventLoop::token_for_listener(id), Interest::READABLE) {
-            // The id was never handed out; the slot goes back with a new generation.
-            st.listeners.remove(id);
-            return Err((NetError::io(&e, c"epoll_ctl", ""), io));
-        }
-        match st.listeners.get_mut(id) {
-            Some(l) => l.io = Some(io),
-            None => debug_assert!(false, "the slot inserted above is gone"),
-        }
-        st.books.hold(true);
-        Ok(ListenerId(id))
-    }
-
-    /// Undoes `install` for a listener whose id was never handed out.
-    pub(crate) fn uninstall(&self, id: ListenerId) -> Option<ListenIo> {
-        let mut st = self.st.borrow_mut();
-        let mut io = st.listeners.remove(id.0)?.io?;
-        let _ = self.registry.deregister(io.source());
-        st.books.hold(false);
-        Some(io)
-    }
-
-    /// Runs `f` on the socket of a listener that is listening.
-    pub(crate) fn with_listen_io<R>(&self, id: ListenerId, f: impl FnOnce(&ListenIo) -> R) -> Option<R> {
-        let st = self.st.borrow();
-        st.listeners.get(id.0).and_then(|l| l.io.as_ref()).map(f)
-    }
-
-    /// Accepts pending connections (up to a budget per event, the rest next tick).
-    pub(crate) fn on_acceptable(&self, id: u64) {
-        for _ in 0..ACCEPT_BUDGET {
-            let accepted = {
-                let st = self.st.borrow();
-                let Some(l) = st.listeners.get(id) else { return };
-                let result = match &l.io {
-                    Some(ListenIo::Tcp(t)) => t.accept().map(|(s, _)| Stream::Tcp(s)),
-                    Some(ListenIo::Unix(u, _)) => u.accept().map(|(s, _)| Stream::Unix(s)),
-                    None => return,
-                };
-                result.map(|stream| {
-                    let tls = l.tls.clone().map(|config| (config, l.tls_handshake_timeout));
-                    (stream, l.handlers.clone(), l.data, l.allow_half_open, tls)
-                })
-            };
-            match accepted {
-                Ok((stream, handlers, data, half_open, tls)) => {
-                    self.adopt_accepted(id, stream, handlers, data, half_open, tls);
-                    self.after_dispatch();
-                    if self.is_shut() {
-                        return;
-                    }
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e) if matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::ConnectionAborted) => {}
-                // EMFILE/ENFILE/ENOBUFS/ENOMEM: the connection stays in the backlog. Edge-triggered
-                // epoll will not report it again, and retrying at once would spin: try again
-                // after a short back-off, until descriptors are free.
-                Err(_) => {
-                    let mut st = self.st.borrow_mut();
-                    if !st.books.accept_retry.iter().any(|(_, l)| *l == id) {
-                        let at = std::time::Instant::now() + ACCEPT_RETRY;
-                        st.books.accept_retry.push((at, id));
-                    }
-                    return;
-                }
-            }
-        }
-        self.st.borrow_mut().books.accept_again.push(id);
-    }
-
-    /// Stops accepting (and unlinks a unix path). With `close_active`, also closes every socket
-    /// this listener accepted; their `close` handlers run before this returns. Idempotent.
-    pub fn stop(&self, id: ListenerId, close_active: bool) -> Result<(), NetError> {
-        {
-            let mut st = self.st.borrow_mut();
-            if st.listeners.was_released(id.0) {
-                return Ok(());
-            }
-            let l = st
-                .listeners
-                .get_mut(id.0)
-                .ok_or_else(|| NetError::new(crate::error::ECLOSED, "unknown or stale listener"))?;
-            let was_held = l.io.is_some() && l.refd;
-            if let Some(mut io) = l.io.take() {
-                match &mut io {
-                    ListenIo::Tcp(t) => {
-                        let _ = self.registry.deregister(t);
-                    }
-                    ListenIo::Unix(u, _) => {
-                        let _ = self.registry.deregister(u);
-                    }
-                }
-                unlink(Some(io));
-            }
-            if was_held {
-                st.books.hold(false);
-            }
-            st.books.stopped_listeners.push(id.0);
-        }
-        if close_active {
-            let accepted: Vec<u64> = {
-                let st = self.st.borrow();
-                st.sockets
-                    .ids()
-                    .into_iter()
-                    .filter(|sid| {
-                        st.sockets.get(*sid).is_some_and(|s| s.listener == Some(id.0) && s.state.life.is_live())
-                    })
-                    .collect()
-            };
-            for sid in accepted {
-                let _ = self.close_socket(sid, None, CloseHow::Fin);
-            }
-        }
-        Ok(())
-    }
-
-    fn with_listener<R>(&self, id: ListenerId, f: impl FnOnce(&mut Listener) -> R) -> Result<R, NetError> {
-        let mut st = self.st.borrow_mut();
-        let l = st
-            .listeners
-            .get_mut(id.0)
-            .ok_or_else(|| NetError::new(crate::error::ECLOSED, "unknown or stale listener"))?;
-        Ok(f(l))
-    }
-
-    /// Swaps the handler table of the listener and of every socket still using it.
-    pub fn reload_listener(&self, id: ListenerId, handlers: Rc<dyn Handlers>) -> Result<(), NetError> {
-        validate(&*handlers)?;
-        self.with_listener(id, |l| l.handlers.replace(handlers))
-    }
-
-    /// Certificate rotation: new handshakes use a config built from `tls` (certificates, keys,
-    /// CA, every option); sockets already accepted keep the config they started with. The new
-    /// config has its own tickets and session cache, so sessions of the old one do not resume.
-    /// Bad options fail here and leave the old config. A plain listener: ENOTSUP; a stopped or
-    /// stale one: ECLOSED.
-    pub fn set_listener_tls(&self, id: ListenerId, tls: &crate::TlsOptions) -> Result<(), NetError> {
-        self.with_listener(id, |l| match (&l.io, &l.tls) {
-            (None, _) => Err(NetError::new(crate::error::ECLOSED, "the listener was stopped")),
-            (Some(_), None) => {
-                Err(NetError::new(crate::error::ENOTSUP, "a plain listener cannot take TLS options (listen with tls)"))
-            }
-            (Some(_), Some(_)) => Ok(()),
-        })??;
-        let config = Arc::new(server_config(tls)?);
-        self.with_listener(id, |l| l.tls = Some(config))
-    }
-
-    /// The bound port (0 for unix sockets).
-    pub fn listener_port(&self, id: ListenerId) -> Result<u16, NetError> {
-        self.with_listener(id, |l| match &l.address {
-            Some(BoundName::Ip(addr)) => addr.port(),
-            _ => 0,
-        })
-    }
-
-    /// Where the listener listens: its IP as text (as `ip_text` prints it), a unix path, or
-    /// `@name` for an abstract name. Known after stop too, while the handle is valid.
-    pub fn listener_address(&self, id: ListenerId) -> Result<Vec<u8>, NetError> {
-        self.with_listener(id, |l| match &l.address {
-            Some(BoundName::Ip(addr)) => Ok(ip_text(addr).into_bytes()),
-            Some(BoundName::Unix(UnixName::Path(path))) => Ok(path.as_os_str().as_bytes().to_vec()),
-            Some(BoundName::Unix(UnixName::Abstract(name))) => Ok([b"@", name.as_slice()].concat()),
-            None => Err(NetError::new(-libc::ENOTCONN, "the listening socket has no local name")),
-        })?
-    }
-
-    /// The listener's address family: AF_INET, AF_INET6 or AF_UNIX (see `addr::family_of`).
-    pub fn listener_family(&self, id: ListenerId) -> Result<i32, NetError> {
-        self.with_listener(id, |l| match &l.address {
-            Some(BoundName::Ip(addr)) => Ok(family_of(addr)),
-            Some(BoundName::Unix(_)) => Ok(libc::AF_UNIX),
-            None => Err(NetError::new(-libc::ENOTCONN, "the listening socket has no local name")),
-        })?
-    }
-
-    pub fn listener_data(&self, id: ListenerId) -> Result<UserData, NetError> {
-        self.with_listener(id, |l| l.data)
-    }
-
-    pub fn set_listener_data(&self, id: ListenerId, data: UserData) -> Result<(), NetError> {
-        self.with_listener(id, |l| l.data = data)
-    }
-
-    /// Whether the listener keeps the loop alive; a no-op after stop.
-    pub fn set_listener_ref(&self, id: ListenerId, on: bool) -> Result<(), NetError> {
-        let mut st = self.st.borrow_mut();
-        if st.listeners.was_released(id.0) {
-            return Ok(());
-        }
-        let l = st
-            .listeners
-            .get_mut(id.0)
-            .ok_or_else(|| NetError::new(crate::error::ECLOSED, "unknown or stale listener"))?;
-        if l.io.is_none() || l.refd == on {
-            return Ok(());
-        }
-        l.refd = on;
-        st.books.hold(on);
-        Ok(())
-    }
-}
-
 /// Closes a listening socket and removes its unix path from the file system.
-fn unlink(io: Option<ListenIo>) {
+pub(crate) fn unlink(io: Option<ListenIo>) {
     if let Some(ListenIo::Unix(listener, Some(UnixName::Path(path)))) = io {
         drop(listener);
         let _ = std::fs::remove_file(path);
@@ -382,6 +119,7 @@ fn unlink(io: Option<ListenIo>) {
 mod tests {
     use super::*;
     use crate::{ConnectOptions, EventLoop};
+    use std::rc::Rc;
 
     use crate::handlers::DataOnly;
 

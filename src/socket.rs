@@ -1,13 +1,11 @@
-//! A socket of the loop: its record (`Socket`, `Dial`), and `EventLoop::apply`, the one place that
-//! carries out what the state transitions of `state.rs` ask for (fire a handler, run the write
-//! path, close later, release the slot). The rest lives beside this file:
-//! - `state.rs`: the state as types (lifecycle, read side, write side, flags) and its pure
-//!   transitions, which return `Effects`; unit-tested without sockets;
-//! - `connect.rs`: resolve, connect attempts (Happy Eyeballs), open; accepted sockets;
-//! - `read.rs`: the plain read path, the peer's FIN, resets;
-//! - `write.rs`: write, write_all, end, shutdown, cork, the writable edge;
-//! - `close.rs`: close, terminate, failure reports, detach, adopt;
-//! - `query.rs`: pause/resume/ref, idle timeout, user data, handlers, queries.
+//! A socket's record (`Socket`, `Dial`): its descriptor, transport (plain or TLS), queue, timer
+//! and state. No handler runs in this module and nothing here knows the loop: the loop
+//! (`event_loop/`) borrows a record, asks it, releases it, then applies the `Effects` it returned
+//! (`event_loop/sockets.rs`). Beside this file:
+//! - `state.rs`: the state as types (lifecycle, read side, write side, flags);
+//! - `transitions.rs`: the transitions that return `Effects`; unit-tested without sockets;
+//! - `read.rs`: one plain read with its bookkeeping;
+//! - `write.rs`: the write path on the record (one send, the queue, FIN, the writable edge).
 //!
 //! Rules these files keep (the header):
 //! - exactly one of `open` / `connect_error` per connect; `close` exactly once, last, and only for
@@ -18,40 +16,32 @@
 //! - failures found inside a call (a write error) are reported after the current handler returns,
 //!   so a socket is never freed under its caller.
 
-use crate::addr::{Host, UnixName, interleave_families, ip_text, parse_host};
-use crate::error::{EBUSY, EENDED, ENOTSUP, NetError};
-use crate::event_loop::{Books, EventLoop, Lease, READ_BUDGET};
-use crate::handlers::{HandlerCell, Handlers, validate};
-use crate::observe::Observed;
-use crate::os::{self, Stream};
+use crate::UserData;
+use crate::books::Books;
+use crate::error::{EENDED, NetError};
+use crate::handlers::{HandlerCell, Handlers};
+use crate::os::Stream;
 use crate::timers::IdleTimer;
-use crate::tls::{self, ServerTls, TlsState};
+use crate::tls::{self, TlsState};
 use crate::write_queue::WriteQueue;
-use crate::{ConnectOptions, ListenerId, SocketId, UserData};
-use mio::Interest;
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind};
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::OwnedFd;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-mod close;
-mod connect;
-mod connect_timeout;
-mod query;
 mod read;
 mod state;
 mod transitions;
 mod write;
+pub(crate) use read::PlainRead;
 pub(crate) use state::{
     Announce, Cork, Drain, HalfOpen, Hold, Lifecycle, ReadSide, Reset, Side, SocketState, WriteSide,
 };
 pub(crate) use transitions::{Effect, Effects};
 
 /// The idle timeout accepted sockets start with (Bun's).
-const ACCEPTED_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const ACCEPTED_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How long a connect attempt runs alone before the next address is tried beside it
 /// (RFC 8305 §5 recommends 250 ms).
@@ -196,19 +186,19 @@ pub(crate) enum Attempts {
 }
 
 impl Socket {
-    fn dial(&mut self) -> &mut Dial {
+    pub(crate) fn dial(&mut self) -> &mut Dial {
         self.dial.get_or_insert_with(Box::default)
     }
 
-    fn target(&self) -> String {
+    pub(crate) fn target(&self) -> String {
         self.dial.as_ref().map(|d| d.target.clone()).unwrap_or_default()
     }
 
-    fn racing(&self) -> bool {
+    pub(crate) fn racing(&self) -> bool {
         self.dial.as_ref().is_some_and(|d| d.racing.iter().any(Option::is_some))
     }
 
-    fn addrs_left(&self) -> bool {
+    pub(crate) fn addrs_left(&self) -> bool {
         self.dial.as_ref().is_some_and(|d| !d.addrs.is_empty())
     }
 
@@ -232,7 +222,7 @@ impl Socket {
 
     /// When `open` fires: at once, or for TLS without a `handshake` handler after the handshake.
     #[inline]
-    fn announce(&self) -> Announce {
+    pub(crate) fn announce(&self) -> Announce {
         if self.tls.is_none() || self.handlers.get().present().handshake {
             Announce::Now
         } else {
@@ -248,12 +238,12 @@ impl Socket {
     }
 
     #[inline]
-    fn handshaking(&self) -> bool {
+    pub(crate) fn handshaking(&self) -> bool {
         self.tls.as_ref().is_some_and(|t| t.handshaking)
     }
 
     #[inline]
-    fn is_live(&self) -> bool {
+    pub(crate) fn is_live(&self) -> bool {
         self.state.life.is_live()
     }
 
@@ -278,87 +268,6 @@ impl Socket {
 #[inline]
 fn would_block(e: &io::Error) -> bool {
     e.kind() == ErrorKind::WouldBlock
-}
-
-impl EventLoop {
-    #[inline]
-    fn with_socket<R>(
-        &self,
-        id: SocketId,
-        f: impl FnOnce(&mut Socket, &mut Books) -> Result<R, NetError>,
-    ) -> Result<R, NetError> {
-        let mut st = self.st.borrow_mut();
-        let state = &mut *st;
-        match state.sockets.get_mut(id.0) {
-            Some(s) => f(s, &mut state.books),
-            None => Err(NetError::closed()),
-        }
-    }
-
-    #[inline]
-    pub(crate) fn with_live_socket<R>(
-        &self,
-        id: SocketId,
-        f: impl FnOnce(&mut Socket, &mut Books) -> Result<R, NetError>,
-    ) -> Result<R, NetError> {
-        self.with_socket(id, |s, st| if s.is_live() { f(s, st) } else { Err(NetError::closed()) })
-    }
-
-    /// Does what a transition of socket `id` asked for, in order. Each effect looks the socket
-    /// up again: a handler fired by an earlier one may have closed it. `cause` is the error that
-    /// `close` or `connect_error` reports.
-    #[inline]
-    pub(crate) fn apply(&self, id: u64, effects: Effects, cause: Option<NetError>) {
-        // Most transitions on the hot paths (a writable edge, a flushed queue) have nothing to do.
-        if !effects.is_empty() {
-            self.apply_each(id, effects, cause);
-        }
-    }
-
-    fn apply_each(&self, id: u64, effects: Effects, mut cause: Option<NetError>) {
-        for effect in effects.iter() {
-            match effect {
-                Effect::FireOpen => {
-                    self.emit(id, |h, lp, s, d| h.open(lp, s, d));
-                }
-                Effect::FireEnd => {
-                    self.emit(id, |h, lp, s, d| h.end(lp, s, d));
-                }
-                Effect::FireDrain => {
-                    self.emit(id, |h, lp, s, d| h.drain(lp, s, d));
-                }
-                Effect::FireClose => {
-                    self.st.borrow_mut().books.counters.closes += 1;
-                    let err = cause.take();
-                    self.emit(id, |h, lp, s, d| h.close(lp, s, d, err.as_ref()));
-                }
-                Effect::FireConnectError => {
-                    debug_assert!(cause.is_some(), "connect_error always has a cause");
-                    let err = cause.take().unwrap_or_else(|| NetError::sys(-libc::ECANCELED, c"connect", ""));
-                    self.st.borrow_mut().books.counters.connect_errors += 1;
-                    self.emit(id, |h, lp, s, d| h.connect_error(lp, s, d, &err));
-                }
-                Effect::EndWriteSide => {
-                    let more = self.st.borrow_mut().sockets.get_mut(id).map(|s| s.state.end_write_side());
-                    if let Some(more) = more {
-                        self.apply(id, more, None);
-                    }
-                }
-                Effect::RunWritePath => self.on_writable(id),
-                Effect::FinishLater => self.maybe_finish(id),
-                Effect::Release(hold) => {
-                    let mut st = self.st.borrow_mut();
-                    st.books.released.push(id);
-                    if hold == Hold::Refd {
-                        st.books.hold(false);
-                    }
-                }
-                Effect::ReadAgain => self.st.borrow_mut().books.read_again.push(id),
-                Effect::UncorkAfterHandler => self.st.borrow_mut().books.corked.push(id),
-                Effect::HoldLoop(hold) => self.st.borrow_mut().books.hold(hold == Hold::Refd),
-            }
-        }
-    }
 }
 
 #[cfg(test)]

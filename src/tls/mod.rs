@@ -8,7 +8,6 @@ mod config;
 mod crl;
 mod der;
 mod keylog;
-mod session;
 mod suites;
 mod transport;
 mod verify;

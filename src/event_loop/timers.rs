@@ -2,10 +2,8 @@
 //! which fires due timers with no loop state borrowed (a callback may stop itself, start timers,
 //! close sockets or free the loop).
 
-use crate::error::NetError;
-use crate::event_loop::EventLoop;
+use super::*;
 use crate::user_timers::{Arming, Hold, TimerCallback, TimerId};
-use std::time::{Duration, Instant};
 
 impl EventLoop {
     /// Starts a timer that calls `callback` on this loop's thread once `delay` has passed (counted

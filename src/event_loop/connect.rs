@@ -1,7 +1,17 @@
 //! Connecting: resolve, connect attempts raced by Happy Eyeballs (RFC 8305), and the step to
 //! open (also for sockets a listener accepted).
+//! Also the connect timeout (`connect_timeout_ms`): one deadline from the connect call that
+//! covers resolving, every attempt and, for a TLS client, the first handshake.
 
 use super::*;
+use crate::ConnectOptions;
+use crate::addr::{Host, UnixName, interleave_families, parse_host};
+use crate::handlers::{HandlerCell, validate};
+use crate::os::{self, Stream};
+use crate::socket::*;
+use crate::tls::{ServerTls, TlsState};
+use std::cmp::Reverse;
+use std::net::SocketAddr;
 
 impl EventLoop {
     /// Starts a connect. Returns at once with a socket in state "connecting"; later exactly one
@@ -412,6 +422,54 @@ impl EventLoop {
     }
 }
 
+impl EventLoop {
+    /// Ends the connects whose deadline passed with -ETIMEDOUT (syscall "connect").
+    pub(crate) fn expire_connects(&self) {
+        let now = {
+            let st = self.st.borrow();
+            if st.books.connect_deadlines.is_empty() {
+                return;
+            }
+            // Read now, not the loop time of the poll's wake-up: handlers ran since.
+            Instant::now()
+        };
+        loop {
+            if self.is_shut() {
+                return;
+            }
+            let due = {
+                let mut st = self.st.borrow_mut();
+                match st.books.connect_deadlines.peek() {
+                    Some(Reverse((at, _))) if *at <= now => {
+                        st.books.connect_deadlines.pop().map(|Reverse(entry)| entry)
+                    }
+                    _ => None,
+                }
+            };
+            let Some((at, id)) = due else { return };
+            let err = || NetError::sys(-libc::ETIMEDOUT, c"connect", "(connect_timeout_ms passed)");
+            match self.connect_stage(id, at) {
+                Stage::Dialing => self.fail_connect(id, err()),
+                Stage::Handshaking => self.tls_failed(id, err(), true),
+                Stage::Done => continue,
+            }
+            self.after_dispatch();
+        }
+    }
+
+    fn connect_stage(&self, id: u64, deadline: Instant) -> Stage {
+        let st = self.st.borrow();
+        let Some(s) = st.sockets.get(id) else { return Stage::Done };
+        debug_assert!(s.listener.is_none(), "only client sockets have a connect deadline");
+        if s.state.life.is_dialing() {
+            return Stage::Dialing;
+        }
+        let bounded_handshake = s.state.life.is_connected()
+            && s.tls.as_ref().is_some_and(|t| t.handshaking && t.connect_deadline == Some(deadline));
+        if bounded_handshake { Stage::Handshaking } else { Stage::Done }
+    }
+}
+
 /// The target addresses an attempt may be made to: with a local address, those of its family.
 /// None left: EAFNOSUPPORT (syscall "bind"), since the local address cannot reach any of them.
 fn only_local_family(addrs: Vec<SocketAddr>, local: LocalBind) -> Result<Vec<SocketAddr>, NetError> {
@@ -427,4 +485,15 @@ fn only_local_family(addrs: Vec<SocketAddr>, local: LocalBind) -> Result<Vec<Soc
         ));
     }
     Ok(kept)
+}
+
+/// Where a socket whose connect deadline passed is, and so how the timeout ends it.
+enum Stage {
+    /// Resolving or connecting: `connect_error`.
+    Dialing,
+    /// Connected, in the TLS handshake the deadline bounds: `connect_error` when `open` has
+    /// not fired, else handshake(false), error, close (`tls_failed` picks the shape).
+    Handshaking,
+    /// Complete (or closed): the deadline is gone.
+    Done,
 }

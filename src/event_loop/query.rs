@@ -1,7 +1,12 @@
 //! Flow control (pause, resume, ref), the idle timeout, user data, handlers and queries.
 
 use super::*;
+use crate::ListenerId;
 use crate::addr::family_of;
+use crate::addr::ip_text;
+use crate::handlers::{HandlerCell, validate};
+use crate::os::{self, Stream};
+use crate::socket::*;
 
 impl EventLoop {
     /// Stops reading (no `data`, FIN deferred) until `resume`.

@@ -2,6 +2,12 @@
 //! detach (the descriptor leaves) and adopt (a descriptor joins).
 
 use super::*;
+use crate::error::ENOTSUP;
+use crate::handlers::{HandlerCell, validate};
+use crate::os::{self, Stream};
+use crate::socket::*;
+use crate::tls::{self};
+use std::os::fd::OwnedFd;
 
 impl EventLoop {
     /// Closes now: FIN (or RST), queued bytes discarded, `close` (or `connect_error` for a
