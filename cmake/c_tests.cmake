@@ -66,6 +66,15 @@ if(BUN_TCP_BUILD_TESTS)
     set_tests_properties(tls_interop_bun PROPERTIES
       TIMEOUT 300 LABELS "tls-interop" SKIP_RETURN_CODE 77 FIXTURES_REQUIRED bun_tcp_tls_fixtures
       ENVIRONMENT "${BUN_TCP_TLS_TEST_ENV}")
+  endif()
+  # Session resumption with Bun 1.4.4 both ways (3 connections per case; see the script's header).
+  add_test(NAME tls_interop_bun_sessions
+    COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/tests/tls/interop_bun_sessions.sh"
+            $<TARGET_FILE:tls_peer> "${BUN_TCP_TLS_FIXTURE_DIR}")
+  set_tests_properties(tls_interop_bun_sessions PROPERTIES
+    TIMEOUT 300 LABELS "tls-interop" SKIP_RETURN_CODE 77 FIXTURES_REQUIRED bun_tcp_tls_fixtures
+    ENVIRONMENT "${BUN_TCP_TLS_TEST_ENV}")
+  if(TARGET tls_echo_server AND TARGET tls_client)
     # The two TLS examples against each other (no Bun needed).
     add_test(NAME example_tls_echo
       COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/tests/tls/example_tls_echo.sh"
