@@ -2,6 +2,9 @@
  *
  *   usage: handshake_client PORT CA_FILE full|resumed 1.2|1.3 SECONDS|-n COUNT
  *
+ * Env HANDSHAKE_SUITE=NAME: offer only that cipher suite (IANA name, e.g. TLS_AES_128_GCM_SHA256;
+ * by default rustls offers TLS_AES_256_GCM_SHA384 first, whose key schedule hashes with SHA-384).
+ *
  * One connection at a time, on one loop: connect to 127.0.0.1:PORT (TLS, exactly the version
  * given, the server verified against CA_FILE), wait for `handshake`, note
  * bun_tcp_socket_session_reused, send "PING\r\n", wait for "+PONG\r\n", close; then the next, for
@@ -136,7 +139,8 @@ static bun_tcp_bytes read_file(const char *path) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: handshake_client PORT CA_FILE full|resumed 1.2|1.3 SECONDS|-n COUNT\n");
+  fprintf(stderr, "usage: [HANDSHAKE_SUITE=NAME] handshake_client PORT CA_FILE full|resumed 1.2|1.3 "
+                  "SECONDS|-n COUNT\n");
   exit(2);
 }
 
@@ -162,6 +166,11 @@ int main(int argc, char **argv) {
   run.tls.min_version = version;
   run.tls.max_version = version;
   run.tls.disable_session_resumption = run.mode == MODE_FULL;
+  const char *suite = getenv("HANDSHAKE_SUITE");
+  if (suite && *suite) {
+    run.tls.cipher_suites = &suite;
+    run.tls.cipher_suites_count = 1;
+  }
   run.handlers = (bun_tcp_handlers){.handshake = on_handshake, .data = on_data, .close = on_close,
                                     .connect_error = on_connect_error, .error = on_error};
   run.loop = bun_tcp_loop_new();
