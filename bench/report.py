@@ -17,9 +17,14 @@ import sys
 from collections import defaultdict
 
 WORKLOADS = ["PING -P1", "PING -P16", "HTTP", "bulk 4GiB", "TLS PING -P1", "TLS PING -P16",
-             "TLS bulk 1GiB", "TLS handshakes", "idle 10k", "idle tls 5k", "churn"]
-METRICS = ["req/s", "bytes/s", "hs/s", "conn/s", "cpu_us/req", "cpu_us/MiB", "Ir/req", "KiB/conn"]
-LOWER_IS_BETTER = {"cpu_us/req", "Ir/req", "KiB/conn", "cpu_us/MiB"}
+             "TLS bulk 1GiB", "TLS handshakes",
+             *[f"TLS{v} {client} {mode}" for v in ("1.3", "1.2")
+               for client, modes in (("bun_tcp client", ("full", "resumed")), ("s_time", ("-new", "-reuse")))
+               for mode in modes],
+             "idle 10k", "idle tls 5k", "churn"]
+METRICS = ["req/s", "bytes/s", "hs/s", "conn/s", "cpu_us/req", "cpu_us/MiB", "Ir/req", "KiB/conn",
+           "reused %", "cpu resumed/full"]
+LOWER_IS_BETTER = {"cpu_us/req", "Ir/req", "KiB/conn", "cpu_us/MiB", "cpu resumed/full"}
 CONTENDERS = ["bun_tcp", "bun", "redis", "nginx", "libuv", "epoll", "iperf3"]
 US = "bun_tcp"
 

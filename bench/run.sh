@@ -13,10 +13,12 @@
 #      bench/http/run.sh   HTTP: bun_tcp, bun, nginx, epoll, libuv (req/s, cpu_us/req)
 #      bench/callgrind.sh  PING Ir/req under valgrind --tool=callgrind: bun_tcp, epoll
 #      bench/bulk/run.sh, bench/tls/run.sh, bench/scale/run.sh (when present)
+#      bench/tls/handshake.sh  full vs resumed TLS 1.3 / 1.2 handshakes: bun_tcp client and
+#                          openssl s_time against bun_tcp and bun (hs/s, cpu_us/req, reused %)
 # 3. bench/report.py: the markdown table (median (min-max) per workload, metric and contender, and
 #    bun_tcp's ratio to each), also saved next to the results.
 #
-# Options: --rounds N (3), --only ping,http,callgrind,bulk,tls,scale (a subset), --build-dir DIR
+# Options: --rounds N (3), --only ping,http,callgrind,bulk,tls,tls_hs,scale (a subset), --build-dir DIR
 #          (build/bench), --no-build (use --build-dir as it is), --results FILE (default
 #          target/bench/results-<time>.tsv), --pin (servers on CPU 0, load generators on CPU 1).
 # Tools: redis-tools, redis-server, wrk, nginx, libuv1-dev, valgrind, curl (apt; installed when
@@ -70,10 +72,11 @@ mkdir -p "$OUTDIR"
 [ -n "$RESULTS" ] || RESULTS=$OUTDIR/results-$(date +%Y%m%d-%H%M%S)$([ "$SMOKE" = 1 ] && echo -smoke).tsv
 : >"$RESULTS"
 FAILED=()
-for name in ping http callgrind bulk tls scale; do
+for name in ping http callgrind bulk tls tls_hs scale; do
   if [ -n "$ONLY" ] && [[ ",$ONLY," != *",$name,"* ]]; then continue; fi
   script=$BENCH_ROOT/bench/$name/run.sh
   [ "$name" = callgrind ] && script=$BENCH_ROOT/bench/callgrind.sh
+  [ "$name" = tls_hs ] && script=$BENCH_ROOT/bench/tls/handshake.sh
   [ -f "$script" ] || continue
   log "== $name: bash ${script#"$BENCH_ROOT"/} --out $RESULTS --rounds $ROUNDS$([ "$SMOKE" = 1 ] && echo " --smoke")"
   rc=0

@@ -44,6 +44,20 @@ endif()
 # ---- bench B (bulk / TLS / scale): its lines go below this marker -------------------------------
 # (programs that bench/run.sh needs: add_dependencies(bench_programs <target>) so build.sh builds them)
 
+# bench/tls/handshake.sh --smoke alone (bench_smoke runs it too, inside bench/run.sh --smoke): full
+# and resumed TLS 1.3 / 1.2 handshakes, bun_tcp client and openssl s_time against the bun_tcp and
+# Bun servers, tiny, with its checks (resumption happens where it must). About 15 s; needs Bun
+# (77: skipped without it). Its C programs are compiled by the script against this build's
+# libbun_tcp.a into the build tree.
+if(BUN_TCP_BUILD_BENCH)
+  add_test(NAME bench_tls_handshake_smoke
+    COMMAND bash -c "out=\"$1/bench_tls_handshake_smoke.tsv\"; : >\"$out\"; exec bash \"$0\" --smoke --out \"$out\""
+            "${CMAKE_CURRENT_SOURCE_DIR}/bench/tls/handshake.sh" "${CMAKE_BINARY_DIR}")
+  set_tests_properties(bench_tls_handshake_smoke PROPERTIES
+    TIMEOUT 180 LABELS "bench" SKIP_RETURN_CODE 77 PROCESSORS 2
+    ENVIRONMENT "${BUN_TCP_TEST_ENV};BUN_TCP_LIB=${BUN_TCP_STATIC_LIB};BENCH_BUILD=${CMAKE_BINARY_DIR}/bench-tls-handshake")
+endif()
+
 # ---- bench: timers (bench/timers/timer_bench.c: start+stop with 1k / 100k / 1M pending, against
 # libuv's uv_timer_start / uv_timer_stop in the same run) ---------------------------------------
 if(BUN_TCP_BUILD_BENCH AND TARGET bench_libuv_server)
