@@ -43,22 +43,7 @@ fail() { echo "FAIL $*"; FAILS=$((FAILS + 1)); }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-# waits (up to 10 s) for a line matching sed expression $2 in file $1; prints the capture
-wait_line() {
-  local v
-  for _ in $(seq 200); do
-    v=$(sed -n "$2" "$1" 2>/dev/null | head -1)
-    [ -n "$v" ] && { echo "$v"; return 0; }
-    sleep 0.05
-  done
-  return 1
-}
-
-show_logs() {
-  for f in "$@"; do
-    [ -f "$f" ] && sed "s|^|    $(basename "$f"): |" "$f" | tail -6
-  done
-}
+source "$HERE/interop_lib.sh"
 
 # ---- Bun client -> bun_tcp ------------------------------------------------------------------
 # bun_to_echo NAME "tls_echo_server options" "bun client options" CHECK_LOG_REGEX

@@ -55,22 +55,8 @@ fields() { sed -n "s/^RESULT.* $1=\([^ ]*\).*/\1/p" "$2" | paste -sd, -; }
 # "v,v,v": $1 repeated N times
 times_n() { local s=$1; for _ in $(seq 2 $N); do s="$s,$1"; done; echo "$s"; }
 
-# waits (up to 10 s) for a line matching sed expression $2 in file $1; prints the capture
-wait_line() {
-  local v
-  for _ in $(seq 200); do
-    v=$(sed -n "$2" "$1" 2>/dev/null | head -1)
-    [ -n "$v" ] && { echo "$v"; return 0; }
-    sleep 0.05
-  done
-  return 1
-}
-
-show_logs() {
-  for f in "$@"; do
-    [ -f "$f" ] && sed "s|^|    $(basename "$f"): |" "$f" | tail -8
-  done
-}
+source "$HERE/interop_lib.sh"
+SHOW_LOG_LINES=8
 
 # ---- bun_tcp client -> Bun server ------------------------------------------------------------
 # peer_to_bun NAME VERSION WANT_REUSED "tls_peer client options"
