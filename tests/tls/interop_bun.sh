@@ -17,33 +17,11 @@ FX=${4:-${BUN_TCP_TLS_FIXTURES:?set BUN_TCP_TLS_FIXTURES or pass FIXTURE_DIR}}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SIZE=${BUN_TCP_INTEROP_BYTES:-16777216}
 TMO=${BUN_TCP_INTEROP_TIMEOUT:-30} # seconds per program (16 MiB on loopback takes ~1 s)
-BUN=${BUN_TCP_BUN:-}
-if [ -z "$BUN" ] || [ ! -x "$BUN" ]; then
-  BUN=$(bash "$HERE/../../scripts/fetch_bun.sh" 2>/dev/null) || { echo "SKIP: no Bun binary"; exit 77; }
-fi
-echo "Bun $("$BUN" --version) at $BUN"
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/bun_tcp_interop_bun.XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-
-head -c "$SIZE" /dev/urandom > "$T/up.bin"
-head -c "$SIZE" /dev/urandom > "$T/down.bin"
-SHA_UP=$(sha256sum < "$T/up.bin" | cut -d' ' -f1)
-SHA_DOWN=$(sha256sum < "$T/down.bin" | cut -d' ' -f1)
+source "$HERE/interop_lib.sh"
+interop_setup interop_bun "$SIZE"
 echo "payloads: $SIZE bytes; up sha256 $SHA_UP, down sha256 $SHA_DOWN"
-
-FAILS=0
-pass() { echo "PASS $*"; }
-fail() { echo "FAIL $*"; FAILS=$((FAILS + 1)); }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
-source "$HERE/interop_lib.sh"
 
 # ---- Bun client -> bun_tcp ------------------------------------------------------------------
 # bun_to_echo NAME "tls_echo_server options" "bun client options" CHECK_LOG_REGEX

@@ -26,36 +26,15 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SIZE=${BUN_TCP_INTEROP_SESSION_BYTES:-262144}
 TMO=${BUN_TCP_INTEROP_TIMEOUT:-30} # seconds per program
 N=3
-BUN=${BUN_TCP_BUN:-}
-if [ -z "$BUN" ] || [ ! -x "$BUN" ]; then
-  BUN=$(bash "$HERE/../../scripts/fetch_bun.sh" 2>/dev/null) || { echo "SKIP: no Bun binary"; exit 77; }
-fi
-echo "Bun $("$BUN" --version) at $BUN"
+source "$HERE/interop_lib.sh"
+interop_setup interop_bun_sessions "$SIZE"
 JS=$HERE/bun_session_peer.js
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/bun_tcp_interop_bun_sessions.XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-
-head -c "$SIZE" /dev/urandom > "$T/up.bin"
-head -c "$SIZE" /dev/urandom > "$T/down.bin"
-SHA_UP=$(sha256sum < "$T/up.bin" | cut -d' ' -f1)
-SHA_DOWN=$(sha256sum < "$T/down.bin" | cut -d' ' -f1)
 echo "payloads: $SIZE bytes per connection, $N connections per case"
-
-FAILS=0
-pass() { echo "PASS $*"; }
-fail() { echo "FAIL $*"; FAILS=$((FAILS + 1)); }
 # the values of field $1 on every RESULT line of file $2, comma-separated ("0,1,1")
 fields() { sed -n "s/^RESULT.* $1=\([^ ]*\).*/\1/p" "$2" | paste -sd, -; }
 # "v,v,v": $1 repeated N times
 times_n() { local s=$1; for _ in $(seq 2 $N); do s="$s,$1"; done; echo "$s"; }
 
-source "$HERE/interop_lib.sh"
 SHOW_LOG_LINES=8
 
 # ---- bun_tcp client -> Bun server ------------------------------------------------------------
