@@ -41,7 +41,7 @@ mod timers;
 mod tls;
 mod write;
 use state::Batch;
-pub(crate) use state::{Lease, State, take_due};
+pub(crate) use state::{Lease, State, pop_due, take_due};
 pub(crate) const RECV_BUFFER_SIZE: usize = 512 * 1024;
 /// Reads of one socket per readiness event before others get a turn.
 pub const READ_BUDGET: u32 = 4;

@@ -80,7 +80,7 @@ impl Stream {
         }
         let sock = self.sock();
         let KeepAlive::On(times) = setting else { return sock.set_keepalive(false) };
-        let before = KeepAliveSnapshot::read(&sock)?;
+        let before = KeepAliveSnapshot::read(&sock, &times)?;
         let mut params = TcpKeepalive::new().with_time(Duration::from_secs(u64::from(times.idle)));
         if let Some(interval) = times.interval {
             params = params.with_interval(Duration::from_secs(u64::from(interval)));
@@ -195,26 +195,33 @@ pub fn keepalive_times(idle: u32, interval: u32, count: u32) -> Result<KeepAlive
     Ok(KeepAliveTimes { idle, interval: Some(interval), count: Some(count) })
 }
 
-/// A socket's keep-alive options as they were, to put back when applying new ones fails.
+/// A socket's keep-alive options as they were, to put back when applying new ones fails. Only the
+/// options the new setting changes are read (one `getsockopt` each).
 struct KeepAliveSnapshot {
     on: bool,
     idle: Duration,
-    interval: Duration,
-    count: u32,
+    interval: Option<Duration>,
+    count: Option<u32>,
 }
 
 impl KeepAliveSnapshot {
-    fn read(sock: &SockRef<'_>) -> io::Result<KeepAliveSnapshot> {
+    fn read(sock: &SockRef<'_>, times: &KeepAliveTimes) -> io::Result<KeepAliveSnapshot> {
         Ok(KeepAliveSnapshot {
             on: sock.keepalive()?,
             idle: sock.tcp_keepalive_time()?,
-            interval: sock.tcp_keepalive_interval()?,
-            count: sock.tcp_keepalive_retries()?,
+            interval: times.interval.map(|_| sock.tcp_keepalive_interval()).transpose()?,
+            count: times.count.map(|_| sock.tcp_keepalive_retries()).transpose()?,
         })
     }
 
     fn restore(&self, sock: &SockRef<'_>) {
-        let params = TcpKeepalive::new().with_time(self.idle).with_interval(self.interval).with_retries(self.count);
+        let mut params = TcpKeepalive::new().with_time(self.idle);
+        if let Some(interval) = self.interval {
+            params = params.with_interval(interval);
+        }
+        if let Some(count) = self.count {
+            params = params.with_retries(count);
+        }
         let _ = sock.set_tcp_keepalive(&params);
         let _ = sock.set_keepalive(self.on);
     }

@@ -10,7 +10,6 @@ use crate::handlers::{HandlerCell, validate};
 use crate::os::{self, Stream};
 use crate::socket::*;
 use crate::tls::{ServerTls, TlsState};
-use std::cmp::Reverse;
 use std::net::SocketAddr;
 
 impl EventLoop {
@@ -437,15 +436,7 @@ impl EventLoop {
             if self.is_shut() {
                 return;
             }
-            let due = {
-                let mut st = self.st.borrow_mut();
-                match st.books.connect_deadlines.peek() {
-                    Some(Reverse((at, _))) if *at <= now => {
-                        st.books.connect_deadlines.pop().map(|Reverse(entry)| entry)
-                    }
-                    _ => None,
-                }
-            };
+            let due = pop_due(&mut self.st.borrow_mut().books.connect_deadlines, now);
             let Some((at, id)) = due else { return };
             let err = || NetError::sys(-libc::ETIMEDOUT, c"connect", "(connect_timeout_ms passed)");
             match self.connect_stage(id, at) {

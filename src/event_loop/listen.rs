@@ -153,14 +153,7 @@ impl EventLoop {
                 .ok_or_else(|| NetError::new(crate::error::ECLOSED, "unknown or stale listener"))?;
             let was_held = l.io.is_some() && l.refd;
             if let Some(mut io) = l.io.take() {
-                match &mut io {
-                    ListenIo::Tcp(t) => {
-                        let _ = self.registry.deregister(t);
-                    }
-                    ListenIo::Unix(u, _) => {
-                        let _ = self.registry.deregister(u);
-                    }
-                }
+                let _ = self.registry.deregister(io.source());
                 unlink(Some(io));
             }
             if was_held {

@@ -107,6 +107,14 @@ impl EventLoop {
     }
 }
 
+/// Pops the earliest entry of a deadline heap if it is due at `now`.
+pub(crate) fn pop_due(heap: &mut BinaryHeap<Reverse<(Instant, u64)>>, now: Instant) -> Option<(Instant, u64)> {
+    match heap.peek() {
+        Some(Reverse((at, _))) if *at <= now => heap.pop().map(|Reverse(entry)| entry),
+        _ => None,
+    }
+}
+
 /// Removes the entries of a deadline list that are due now and returns what they carry; the
 /// others stay. An empty list (the usual case) costs no clock read.
 pub(crate) fn take_due<T>(list: &mut Vec<(Instant, T)>) -> Vec<T> {

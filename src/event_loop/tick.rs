@@ -159,16 +159,8 @@ impl EventLoop {
             if self.shut.get() {
                 return;
             }
-            let due = {
-                let mut st = self.st.borrow_mut();
-                match st.books.handshake_deadlines.peek() {
-                    Some(Reverse((at, _))) if *at <= now => {
-                        st.books.handshake_deadlines.pop().map(|Reverse((_, id))| id)
-                    }
-                    _ => None,
-                }
-            };
-            let Some(id) = due else { return };
+            let due = pop_due(&mut self.st.borrow_mut().books.handshake_deadlines, now);
+            let Some((_, id)) = due else { return };
             if self.tls_handshaking(id) {
                 let err = NetError::new(-libc::ETIMEDOUT, "the TLS handshake did not complete in time");
                 self.tls_failed(id, err, true);
